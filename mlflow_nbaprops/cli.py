@@ -1,0 +1,110 @@
+"""``nbaprops``: the package's one front door (the MLproject entry points call it).
+
+Every command translates the package's errors into a one-paragraph message and a
+non-zero exit status; tracebacks are for bugs, not for bad input.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from mlflow_nbaprops import __version__
+from mlflow_nbaprops.errors import NBAPropsError
+
+
+def _translate_errors(command):
+    """Turn :class:`NBAPropsError` into a clean ``Error: ...`` and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except NBAPropsError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nbaprops")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress at INFO level.")
+def main(verbose: bool) -> None:
+    """NBA player-prop (PRA) modelling, tracked with MLflow."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@main.group()
+def data() -> None:
+    """Load, validate, synthesize and fingerprint game logs."""
+
+
+@data.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--quarantine", is_flag=True, help="Set bad rows aside (counted and reported) instead of failing.")
+@_translate_errors
+def data_validate(paths: tuple[Path, ...], quarantine: bool) -> None:
+    """Validate game-log files (nba_api or canonical; files or folders) and summarize them."""
+    from mlflow_nbaprops.data import load_gamelogs
+
+    logs = load_gamelogs(paths, on_bad_rows="quarantine" if quarantine else "raise")
+    version = logs.version
+    click.echo(f"OK: {len(logs.files)} file(s) valid")
+    click.echo(f"rows:         {version.rows:,}")
+    click.echo(f"players:      {version.players:,}")
+    click.echo(f"seasons:      {', '.join(version.seasons)}")
+    click.echo(f"dates:        {version.date_min} .. {version.date_max}")
+    click.echo(f"data version: {version.digest}")
+    if quarantine:
+        click.echo(f"quarantined:  {len(logs.quarantined):,} row(s)")
+        for problem in logs.problems:
+            click.echo(f"  - {problem}")
+
+
+@data.command("synth")
+@click.option("--seasons", default=3, show_default=True, type=click.IntRange(1, 20), help="Number of seasons.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same league).")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help=".csv, .csv.gz or .parquet")
+@click.option("--start-year", default=2021, show_default=True, type=int, help="First season's start year.")
+@click.option("--teams", default=30, show_default=True, type=click.IntRange(4, 30), help="Teams (even).")
+@click.option("--games-per-team", default=82, show_default=True, type=click.IntRange(3, 164))
+@_translate_errors
+def data_synth(seasons: int, seed: int, output: Path, start_year: int, teams: int, games_per_team: int) -> None:
+    """Generate a synthetic league in the canonical schema and write it to OUTPUT."""
+    from mlflow_nbaprops.data import canonicalize_frame, data_version, write_gamelogs
+    from mlflow_nbaprops.data.loader import SUFFIXES
+    from mlflow_nbaprops.data.synth import synthesize_league
+
+    if not output.name.endswith(SUFFIXES):  # fail before minutes of generation, not after
+        raise click.BadParameter(f"{output}: unsupported output type (expected {', '.join(SUFFIXES)})", param_hint="--output")
+    try:
+        frame = synthesize_league(
+            seasons, seed, start_year=start_year, n_teams=teams, games_per_team=games_per_team
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    frame = canonicalize_frame(frame, source="synthetic")  # the same validation real data gets
+    write_gamelogs(frame, output)
+    click.echo(f"wrote {output}: {data_version(frame, str(output)).summary()}")
+
+
+@data.command("fingerprint")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_translate_errors
+def data_fingerprint(paths: tuple[Path, ...]) -> None:
+    """Print the data version (full-content digest) of game-log files."""
+    from mlflow_nbaprops.data import load_gamelogs
+
+    click.echo(load_gamelogs(paths).version.digest)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,87 @@
+"""The canonical game-log schema: one row per player-game.
+
+Every loader output, the synthetic league and every downstream layer speak this
+schema. Column order here is the canonical order (used by the data digest).
+"""
+
+from __future__ import annotations
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "GAME_ID",
+    "GAME_DATE",
+    "SEASON",
+    "PLAYER_ID",
+    "PLAYER_NAME",
+    "TEAM",
+    "OPPONENT",
+    "HOME",
+    "MIN",
+    "PTS",
+    "REB",
+    "AST",
+)
+
+#: Optional box-score counting stats (non-negative integers).
+BOX_SCORE_COUNTS: tuple[str, ...] = (
+    "FGM",
+    "FGA",
+    "FG3M",
+    "FG3A",
+    "FTM",
+    "FTA",
+    "OREB",
+    "DREB",
+    "TOV",
+    "STL",
+    "BLK",
+    "PF",
+)
+
+#: Optional prop-line columns (bookmaker PRA line, American odds, closing line).
+LINE_COLUMNS: tuple[str, ...] = ("LINE_PRA", "ODDS_OVER", "ODDS_UNDER", "CLOSE_LINE_PRA")
+
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    *BOX_SCORE_COUNTS,
+    "PLUS_MINUS",
+    "WL",
+    "STARTER",
+    *LINE_COLUMNS,
+)
+
+CANONICAL_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+#: Columns that must be non-negative counts.
+COUNT_COLUMNS: tuple[str, ...] = ("PTS", "REB", "AST", *BOX_SCORE_COUNTS)
+
+#: Columns stored as float64 (minutes can be fractional, lines are x.5, odds may be).
+FLOAT_COLUMNS: tuple[str, ...] = ("MIN", "PLUS_MINUS", *LINE_COLUMNS)
+
+#: Columns stored as int64.
+INT_COLUMNS: tuple[str, ...] = ("PLAYER_ID", *COUNT_COLUMNS)
+
+NUMERIC_COLUMNS: tuple[str, ...] = INT_COLUMNS + FLOAT_COLUMNS
+
+#: Columns stored as text.
+TEXT_COLUMNS: tuple[str, ...] = ("GAME_ID", "SEASON", "PLAYER_NAME", "TEAM", "OPPONENT", "WL")
+
+#: Columns stored as bool.
+BOOL_COLUMNS: tuple[str, ...] = ("HOME", "STARTER")
+
+#: The most minutes a player can play: 48 regulation + five 5-minute overtimes.
+MAX_MINUTES = 73.0
+
+#: nba_api ``leaguegamefinder`` names that map one-to-one onto canonical names.
+NBA_API_RENAMES: dict[str, str] = {"TEAM_ABBREVIATION": "TEAM"}
+
+#: nba_api columns that are derived into canonical ones rather than renamed.
+NBA_API_DERIVED: tuple[str, ...] = ("MATCHUP", "SEASON_ID", "SEASON_LABEL")
+
+
+def season_label(start_year: int) -> str:
+    """``2023`` -> ``"2023-24"``."""
+    return f"{start_year}-{(start_year + 1) % 100:02d}"
+
+
+def pra(frame) -> "object":
+    """PRA = points + rebounds + assists (works on any frame with those columns)."""
+    return frame["PTS"] + frame["REB"] + frame["AST"]

@@ -1,0 +1,19 @@
+"""The package's exceptions: every user-facing failure is one of these."""
+
+from __future__ import annotations
+
+
+class NBAPropsError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class DataLoadError(NBAPropsError):
+    """A path could not be read as game logs (missing, unreadable, wrong format)."""
+
+
+class DataValidationError(NBAPropsError):
+    """Game logs failed validation. ``problems`` lists each failed check."""
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])

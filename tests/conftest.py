@@ -1,0 +1,45 @@
+"""Shared fixtures: small synthetic leagues (fast) and the real nba_api data (skipped where absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlflow_nbaprops.data.synth import synthesize_league
+
+#: The real nba_api files live beside the checkout, never inside it.
+REAL_DATA = Path(os.environ.get("NBAPROPS_REAL_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nba"))
+
+requires_real_data = pytest.mark.skipif(
+    not any(REAL_DATA.glob("*.csv.gz")) if REAL_DATA.is_dir() else True,
+    reason=f"real nba_api game logs not found at {REAL_DATA} (set NBAPROPS_REAL_DATA to a folder of them)",
+)
+
+
+@pytest.fixture(scope="session")
+def small_league() -> pd.DataFrame:
+    """Two short seasons of an 8-team league: enough structure, a fraction of a second."""
+    return synthesize_league(2, seed=11, n_teams=8, games_per_team=24)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_mlflow(tmp_path, monkeypatch):
+    """Every test gets its own sqlite tracking store in a tmp dir: nothing lands in the checkout."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
+
+
+def to_nba_api(frame: pd.DataFrame) -> pd.DataFrame:
+    """A canonical frame as the nba_api ``leaguegamefinder`` endpoint would return it."""
+    out = frame.copy()
+    start = out["SEASON"].str[:4].astype(int)
+    out.insert(0, "SEASON_ID", ("2" + start.astype(str)))
+    out["TEAM_ABBREVIATION"] = out.pop("TEAM")
+    sep = out["HOME"].map({True: " vs. ", False: " @ "})
+    out["MATCHUP"] = out["TEAM_ABBREVIATION"] + sep + out.pop("OPPONENT")
+    out["GAME_DATE"] = out["GAME_DATE"].dt.strftime("%Y-%m-%d")
+    return out.drop(columns=["HOME", "SEASON", "STARTER", "LINE_PRA", "ODDS_OVER", "ODDS_UNDER", "CLOSE_LINE_PRA"],
+                    errors="ignore")
