@@ -106,5 +106,58 @@ def data_fingerprint(paths: tuple[Path, ...]) -> None:
     click.echo(load_gamelogs(paths).version.digest)
 
 
+@main.command("backtest")
+@click.option("--data", "data_paths", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="Game-log files or folders (nba_api or canonical); repeat for several.")
+@click.option("--test-season", required=True, help='Season to walk forward through, e.g. "2023-24".')
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help="Predictions table (.csv/.parquet).")
+@click.option("--refit-every", default=7, show_default=True, type=click.IntRange(1, 400), help="Days between refits.")
+@click.option("--train-window", default=1100, show_default=True, type=click.IntRange(30), help="Training window (days).")
+@click.option("--backend", default="lightgbm", show_default=True, type=click.Choice(["xgboost", "lightgbm"]))
+@click.option("--feature-set", default="full", show_default=True, help="A registered feature set.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_translate_errors
+def backtest(data_paths, test_season, output, refit_every, train_window, backend, feature_set, seed, quiet) -> None:
+    """Walk-forward backtest over TEST_SEASON: predictions table plus headline metrics vs baselines."""
+    from mlflow_nbaprops.data import load_gamelogs
+    from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
+    from mlflow_nbaprops.features import FEATURE_SETS
+
+    if feature_set not in FEATURE_SETS:
+        raise click.BadParameter(f"unknown feature set {feature_set!r}; known: {', '.join(sorted(FEATURE_SETS))}",
+                                 param_hint="--feature-set")
+    if not output.name.endswith((".csv", ".csv.gz", ".parquet")):
+        raise click.BadParameter(f"{output}: expected .csv, .csv.gz or .parquet", param_hint="--output")
+    logs = load_gamelogs(data_paths)
+    config = BacktestConfig(test_season=test_season, refit_every=refit_every, train_window_days=train_window,
+                            backend=backend, feature_set=feature_set, seed=seed)
+    try:
+        result = walk_forward(logs.frame, config, progress=not quiet)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _write_table(result.predictions, output)
+    click.echo(f"data version {logs.version.digest} ({logs.version.summary()})")
+    click.echo(result.summary())
+    click.echo(f"\nwrote {len(result.predictions):,} predictions to {output}")
+
+
+def _write_table(frame, path: Path) -> None:
+    """Write a table atomically (.csv, .csv.gz or .parquet by extension)."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        if path.name.endswith(".parquet"):
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, compression="gzip" if path.name.endswith(".gz") else None)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,238 @@
+"""Walk-forward backtest over a test season: refit every N days, predict the days until
+the next refit, training only on games before each refit date.
+
+Features are built once for all rows: each row's features use only earlier games, so a
+row predicted on day d sees everything up to d-1 even between refits ("features are
+always current to the day"); only the model weights are as old as the last refit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mlflow_nbaprops.evaluation.metrics import betting_simulation, regression_metrics, reliability, segment_table
+from mlflow_nbaprops.features import build_features, get_feature_set, lagged_mean
+from mlflow_nbaprops.model import TwoStageRegressor, make_booster
+from mlflow_nbaprops.model.two_stage import STAGE2_OBJECTIVE
+
+#: Columns every predictions table has (``nbaprops backtest --output``).
+PREDICTION_COLUMNS = [
+    "GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "PLAYER_NAME", "TEAM", "OPPONENT", "HOME", "MIN", "PRA",
+    "pred_MIN", "pred_PRA", "pred_PRA_q10", "pred_PRA_q50", "pred_PRA_q90",
+    "baseline_L10_PRA", "baseline_L10_MIN", "baseline_season_PRA", "pred_PRA_single", "fold",
+    "line", "line_source", "odds_over", "odds_under", "close_line", "p_over", "p_under",
+]
+
+
+@dataclass
+class BacktestConfig:
+    """Everything that defines a walk-forward backtest (logged as run params later)."""
+
+    test_season: str
+    refit_every: int = 7
+    train_window_days: int = 1100
+    backend: str = "lightgbm"
+    feature_set: str = "full"
+    minutes_params: dict = field(default_factory=dict)
+    pra_params: dict = field(default_factory=dict)
+    stage2_target: str = "pra"
+    n_folds: int = 2
+    seed: int = 0
+    min_edge: float = 0.03
+
+    def estimator(self) -> TwoStageRegressor:
+        return TwoStageRegressor(
+            backend=self.backend, minutes_params=self.minutes_params or None, pra_params=self.pra_params or None,
+            stage2_target=self.stage2_target, n_folds=self.n_folds, random_state=self.seed,
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class BacktestResult:
+    """Predictions (one row per predicted player-game), per-fold numbers and metrics."""
+
+    config: BacktestConfig
+    predictions: pd.DataFrame
+    folds: pd.DataFrame
+    metrics: dict[str, float]
+    segments: pd.DataFrame
+    reliability: pd.DataFrame
+    bets: pd.DataFrame
+    line_source: str
+    model: TwoStageRegressor | None
+    seconds: float
+
+    def summary(self) -> str:
+        m = self.metrics
+        lines = [
+            f"walk-forward backtest, season {self.config.test_season}: {int(m['n_predictions']):,} player-games, "
+            f"{len(self.folds)} refits every {self.config.refit_every} days, backend {self.config.backend}, "
+            f"feature set {self.config.feature_set} ({self.seconds:.0f} s)",
+            "",
+            f"{'model':<28}{'PRA MAE':>9}{'RMSE':>8}{'R2':>7}{'<=3':>7}{'<=5':>7}{'<=10':>7}",
+        ]
+        for name, prefix in [("two-stage", "pra_"), ("single-stage", "single_pra_"),
+                             ("previous-10 mean (baseline)", "l10_pra_"), ("season-to-date mean", "season_pra_")]:
+            lines.append(
+                f"{name:<28}{m[prefix + 'mae']:>9.3f}{m[prefix + 'rmse']:>8.3f}{m[prefix + 'r2']:>7.3f}"
+                f"{m[prefix + 'within_3']:>7.3f}{m[prefix + 'within_5']:>7.3f}{m[prefix + 'within_10']:>7.3f}"
+            )
+        lines += [
+            "",
+            f"minutes MAE {m['min_mae']:.3f} (R2 {m['min_r2']:.3f}) vs previous-10 mean {m['l10_min_mae']:.3f}",
+            f"two-stage vs previous-10: {m['vs_l10_pct']:+.2f}%   vs single-stage: {m['vs_single_pct']:+.2f}%",
+            f"80% interval coverage {m['coverage_80']:.3f}; P(over) calibration error {m['calibration_error']:.4f}, "
+            f"Brier {m['brier']:.4f}",
+        ]
+        label = "PROXY lines (previous-10 mean rounded to .5 at -110; no real lines in the data)" \
+            if self.line_source == "proxy" else "bookmaker lines from the data"
+        if m.get("bets", 0):
+            lines.append(
+                f"betting vs {label}: {int(m['bets'])} bets, ROI {m['roi']:+.3%}, win rate {m['win_rate']:.3f}, "
+                f"Sharpe {m['sharpe']:.2f}, max drawdown {m['max_drawdown']:.1f}u, Kelly {m['kelly_fraction']:.3f}"
+                + (f", CLV {m['clv']:+.3f}" if "clv" in m else "")
+            )
+        else:
+            lines.append(f"betting vs {label}: no bets cleared the edge threshold")
+        return "\n".join(lines)
+
+
+def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = True) -> BacktestResult:
+    """Run the walk-forward backtest of ``config`` on canonical game logs ``frame``."""
+    started = time.perf_counter()
+    fs = get_feature_set(config.feature_set)
+    frame = frame.reset_index(drop=True)
+    if config.test_season not in set(frame["SEASON"]):
+        raise ValueError(f"test season {config.test_season!r} is not in the data "
+                         f"(seasons: {', '.join(sorted(frame['SEASON'].unique()))})")
+    features = build_features(frame, fs)
+    X_all = features[fs.names]
+    pra = (frame["PTS"] + frame["REB"] + frame["AST"]).to_numpy(dtype=float)
+    minutes = frame["MIN"].to_numpy(dtype=float)
+    dates = frame["GAME_DATE"]
+
+    test = (frame["SEASON"] == config.test_season) & (frame["MIN"] > 0) & (features["games_season"] >= 1)
+    if not test.any():
+        raise ValueError(f"no predictable player-games in {config.test_season} (need MIN > 0 and an earlier game)")
+    test_dates = np.sort(dates[test].unique())
+    first = pd.Timestamp(test_dates[0])
+    refits = pd.date_range(first, pd.Timestamp(test_dates[-1]), freq=f"{config.refit_every}D")
+    has_history = features["games_career"] >= 1
+    baselines = pd.DataFrame({
+        "baseline_L10_PRA": lagged_mean(frame, ["PLAYER_ID", "SEASON"], pra, 10),
+        "baseline_L10_MIN": lagged_mean(frame, ["PLAYER_ID", "SEASON"], minutes, 10),
+        "baseline_season_PRA": lagged_mean(frame, ["PLAYER_ID", "SEASON"], pra, None),
+    })
+    lines, line_source = _lines(frame, baselines["baseline_L10_PRA"])
+
+    predictions = []
+    folds = []
+    model = None
+    bar = _progress(len(refits), progress)
+    for fold, start in enumerate(refits):
+        end = start + pd.Timedelta(days=config.refit_every)
+        predict_rows = test & (dates >= start) & (dates < end)
+        if not predict_rows.any():
+            bar.update(1)
+            continue
+        train_rows = has_history & (dates < start) & (dates >= start - pd.Timedelta(days=config.train_window_days))
+        Xt = X_all[train_rows]
+        model = config.estimator().fit(Xt, np.c_[minutes[train_rows], pra[train_rows]], groups=dates[train_rows].to_numpy())
+        single = make_booster(config.backend, {**STAGE2_OBJECTIVE[config.backend], **config.pra_params},
+                              config.seed + 1, model.n_jobs).fit(Xt, pra[train_rows])
+        Xp = X_all[predict_rows]
+        dist = model.predict_distribution(Xp, lines=lines.loc[predict_rows, "line"].to_numpy())
+        dist["pred_PRA_single"] = np.clip(single.predict(Xp), 0, None)
+        dist["fold"] = fold
+        predictions.append(dist)
+        folds.append({"fold": fold, "start": start, "end": end - pd.Timedelta(days=1),
+                      "n_train": int(train_rows.sum()), "n_predictions": int(predict_rows.sum())})
+        bar.update(1)
+    bar.close()
+
+    pred = pd.concat(predictions)
+    out = frame.loc[pred.index, ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "PLAYER_NAME", "TEAM", "OPPONENT",
+                                 "HOME", "MIN"]].copy()
+    out["PRA"] = pra[pred.index]
+    out = out.join(pred).join(baselines).join(lines)
+    out["back_to_back"] = features.loc[pred.index, "back_to_back"].to_numpy()
+    out = out.reset_index(drop=True)
+
+    metrics, segments, table, bets = _evaluate(out, config)
+    folds_frame = pd.DataFrame(folds)
+    per_fold = out.groupby("fold").apply(
+        lambda g: pd.Series({"mae": (g["PRA"] - g["pred_PRA"]).abs().mean(),
+                             "l10_mae": (g["PRA"] - g["baseline_L10_PRA"]).abs().mean()}))
+    folds_frame = folds_frame.merge(per_fold, left_on="fold", right_index=True, how="left")
+    return BacktestResult(config, out[[c for c in PREDICTION_COLUMNS if c in out.columns] + ["back_to_back"]],
+                          folds_frame, metrics, segments, table, bets, line_source, model,
+                          time.perf_counter() - started)
+
+
+def _lines(frame: pd.DataFrame, l10: pd.Series) -> tuple[pd.DataFrame, str]:
+    """Bookmaker lines from the data where it has them; else the clearly labelled proxy line
+    (previous-10 mean rounded to .5, at -110 both ways)."""
+    if "LINE_PRA" in frame.columns and frame["LINE_PRA"].notna().any():
+        lines = pd.DataFrame({
+            "line": frame["LINE_PRA"],
+            "odds_over": frame["ODDS_OVER"] if "ODDS_OVER" in frame else -110.0,
+            "odds_under": frame["ODDS_UNDER"] if "ODDS_UNDER" in frame else -110.0,
+            "close_line": frame["CLOSE_LINE_PRA"] if "CLOSE_LINE_PRA" in frame else np.nan,
+        })
+        source = "bookmaker"
+    else:
+        lines = pd.DataFrame({"line": np.floor(l10) + 0.5, "odds_over": -110.0, "odds_under": -110.0,
+                              "close_line": np.nan}, index=frame.index)
+        source = "proxy"
+    lines["line_source"] = np.where(lines["line"].notna(), source, "")
+    return lines, source
+
+
+def _evaluate(out: pd.DataFrame, config: BacktestConfig):
+    m: dict[str, float] = {"n_predictions": float(len(out))}
+    m.update(regression_metrics(out["PRA"], out["pred_PRA"], "pra_"))
+    m.update(regression_metrics(out["PRA"], out["pred_PRA_single"], "single_pra_"))
+    m.update(regression_metrics(out["PRA"], out["baseline_L10_PRA"], "l10_pra_"))
+    m.update(regression_metrics(out["PRA"], out["baseline_season_PRA"], "season_pra_"))
+    m.update({k: v for k, v in regression_metrics(out["MIN"], out["pred_MIN"], "min_").items()})
+    m.update({k: v for k, v in regression_metrics(out["MIN"], out["baseline_L10_MIN"], "l10_min_").items()})
+    m["vs_l10_pct"] = 100.0 * (m["pra_mae"] - m["l10_pra_mae"]) / m["l10_pra_mae"]
+    m["vs_single_pct"] = 100.0 * (m["pra_mae"] - m["single_pra_mae"]) / m["single_pra_mae"]
+    m["vs_season_pct"] = 100.0 * (m["pra_mae"] - m["season_pra_mae"]) / m["season_pra_mae"]
+    m["coverage_80"] = float(((out["PRA"] >= out["pred_PRA_q10"]) & (out["PRA"] <= out["pred_PRA_q90"])).mean())
+
+    bet_metrics, bets = betting_simulation(out, min_edge=config.min_edge)
+    m.update(bet_metrics)
+    table, _ = reliability(out["p_over"], (out["PRA"] > out["line"]).astype(float))
+
+    tier = pd.cut(out["baseline_L10_MIN"], [-1, 15, 28, 100], labels=["bench (<15)", "rotation (15-28)", "starter (28+)"])
+    segments = {
+        "tier": tier.astype(str),
+        "home": out["HOME"].map({True: "home", False: "away"}),
+        "back_to_back": out["back_to_back"].map({1.0: "yes", 0.0: "no"}).fillna("no"),
+        "month": out["GAME_DATE"].dt.strftime("%Y-%m"),
+        "season": out["SEASON"],
+    }
+    edge = np.abs(out["pred_PRA"] - out["line"])
+    segments["edge"] = pd.cut(edge, [-0.01, 1, 2, 4, 100], labels=["0-1", "1-2", "2-4", "4+"]).astype(str)
+    seg = segment_table(out, {"model": "pred_PRA", "l10": "baseline_L10_PRA", "single": "pred_PRA_single"}, segments)
+    for row in seg.itertuples(index=False):
+        m[f"seg_{row.segment}_{_slug(row.value)}_mae"] = row.mae_model
+    return m, seg, table, bets
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in str(text)).strip("_").lower()
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="walk-forward refits", unit="refit", disable=not enabled, leave=False)

@@ -1,0 +1,26 @@
+"""Features: the registry of definitions (with lineage) and the leakage-safe builder."""
+
+from mlflow_nbaprops.features.builder import KEY_COLUMNS, TARGET_COLUMNS, build_features, lagged_mean
+from mlflow_nbaprops.features.registry import (
+    DEFAULT_FEATURE_SET,
+    FEATURE_SETS,
+    FEATURES,
+    Feature,
+    FeatureSet,
+    diff,
+    get_feature_set,
+)
+
+__all__ = [
+    "DEFAULT_FEATURE_SET",
+    "FEATURES",
+    "FEATURE_SETS",
+    "KEY_COLUMNS",
+    "TARGET_COLUMNS",
+    "Feature",
+    "FeatureSet",
+    "build_features",
+    "diff",
+    "get_feature_set",
+    "lagged_mean",
+]

@@ -1,0 +1,337 @@
+"""Vectorised, leakage-safe feature computation for the features in the registry.
+
+Every feature of a row uses only games on dates strictly before the row's date: a player
+or a team plays at most once a day, so "the previous k games" in date order is exactly
+"games before today". No per-row Python: windows are differences of exclusive cumulative
+sums over rows sorted by (group, date).
+
+``build_features(history, targets=...)`` also featurizes upcoming games (rows without
+box scores) from the same history: that is how the served model answers a slate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mlflow_nbaprops.features.registry import DEFAULT_FEATURE_SET, FeatureSet, get_feature_set
+
+KEY_COLUMNS = ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "TEAM", "OPPONENT", "HOME"]
+TARGET_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]
+_STATS = ["MIN", "PTS", "REB", "AST", "FGA", "FTA", "TOV", "OREB", "PLUS_MINUS"]
+
+
+def build_features(
+    history: pd.DataFrame,
+    feature_set: str | FeatureSet = DEFAULT_FEATURE_SET,
+    targets: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Features for every row of ``history`` (canonical game logs), then for every ``targets`` row.
+
+    ``targets`` are upcoming games: ``PLAYER_ID, GAME_DATE, TEAM, OPPONENT, HOME`` (and
+    optionally ``SEASON``, ``GAME_ID``); their features come from ``history`` only.
+    Returns the key columns plus the set's features, history rows first (in their order),
+    then the targets, with a boolean ``is_target`` column.
+    """
+    fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
+    rows = _stack(history, targets)
+    feats = _Computer(rows).compute()
+    out = rows[KEY_COLUMNS + ["is_target"]].copy()
+    for name in fs.names:
+        out[name] = feats[name]
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def _stack(history: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
+    hist = history[[c for c in KEY_COLUMNS + _STATS if c in history.columns]].copy()
+    for col in _STATS:
+        if col not in hist.columns:
+            hist[col] = np.nan
+    hist["is_target"] = False
+    if targets is None or len(targets) == 0:
+        return hist.reset_index(drop=True)
+    tgt = targets.copy()
+    tgt["GAME_DATE"] = pd.to_datetime(tgt["GAME_DATE"]).dt.normalize().astype("datetime64[ns]")
+    if "SEASON" not in tgt.columns:
+        start = np.where(tgt["GAME_DATE"].dt.month >= 8, tgt["GAME_DATE"].dt.year, tgt["GAME_DATE"].dt.year - 1)
+        tgt["SEASON"] = [f"{y}-{(y + 1) % 100:02d}" for y in start]
+    if "GAME_ID" not in tgt.columns:
+        first = np.minimum(tgt["TEAM"].astype(str), tgt["OPPONENT"].astype(str))
+        second = np.maximum(tgt["TEAM"].astype(str), tgt["OPPONENT"].astype(str))
+        tgt["GAME_ID"] = "T" + tgt["GAME_DATE"].dt.strftime("%Y%m%d") + first + second
+    tgt = tgt[[c for c in KEY_COLUMNS]].assign(**{c: np.nan for c in _STATS}, is_target=True)
+    tgt = tgt.astype({"PLAYER_ID": "int64", "HOME": bool})
+    return pd.concat([hist, tgt], ignore_index=True)
+
+
+class _Windows:
+    """Lagged window statistics over rows sorted by (group, date): only earlier rows count."""
+
+    def __init__(self, group_codes: np.ndarray) -> None:
+        n = len(group_codes)
+        starts = np.r_[0, np.flatnonzero(np.diff(group_codes)) + 1]
+        self.start = np.repeat(starts, np.diff(np.r_[starts, n]))
+        self.index = np.arange(n)
+        self.position = self.index - self.start  # games before this one in the group
+        self.codes = group_codes
+
+    def _sums(self, values: np.ndarray, k: int | None, power: int = 1):
+        ok = ~np.isnan(values)
+        vals = np.where(ok, values, 0.0) ** power
+        csum = np.r_[0.0, np.cumsum(vals)]
+        ccount = np.r_[0, np.cumsum(ok)]
+        lo = self.start if k is None else np.maximum(self.start, self.index - k)
+        return csum[self.index] - csum[lo], (ccount[self.index] - ccount[lo]).astype(float)
+
+    def mean(self, values: np.ndarray, k: int | None = None) -> np.ndarray:
+        total, count = self._sums(values, k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / count, np.nan)
+
+    def sum(self, values: np.ndarray, k: int | None = None) -> np.ndarray:
+        return self._sums(values, k)[0]
+
+    def std(self, values: np.ndarray, k: int) -> np.ndarray:
+        total, count = self._sums(values, k)
+        squares, _ = self._sums(values, k, power=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = (squares - total**2 / count) / (count - 1)
+        return np.where(count > 1, np.sqrt(np.clip(var, 0, None)), np.nan)
+
+    def ewm(self, values: np.ndarray, halflife: float) -> np.ndarray:
+        """Exponentially weighted mean of earlier values (weight halves every ``halflife`` games)."""
+        decay = 0.5 ** (1.0 / halflife)
+        if self.position.max(initial=0) * -np.log(decay) > 600:  # keep decay**-position finite
+            raise ValueError("group too long for the vectorised EWM")
+        ok = ~np.isnan(values)
+        grow = decay ** (-self.position.astype(float))
+        num = pd.Series(np.where(ok, values, 0.0) * grow).groupby(self.codes).cumsum().to_numpy()
+        den = pd.Series(ok * grow).groupby(self.codes).cumsum().to_numpy()
+        prev_num = np.where(self.position > 0, np.r_[0.0, num[:-1]], 0.0)
+        prev_den = np.where(self.position > 0, np.r_[0.0, den[:-1]], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(prev_den > 0, prev_num / prev_den, np.nan)
+
+    def previous(self, values: np.ndarray) -> np.ndarray:
+        prev = np.r_[values[:1], values[:-1]]
+        if prev.dtype.kind in "fc":
+            return np.where(self.position > 0, prev, np.nan)
+        return prev
+
+
+class _Computer:
+    """Computes every registered feature for the stacked rows."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self.rows = rows
+        self.n = len(rows)
+        self.out: dict[str, np.ndarray] = {}
+
+    def compute(self) -> dict[str, np.ndarray]:
+        self._player_features()
+        self._team_features()
+        return self.out
+
+    def _scatter(self, order: np.ndarray, values: np.ndarray) -> np.ndarray:
+        full = np.empty(self.n, dtype=float)
+        full[order] = values
+        return full
+
+    # ------------------------------------------------------------------ player history
+
+    def _player_features(self) -> None:
+        r = self.rows
+        player_codes = pd.factorize(r["PLAYER_ID"])[0]
+        day = r["GAME_DATE"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        order = np.lexsort((day, player_codes))
+        w = _Windows(player_codes[order])
+        take = lambda col: r[col].to_numpy(dtype=float)[order]  # noqa: E731
+        minutes, pts, reb, ast = take("MIN"), take("PTS"), take("REB"), take("AST")
+        pra = pts + reb + ast
+        usage = take("FGA") + 0.44 * take("FTA") + take("TOV")
+        set_ = lambda name, values: self.out.__setitem__(name, self._scatter(order, values))  # noqa: E731
+
+        for k in (3, 10, 30):
+            set_(f"min_l{k}", w.mean(minutes, k))
+            set_(f"pra_l{k}", w.mean(pra, k))
+        set_("min_ewm5", w.ewm(minutes, 5))
+        set_("pra_ewm5", w.ewm(pra, 5))
+        set_("pra_ewm15", w.ewm(pra, 15))
+        set_("min_std_l10", w.std(minutes, 10))
+        set_("pra_std_l10", w.std(pra, 10))
+        set_("min_last", w.previous(minutes))
+        set_("pts_l10", w.mean(pts, 10))
+        set_("reb_l10", w.mean(reb, 10))
+        set_("ast_l10", w.mean(ast, 10))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for k in (10, 30):
+                m = w.sum(minutes, k)
+                set_(f"pra_per_min_l{k}", np.where(m > 0, w.sum(pra, k) / m, np.nan))
+            m = w.sum(minutes, 10)
+            set_("usage_per_min_l10", np.where(m > 0, w.sum(usage, 10) / m, np.nan))
+        set_("games_career", w.position.astype(float))
+        set_("min_trend", self.out["min_l3"][order] - self.out["min_l30"][order])
+        set_("pra_trend", self.out["pra_l3"][order] - self.out["pra_l30"][order])
+
+        prev_day = w.previous(day.astype(float)[order])
+        set_("player_rest_days", np.clip(np.nan_to_num(day[order] - prev_day, nan=30.0), 0, 30))
+        team_codes = pd.factorize(r["TEAM"])[0][order]
+        prev_team = w.previous(team_codes)
+        changed = (w.position > 0) & (prev_team != team_codes)
+        set_("team_changed", changed.astype(float))
+        self._player_team = (order, team_codes, changed, w)
+
+        # season to date: group by (player, season)
+        season_codes = pd.factorize(r["SEASON"])[0]
+        order_s = np.lexsort((day, season_codes, player_codes))
+        ws = _Windows((player_codes * 1000 + season_codes)[order_s])
+        take_s = lambda col: r[col].to_numpy(dtype=float)[order_s]  # noqa: E731
+        min_s = take_s("MIN")
+        pra_s = take_s("PTS") + take_s("REB") + take_s("AST")
+        self.out["min_season"] = self._scatter(order_s, ws.mean(min_s))
+        self.out["pra_season"] = self._scatter(order_s, ws.mean(pra_s))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            msum = ws.sum(min_s)
+            self.out["pra_per_min_season"] = self._scatter(order_s, np.where(msum > 0, ws.sum(pra_s) / msum, np.nan))
+        self.out["games_season"] = self._scatter(order_s, ws.position.astype(float))
+
+        # games with the current team: position within (player, team) history
+        order_t = np.lexsort((day, pd.factorize(r["TEAM"])[0], player_codes))
+        wt = _Windows((player_codes * 100 + pd.factorize(r["TEAM"])[0])[order_t])
+        self.out["games_with_team"] = self._scatter(order_t, wt.position.astype(float))
+        self.out["home"] = r["HOME"].to_numpy(dtype=float)
+
+    # ------------------------------------------------------------------ team and opponent
+
+    def _team_features(self) -> None:
+        r = self.rows
+        real = ~r["is_target"].to_numpy()
+        pra = (r["PTS"] + r["REB"] + r["AST"]).to_numpy(dtype=float)
+        poss = (r["FGA"] + 0.44 * r["FTA"] + r["TOV"] - r["OREB"]).to_numpy(dtype=float)
+        keyed = pd.DataFrame({
+            "GAME_ID": r["GAME_ID"].to_numpy(), "TEAM": r["TEAM"].to_numpy(), "OPPONENT": r["OPPONENT"].to_numpy(),
+            "SEASON": r["SEASON"].to_numpy(), "GAME_DATE": r["GAME_DATE"].to_numpy(),
+            "pra": np.where(real, pra, np.nan), "poss": np.where(real, poss, np.nan),
+            "margin": np.where(real, r["PLUS_MINUS"].to_numpy(dtype=float) / 5.0, np.nan),
+            "real": real,
+        })
+        tg = keyed.groupby(["GAME_ID", "TEAM"], sort=False).agg(
+            OPPONENT=("OPPONENT", "first"), SEASON=("SEASON", "first"), GAME_DATE=("GAME_DATE", "first"),
+            pra=("pra", "sum"),
+            poss=("poss", "sum"), margin=("margin", "sum"), real=("real", "any"),
+        ).reset_index()
+        for col in ("pra", "poss", "margin"):
+            tg.loc[~tg["real"], col] = np.nan
+        # a slate may list players of one side only: the other side's team-game still exists
+        mirror = tg.rename(columns={"TEAM": "OPPONENT", "OPPONENT": "TEAM"})[tg.columns]
+        known = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]])
+        missing = ~pd.MultiIndex.from_frame(mirror[["GAME_ID", "TEAM"]]).isin(known)
+        if missing.any():
+            extra = mirror[missing].assign(pra=np.nan, poss=np.nan, margin=np.nan, real=False)
+            tg = pd.concat([tg, extra], ignore_index=True)
+        tg.loc[tg["poss"] <= 0, "poss"] = np.nan  # no box-score columns: unknown, not zero
+        # what the opponent scored against this team = PRA allowed by this team
+        opp = tg[["GAME_ID", "TEAM", "pra", "poss"]].rename(columns={"TEAM": "OPPONENT", "pra": "pra_allowed", "poss": "opp_poss"})
+        tg = tg.merge(opp, on=["GAME_ID", "OPPONENT"], how="left")
+        tg["game_poss"] = (tg["poss"] + tg["opp_poss"]) / 2
+
+        # league level before each date (season to date), to express team numbers relatively
+        daily = tg.groupby(["SEASON", "GAME_DATE"])[["pra_allowed", "game_poss"]].agg(["sum", "count"])
+        daily.columns = ["pra_sum", "pra_n", "poss_sum", "poss_n"]
+        daily = daily.groupby(level="SEASON").transform(lambda s: s.cumsum().shift(1, fill_value=0))
+        daily["league_pra"] = daily["pra_sum"] / daily["pra_n"].where(daily["pra_n"] > 0)
+        daily["league_poss"] = daily["poss_sum"] / daily["poss_n"].where(daily["poss_n"] > 0)
+        tg = tg.merge(daily[["league_pra", "league_poss"]].reset_index(), on=["SEASON", "GAME_DATE"], how="left")
+
+        team_codes = pd.factorize(tg["TEAM"])[0]
+        day = tg["GAME_DATE"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        order = np.lexsort((day, team_codes))
+        w = _Windows(team_codes[order])
+        col = lambda c: tg[c].to_numpy(dtype=float)[order]  # noqa: E731
+        feats = pd.DataFrame(index=tg.index)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            feats.loc[tg.index[order], "pra_allowed_rel"] = w.mean(col("pra_allowed"), 15) / col("league_pra")
+            feats.loc[tg.index[order], "pace_rel"] = w.mean(col("game_poss"), 15) / col("league_poss")
+        feats.loc[tg.index[order], "team_margin_l10"] = w.mean(col("margin"), 10)
+        prev_day = w.previous(day[order].astype(float))
+        season_codes = pd.factorize(tg["SEASON"])[0][order]
+        new_season = (w.position == 0) | (w.previous(season_codes) != season_codes)
+        rest = np.where(new_season, 10.0, np.clip(day[order] - prev_day, 0, 10))
+        feats.loc[tg.index[order], "rest_days"] = rest
+        feats.loc[tg.index[order], "back_to_back"] = (rest == 1).astype(float)
+        composite = team_codes[order].astype(np.int64) * 1_000_000 + day[order]
+        feats.loc[tg.index[order], "games_last_7d"] = np.arange(len(order)) - np.searchsorted(composite, composite - 7)
+        season_game = pd.Series(np.arange(len(order))).groupby(team_codes[order] * 1000 + season_codes).cumcount().to_numpy()
+        feats.loc[tg.index[order], "season_progress"] = season_game / 82.0
+        tg["team_game"] = 0
+        tg.loc[tg.index[order], "team_game"] = w.position
+        tg = pd.concat([tg, feats], axis=1)
+        tg["vacated_total"] = self._vacated(tg, keyed)
+
+        # attach to rows: own team's context, opponent's defence and pace
+        at_row = keyed[["GAME_ID", "TEAM", "OPPONENT"]].merge(
+            tg[["GAME_ID", "TEAM", "rest_days", "back_to_back", "games_last_7d", "season_progress", "team_margin_l10",
+                "pace_rel", "team_game", "vacated_total"]], on=["GAME_ID", "TEAM"], how="left")
+        at_row = at_row.merge(
+            tg[["GAME_ID", "TEAM", "pra_allowed_rel", "pace_rel"]].rename(
+                columns={"TEAM": "OPPONENT", "pra_allowed_rel": "opp_pra_allowed_l15", "pace_rel": "opp_pace_l15"}),
+            on=["GAME_ID", "OPPONENT"], how="left")
+        for name in ("rest_days", "back_to_back", "games_last_7d", "season_progress", "team_margin_l10",
+                     "opp_pra_allowed_l15", "opp_pace_l15"):
+            self.out[name] = at_row[name].to_numpy(dtype=float)
+        self.out["team_pace_l15"] = at_row["pace_rel"].to_numpy(dtype=float)
+        self._player_availability(at_row["team_game"].to_numpy(), at_row["vacated_total"].to_numpy(dtype=float))
+
+    def _vacated(self, tg: pd.DataFrame, keyed: pd.DataFrame) -> np.ndarray:
+        """Per team-game: minutes of teammates who played in the team's previous 5 games
+        (same season) but not in its previous game, at their average over those games."""
+        team_game = tg.set_index(["GAME_ID", "TEAM"])["team_game"]
+        rows = keyed.loc[keyed["real"], ["GAME_ID", "TEAM", "SEASON"]].copy()
+        rows["minutes"] = self.rows.loc[keyed["real"].to_numpy(), "MIN"].to_numpy(dtype=float)
+        rows["player"] = self.rows.loc[keyed["real"].to_numpy(), "PLAYER_ID"].to_numpy()
+        rows["s"] = team_game.reindex(pd.MultiIndex.from_frame(rows[["GAME_ID", "TEAM"]])).to_numpy()
+        season_of = tg.set_index(["TEAM", "team_game"])["SEASON"]
+        parts = []
+        for lag in range(1, 6):
+            part = rows[["TEAM", "player", "minutes", "s", "SEASON"]].copy()
+            part["t"] = part["s"] + lag
+            part["lag"] = lag
+            parts.append(part)
+        expanded = pd.concat(parts, ignore_index=True)
+        target_season = season_of.reindex(pd.MultiIndex.from_frame(expanded[["TEAM", "t"]])).to_numpy()
+        expanded = expanded[target_season == expanded["SEASON"].to_numpy()]
+        per_player = expanded.groupby(["TEAM", "t", "player"], sort=False).agg(
+            minutes=("minutes", "mean"), last=("lag", "min"))
+        gone = per_player[per_player["last"] > 1]  # played in the window, not in the previous game
+        self._gone = gone["minutes"]
+        total = gone["minutes"].groupby(level=["TEAM", "t"]).sum()
+        key = pd.MultiIndex.from_arrays([tg["TEAM"], tg["team_game"]])
+        return total.reindex(key).fillna(0.0).to_numpy()
+
+    def _player_availability(self, team_game: np.ndarray, vacated_total: np.ndarray) -> None:
+        r = self.rows
+        own_key = pd.MultiIndex.from_arrays([r["TEAM"].to_numpy(), team_game, r["PLAYER_ID"].to_numpy()])
+        own = self._gone.reindex(own_key).fillna(0.0).to_numpy()
+        self.out["vacated_min"] = vacated_total - own  # a player returning himself does not count
+        order, team_codes, changed, w = self._player_team
+        tg_sorted = team_game[order].astype(float)
+        prev_tg = w.previous(tg_sorted)
+        missed = np.where((w.position > 0) & ~changed, tg_sorted - prev_tg - 1, 0.0)
+        self.out["missed_team_games"] = self._scatter(order, np.clip(np.nan_to_num(missed), 0, 82))
+
+
+def lagged_mean(frame: pd.DataFrame, by: list[str], values: pd.Series | np.ndarray, k: int | None) -> np.ndarray:
+    """Mean of ``values`` over each row's previous ``k`` rows (all if None) within ``by`` groups, by date.
+
+    The baselines use it: e.g. the previous-10-game PRA mean within a player's season.
+    """
+    codes = frame.groupby(by, sort=False).ngroup().to_numpy()
+    day = frame["GAME_DATE"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    order = np.lexsort((day, codes))
+    windows = _Windows(codes[order])
+    out = np.empty(len(frame))
+    out[order] = windows.mean(np.asarray(values, dtype=float)[order], k)
+    return out

@@ -1,0 +1,163 @@
+"""The feature registry: every feature defined once, grouped into versioned, hashed sets.
+
+A :class:`Feature` says what it is (name, tier, source columns, window, description);
+the builder computes it. A :class:`FeatureSet` names a list of features with a version
+and a hash of their definitions, so changing any definition changes the hash. This is
+what lineage tags and artifacts report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+TIERS = ("core", "contextual", "temporal")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature's definition."""
+
+    name: str
+    tier: str
+    sources: tuple[str, ...]
+    window: str
+    description: str
+
+    def __post_init__(self) -> None:
+        if self.tier not in TIERS:
+            raise ValueError(f"feature {self.name}: tier must be one of {TIERS}, not {self.tier!r}")
+
+    def definition(self) -> dict:
+        return {**asdict(self), "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """A named, versioned list of features; ``hash`` covers every definition in it."""
+
+    name: str
+    version: str
+    features: tuple[Feature, ...]
+    description: str
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def hash(self) -> str:
+        payload = json.dumps([f.definition() for f in self.features], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def tiers(self) -> dict[str, list[str]]:
+        return {tier: [f.name for f in self.features if f.tier == tier] for tier in TIERS}
+
+    def lineage(self) -> dict:
+        """What the lineage artifact and tags report about this set."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "hash": self.hash,
+            "description": self.description,
+            "n_features": len(self.features),
+            "tiers": self.tiers(),
+            "features": [f.definition() for f in self.features],
+        }
+
+
+def diff(old: FeatureSet, new: FeatureSet) -> dict[str, list[str]]:
+    """Features ``added``, ``removed`` and ``changed`` (same name, other definition) from old to new."""
+    before = {f.name: f for f in old.features}
+    after = {f.name: f for f in new.features}
+    return {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": sorted(n for n in set(before) & set(after) if before[n] != after[n]),
+    }
+
+
+def _f(name, tier, sources, window, description) -> Feature:
+    return Feature(name, tier, tuple(sources.split()), window, description)
+
+
+# Every window is over the player's (or team's) games strictly before the game's date.
+FEATURES: dict[str, Feature] = {
+    f.name: f
+    for f in [
+        # ---- core: the player's own recent production and role
+        _f("min_l3", "core", "MIN", "last 3 games", "mean minutes, last 3 games (across seasons)"),
+        _f("min_l10", "core", "MIN", "last 10 games", "mean minutes, last 10 games (across seasons)"),
+        _f("min_l30", "core", "MIN", "last 30 games", "mean minutes, last 30 games (across seasons)"),
+        _f("min_ewm5", "core", "MIN", "EWM halflife 5 games", "exponentially weighted mean minutes"),
+        _f("min_std_l10", "core", "MIN", "last 10 games", "spread (std) of minutes, last 10 games"),
+        _f("min_last", "core", "MIN", "last game", "minutes in the player's previous game"),
+        _f("min_season", "core", "MIN SEASON", "season to date", "mean minutes this season so far"),
+        _f("pra_l3", "core", "PTS REB AST", "last 3 games", "mean PRA, last 3 games"),
+        _f("pra_l10", "core", "PTS REB AST", "last 10 games", "mean PRA, last 10 games (across seasons)"),
+        _f("pra_l30", "core", "PTS REB AST", "last 30 games", "mean PRA, last 30 games"),
+        _f("pra_ewm5", "core", "PTS REB AST", "EWM halflife 5 games", "exponentially weighted mean PRA"),
+        _f("pra_ewm15", "core", "PTS REB AST", "EWM halflife 15 games", "slow exponentially weighted mean PRA"),
+        _f("pra_std_l10", "core", "PTS REB AST", "last 10 games", "spread (std) of PRA, last 10 games"),
+        _f("pra_season", "core", "PTS REB AST SEASON", "season to date", "mean PRA this season so far"),
+        _f("pts_l10", "core", "PTS", "last 10 games", "mean points, last 10 games"),
+        _f("reb_l10", "core", "REB", "last 10 games", "mean rebounds, last 10 games"),
+        _f("ast_l10", "core", "AST", "last 10 games", "mean assists, last 10 games"),
+        _f("pra_per_min_l10", "core", "PTS REB AST MIN", "last 10 games", "PRA per minute, last 10 games"),
+        _f("pra_per_min_l30", "core", "PTS REB AST MIN", "last 30 games", "PRA per minute, last 30 games"),
+        _f("pra_per_min_season", "core", "PTS REB AST MIN SEASON", "season to date", "PRA per minute this season"),
+        _f("usage_per_min_l10", "core", "FGA FTA TOV MIN", "last 10 games",
+           "usage proxy (FGA + 0.44 FTA + TOV) per minute, last 10 games"),
+        _f("games_season", "core", "SEASON", "season to date", "games the player has played this season"),
+        _f("games_career", "core", "GAME_ID", "all history", "games the player has played in the data"),
+        # ---- contextual: tonight's game
+        _f("home", "contextual", "HOME", "this game", "1 if the player's team is at home"),
+        _f("rest_days", "contextual", "GAME_DATE", "previous team game", "days since the team's previous game (capped 10)"),
+        _f("back_to_back", "contextual", "GAME_DATE", "previous team game", "1 if the team played yesterday"),
+        _f("games_last_7d", "contextual", "GAME_DATE", "7 days", "team games in the 7 days before this one"),
+        _f("opp_pra_allowed_l15", "contextual", "PTS REB AST OPPONENT", "opponent's last 15 games",
+           "PRA the opponent allowed per game, relative to the league, last 15 games"),
+        _f("opp_pace_l15", "contextual", "FGA FTA TOV OREB OPPONENT", "opponent's last 15 games",
+           "possessions proxy of the opponent's games, relative to the league"),
+        _f("team_pace_l15", "contextual", "FGA FTA TOV OREB TEAM", "team's last 15 games",
+           "possessions proxy of the team's games, relative to the league"),
+        _f("vacated_min", "contextual", "MIN TEAM", "team's last 5 games",
+           "minutes of teammates who played in the team's last 5 games but not its previous one"),
+        _f("team_margin_l10", "contextual", "PLUS_MINUS TEAM", "team's last 10 games",
+           "team's mean scoring margin (blowouts cut starters' minutes)"),
+        # ---- temporal: trends, availability, trades, calendar
+        _f("min_trend", "temporal", "MIN", "last 3 vs last 30 games", "min_l3 - min_l30: role rising or falling"),
+        _f("pra_trend", "temporal", "PTS REB AST", "last 3 vs last 30 games", "pra_l3 - pra_l30"),
+        _f("player_rest_days", "temporal", "GAME_DATE", "player's previous game",
+           "days since the player's own previous game (capped 30)"),
+        _f("missed_team_games", "temporal", "GAME_ID TEAM", "since the player's previous game",
+           "team games the player missed since his previous game (injury return)"),
+        _f("team_changed", "temporal", "TEAM", "player's previous game", "1 if the player's team differs from his previous game's"),
+        _f("games_with_team", "temporal", "TEAM", "all history", "games the player has played for his current team"),
+        _f("season_progress", "temporal", "GAME_DATE SEASON", "season to date", "team games played this season / 82"),
+    ]
+}
+
+_CORE = [n for n, f in FEATURES.items() if f.tier == "core"]
+
+FEATURE_SETS: dict[str, FeatureSet] = {
+    "core": FeatureSet(
+        "core", "v1.0", tuple(FEATURES[n] for n in _CORE),
+        "The player's own recent minutes and production only: the minimum a props model needs.",
+    ),
+    "full": FeatureSet(
+        "full", "v1.0", tuple(FEATURES.values()),
+        "Core plus game context (rest, opponent defence and pace, vacated teammate minutes) and "
+        "temporal signals (role trend, injury returns, trades, season progress).",
+    ),
+}
+DEFAULT_FEATURE_SET = "full"
+
+
+def get_feature_set(name: str) -> FeatureSet:
+    """The registered feature set called ``name`` (``KeyError`` lists the known ones)."""
+    try:
+        return FEATURE_SETS[name]
+    except KeyError:
+        raise KeyError(f"unknown feature set {name!r}; known: {', '.join(sorted(FEATURE_SETS))}") from None

@@ -1,0 +1,122 @@
+"""Walk-forward backtests and the ``nbaprops backtest`` command on small synthetic seasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from mlflow_nbaprops.cli import main
+from mlflow_nbaprops.data import canonicalize_frame, write_gamelogs
+from mlflow_nbaprops.data.synth import synthesize_league
+from mlflow_nbaprops.evaluation import PREDICTION_COLUMNS, BacktestConfig, walk_forward
+from mlflow_nbaprops.evaluation.metrics import american_to_implied, american_to_profit, betting_simulation
+from mlflow_nbaprops.features import lagged_mean
+
+FAST = {"n_estimators": 30, "learning_rate": 0.2}
+
+
+@pytest.fixture(scope="module")
+def league() -> pd.DataFrame:
+    return canonicalize_frame(synthesize_league(2, seed=9, n_teams=8, games_per_team=24))
+
+
+@pytest.fixture(scope="module")
+def result(league):
+    config = BacktestConfig(test_season="2022-23", refit_every=21, minutes_params=FAST, pra_params=FAST)
+    return walk_forward(league, config, progress=False)
+
+
+def test_one_prediction_per_eligible_player_game(league, result):
+    season = league[league["SEASON"] == "2022-23"].sort_values("GAME_DATE")
+    earlier = season.groupby("PLAYER_ID").cumcount() >= 1
+    eligible = season[(season["MIN"] > 0) & earlier]
+    preds = result.predictions
+    assert set(PREDICTION_COLUMNS) <= set(preds.columns)
+    assert len(preds) == len(eligible)
+    assert set(zip(preds["PLAYER_ID"], preds["GAME_ID"])) == set(zip(eligible["PLAYER_ID"], eligible["GAME_ID"]))
+    assert preds[["pred_MIN", "pred_PRA", "pred_PRA_q10", "pred_PRA_q90"]].notna().all().all()
+
+
+def test_each_refit_trains_only_on_earlier_games(league, result):
+    folds = result.folds
+    assert (folds["n_train"].diff().dropna() > 0).all()  # the training set grows with time
+    preds = result.predictions
+    for fold in folds.itertuples():
+        in_fold = preds[preds["fold"] == fold.fold]
+        assert (in_fold["GAME_DATE"] >= fold.start).all() and (in_fold["GAME_DATE"] <= fold.end).all()
+        # n_train is exactly the rows with history dated before the refit
+        before = league[(league["GAME_DATE"] < fold.start)]
+        assert fold.n_train <= len(before)
+
+
+def test_baselines_are_the_previous_ten_games_of_the_season(league, result):
+    frame = league.assign(PRA=league["PTS"] + league["REB"] + league["AST"]).sort_values("GAME_DATE")
+    l10 = frame.groupby(["PLAYER_ID", "SEASON"])["PRA"].transform(lambda s: s.shift(1).rolling(10, min_periods=1).mean())
+    want = pd.Series(l10.to_numpy(), index=pd.MultiIndex.from_frame(frame[["PLAYER_ID", "GAME_ID"]]))
+    got = result.predictions.set_index(["PLAYER_ID", "GAME_ID"])["baseline_L10_PRA"]
+    assert np.allclose(got, want.loc[got.index])
+    assert np.allclose(lagged_mean(frame, ["PLAYER_ID", "SEASON"], frame["PRA"], 10), l10.to_numpy(), equal_nan=True)
+
+
+def test_metrics_report_model_and_baselines_on_the_same_rows(result):
+    m = result.metrics
+    preds = result.predictions
+    assert m["pra_mae"] == pytest.approx((preds["PRA"] - preds["pred_PRA"]).abs().mean())
+    assert m["l10_pra_mae"] == pytest.approx((preds["PRA"] - preds["baseline_L10_PRA"]).abs().mean())
+    for key in ("pra_rmse", "pra_r2", "pra_within_3", "pra_within_5", "pra_within_10", "min_mae", "min_r2",
+                "single_pra_mae", "season_pra_mae", "vs_l10_pct", "vs_single_pct", "brier", "calibration_error"):
+        assert key in m and np.isfinite(m[key]), key
+    assert m["pra_mae"] < m["l10_pra_mae"]  # the model beats the naive baseline on this league
+    assert set(result.segments["segment"]) >= {"tier", "home", "back_to_back", "month", "season", "edge"}
+    assert result.line_source == "bookmaker" and "clv" in m and "roi" in m and "sharpe" in m
+    summary = result.summary()
+    assert "previous-10 mean (baseline)" in summary and "two-stage" in summary and "bookmaker lines" in summary
+
+
+def test_data_without_lines_uses_a_labelled_proxy(league):
+    no_lines = league.drop(columns=["LINE_PRA", "ODDS_OVER", "ODDS_UNDER", "CLOSE_LINE_PRA"])
+    config = BacktestConfig(test_season="2022-23", refit_every=60, minutes_params=FAST, pra_params=FAST)
+    res = walk_forward(no_lines, config, progress=False)
+    preds = res.predictions
+    assert res.line_source == "proxy"
+    assert (preds["line_source"][preds["line"].notna()] == "proxy").all()
+    assert np.allclose(preds["line"].dropna(), np.floor(preds["baseline_L10_PRA"].dropna()) + 0.5)
+    assert "PROXY lines" in res.summary()
+
+
+def test_unknown_test_season_is_clear(league):
+    with pytest.raises(ValueError, match="test season '1999-00' is not in the data"):
+        walk_forward(league, BacktestConfig(test_season="1999-00"), progress=False)
+
+
+def test_betting_arithmetic():
+    assert american_to_implied([-110, 150]) == pytest.approx([110 / 210, 100 / 250])
+    assert american_to_profit([-110, 150]) == pytest.approx([100 / 110, 1.5])
+    frame = pd.DataFrame({
+        "GAME_DATE": pd.to_datetime(["2024-01-01"] * 3), "PRA": [20, 10, 15],
+        "line": [15.5, 15.5, 15.5], "odds_over": [-110.0] * 3, "odds_under": [-110.0] * 3,
+        "close_line": [16.5, 14.5, 15.5], "p_over": [0.7, 0.3, 0.5], "p_under": [0.3, 0.7, 0.5],
+    })
+    metrics, bets = betting_simulation(frame, min_edge=0.03)
+    assert list(bets["side"]) == ["over", "under"]  # the 0.5 row has no edge at -110
+    assert metrics["win_rate"] == 1.0 and metrics["roi"] == pytest.approx(100 / 110)
+    assert metrics["clv"] == pytest.approx(1.0)
+
+
+def test_cli_backtest_writes_predictions_and_prints_baselines(league, tmp_path):
+    data = tmp_path / "league.parquet"
+    write_gamelogs(league, data)
+    out = tmp_path / "preds.csv"
+    result = CliRunner().invoke(main, ["backtest", "--data", str(data), "--test-season", "2022-23",
+                                       "--output", str(out), "--refit-every", "60", "--quiet"])
+    assert result.exit_code == 0, result.output
+    preds = pd.read_csv(out, dtype={"GAME_ID": str})
+    assert set(PREDICTION_COLUMNS) <= set(preds.columns) and len(preds) > 100
+    assert "previous-10 mean (baseline)" in result.output and "single-stage" in result.output
+    bad = CliRunner().invoke(main, ["backtest", "--data", str(data), "--test-season", "1990-91", "-o", str(out)])
+    assert bad.exit_code == 1 and "not in the data" in bad.output
+    unknown = CliRunner().invoke(main, ["backtest", "--data", str(data), "--test-season", "2022-23",
+                                        "-o", str(out), "--feature-set", "nope"])
+    assert unknown.exit_code == 2 and "unknown feature set" in unknown.output

@@ -1,0 +1,158 @@
+"""Features: the registry's lineage, and the builder's leakage guard."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlflow_nbaprops.data import canonicalize_frame
+from mlflow_nbaprops.data.synth import synthesize_league
+from mlflow_nbaprops.features import FEATURE_SETS, FEATURES, FeatureSet, build_features, diff, get_feature_set
+
+STATS = ["MIN", "PTS", "REB", "AST", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA", "OREB", "DREB", "TOV", "STL",
+         "BLK", "PF", "PLUS_MINUS"]
+
+
+@pytest.fixture(scope="module")
+def league() -> pd.DataFrame:
+    return canonicalize_frame(synthesize_league(2, seed=21, n_teams=8, games_per_team=28))
+
+
+@pytest.fixture(scope="module")
+def features(league) -> pd.DataFrame:
+    return build_features(league, "full")
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.set_index(["PLAYER_ID", "GAME_ID"]).sort_index()
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+def test_every_feature_is_defined_once_with_tier_sources_window_description():
+    for name, feature in FEATURES.items():
+        assert feature.name == name
+        assert feature.tier in ("core", "contextual", "temporal")
+        assert feature.sources and feature.window and feature.description
+    full = get_feature_set("full")
+    assert set(full.tiers()) == {"core", "contextual", "temporal"}
+    assert all(full.tiers().values())
+    assert full.version == "v1.0" and len(full.hash) == 16
+
+
+def test_changing_a_definition_changes_the_hash_and_diff_reports_it():
+    core = get_feature_set("core")
+    changed = dataclasses.replace(core.features[0], window="last 4 games")
+    edited = FeatureSet("core", "v1.1", (changed, *core.features[1:]), core.description)
+    assert edited.hash != core.hash
+    assert diff(core, edited) == {"added": [], "removed": [], "changed": [core.features[0].name]}
+    full = get_feature_set("full")
+    delta = diff(core, full)
+    assert not delta["removed"] and not delta["changed"]
+    assert set(delta["added"]) == set(full.names) - set(core.names)
+    assert diff(full, core)["removed"] == delta["added"]
+
+
+def test_unknown_feature_set_and_tier_are_clear():
+    with pytest.raises(KeyError, match="unknown feature set 'nope'; known: core, full"):
+        get_feature_set("nope")
+    with pytest.raises(ValueError, match="tier must be one of"):
+        dataclasses.replace(FEATURES["home"], tier="magic")
+
+
+def test_builder_computes_exactly_the_sets_features(league):
+    for name, fs in FEATURE_SETS.items():
+        built = build_features(league, name)
+        assert [c for c in built.columns if c in FEATURES] == fs.names
+        assert len(built) == len(league)
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def test_rolling_values_match_a_hand_computation(league, features):
+    frame = league.assign(PRA=league["PTS"] + league["REB"] + league["AST"])
+    player = frame["PLAYER_ID"].value_counts().index[0]
+    games = frame[frame["PLAYER_ID"] == player].sort_values("GAME_DATE")
+    feats = features.loc[games.index]
+    pra, minutes = games["PRA"].to_numpy(float), games["MIN"].to_numpy(float)
+    for i in (1, 5, 12, 30):
+        assert feats["min_l3"].iloc[i] == pytest.approx(minutes[max(0, i - 3):i].mean())
+        assert feats["pra_l10"].iloc[i] == pytest.approx(pra[max(0, i - 10):i].mean())
+        assert feats["min_last"].iloc[i] == minutes[i - 1]
+        assert feats["games_career"].iloc[i] == i
+        window = slice(max(0, i - 10), i)
+        assert feats["pra_per_min_l10"].iloc[i] == pytest.approx(pra[window].sum() / minutes[window].sum())
+    assert np.isnan(feats["pra_l10"].iloc[0])  # nothing before the first game
+    gaps = games["GAME_DATE"].diff().dt.days.to_numpy()
+    assert feats["player_rest_days"].iloc[3] == min(gaps[3], 30)
+
+
+def test_context_features_are_sane(features):
+    assert set(features["back_to_back"].unique()) <= {0.0, 1.0}
+    assert (features.loc[features["back_to_back"] == 1, "rest_days"] == 1).all()
+    assert features["games_last_7d"].between(0, 7).all()
+    assert features["opp_pra_allowed_l15"].dropna().between(0.6, 1.5).all()
+    assert (features["vacated_min"] >= -1e-9).all()
+    assert features["season_progress"].between(0, 1).all()
+
+
+# ----------------------------------------------------------------------------- leakage guard
+
+
+def test_features_for_a_date_ignore_that_date_and_everything_after(league, features):
+    """For many dates D: scramble every box score on or after D, or delete everything after D;
+    the features of D's rows must not move."""
+    rng = np.random.default_rng(0)
+    dates = np.sort(league["GAME_DATE"].unique())
+    base = _keyed(features)
+    names = [c for c in features.columns if c in FEATURES]
+    checked = 0
+    for day in rng.choice(dates[5:], size=12, replace=False):
+        on_day = league["GAME_DATE"] == day
+        scrambled = league.copy()
+        later = scrambled["GAME_DATE"] >= day
+        for col in STATS:
+            scrambled.loc[later, col] = rng.integers(0, 40, later.sum()).astype(scrambled[col].dtype)
+        truncated = league[league["GAME_DATE"] <= day].copy()
+        truncated.loc[truncated["GAME_DATE"] == day, STATS] = 0
+        for variant in (scrambled, truncated):
+            rebuilt = _keyed(build_features(variant, "full"))
+            keys = _keyed(league[on_day]).index
+            pd.testing.assert_frame_equal(rebuilt.loc[keys, names], base.loc[keys, names], check_exact=False, rtol=1e-9)
+            checked += len(keys)
+    assert checked > 500
+
+
+def test_row_order_does_not_change_any_feature(league, features):
+    shuffled = league.sample(frac=1.0, random_state=3)
+    rebuilt = build_features(shuffled, "full")
+    names = [c for c in features.columns if c in FEATURES]
+    pd.testing.assert_frame_equal(_keyed(rebuilt)[names], _keyed(features)[names], check_exact=False, rtol=1e-9)
+
+
+def test_upcoming_games_get_the_features_their_history_gives(league, features):
+    """Slate mode: rows without box scores, featurized from the history before them, equal the
+    features the same games get when they are part of the history."""
+    day = np.sort(league["GAME_DATE"].unique())[-20]
+    history = league[league["GAME_DATE"] < day]
+    slate = league.loc[league["GAME_DATE"] == day, ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "GAME_ID"]]
+    built = build_features(history, "full", targets=slate)
+    assert built["is_target"].sum() == len(slate)
+    names = [c for c in features.columns if c in FEATURES]
+    got = _keyed(built[built["is_target"]])[names]
+    want = _keyed(features.loc[slate.index])[names]
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9)
+
+
+def test_a_player_never_seen_gets_empty_history_features(league):
+    history = league[league["GAME_DATE"] < league["GAME_DATE"].max()]
+    slate = pd.DataFrame({"PLAYER_ID": [999_999_999], "GAME_DATE": [league["GAME_DATE"].max()],
+                          "TEAM": [league["TEAM"].iloc[0]], "OPPONENT": [league["OPPONENT"].iloc[0]], "HOME": [True]})
+    row = build_features(history, "full", targets=slate).iloc[-1]
+    assert np.isnan(row["pra_l10"]) and row["games_career"] == 0
+    assert not np.isnan(row["opp_pra_allowed_l15"])  # team context is still known

@@ -1,0 +1,108 @@
+"""The two-stage estimator: scikit-learn contract, out-of-fold minutes, calibrated distribution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from mlflow_nbaprops.data import canonicalize_frame
+from mlflow_nbaprops.data.synth import synthesize_league
+from mlflow_nbaprops.features import build_features, get_feature_set
+from mlflow_nbaprops.model import PRED_MINUTES, TwoStageRegressor
+
+FAST = {"n_estimators": 40, "learning_rate": 0.15}
+
+
+@pytest.fixture(scope="module")
+def data():
+    league = canonicalize_frame(synthesize_league(2, seed=5, n_teams=8, games_per_team=30))
+    fs = get_feature_set("full")
+    feats = build_features(league, fs)
+    keep = (feats["games_career"] >= 1).to_numpy()
+    X = feats.loc[keep, fs.names].reset_index(drop=True)
+    y = pd.DataFrame({"MIN": league["MIN"], "PRA": league["PTS"] + league["REB"] + league["AST"]})[keep]
+    dates = league.loc[keep, "GAME_DATE"].to_numpy()
+    late = dates >= np.quantile(dates.astype("int64"), 0.8).astype("datetime64[ns]")
+    return X, y.reset_index(drop=True), dates, late
+
+
+def test_estimator_contract():
+    model = TwoStageRegressor(backend="xgboost", pra_params={"max_depth": 3}, n_folds=4)
+    assert model.get_params()["pra_params"] == {"max_depth": 3}
+    assert not [k for k in vars(model) if k.endswith("_")]  # __init__ only stores parameters
+    cloned = clone(model)
+    assert cloned.get_params() == model.get_params() and cloned is not model
+    model.set_params(n_folds=3, backend="lightgbm")
+    assert model.n_folds == 3 and model.backend == "lightgbm"
+    with pytest.raises(NotFittedError):
+        model.predict(pd.DataFrame({"a": [1.0]}))
+
+
+@pytest.mark.parametrize("backend", ["lightgbm", "xgboost"])
+def test_fit_returns_self_and_predicts_with_both_backends(data, backend):
+    X, y, dates, late = data
+    model = TwoStageRegressor(backend=backend, minutes_params=FAST, pra_params=FAST)
+    assert model.fit(X[~late], y[~late], groups=dates[~late]) is model
+    learned = [k for k in vars(model) if k.endswith("_") and not k.startswith("_")]
+    assert {"minutes_model_", "pra_model_", "feature_names_in_", "residual_quantiles_"} <= set(learned)
+    dist = model.predict_distribution(X[late], lines=np.full(late.sum(), 15.5))
+    assert list(dist.columns[:5]) == [PRED_MINUTES, "pred_PRA", "pred_PRA_q10", "pred_PRA_q50", "pred_PRA_q90"]
+    assert (dist["pred_PRA_q10"] <= dist["pred_PRA_q50"] + 1e-9).all()
+    assert (dist["pred_PRA_q50"] <= dist["pred_PRA_q90"] + 1e-9).all()
+    assert np.allclose(dist["p_over"] + dist["p_under"], 1.0)
+    assert np.allclose(model.predict(X[late]), dist["pred_PRA"])
+    mae = np.abs(dist["pred_PRA"] - y["PRA"][late].to_numpy()).mean()
+    naive = np.abs(y["PRA"][~late].mean() - y["PRA"][late].to_numpy()).mean()
+    assert mae < 0.8 * naive  # it learned something real
+
+
+def test_stage2_is_trained_on_out_of_fold_minutes(data):
+    X, y, dates, late = data
+    model = TwoStageRegressor(minutes_params=FAST, pra_params=FAST).fit(X, y, groups=dates)
+    assert PRED_MINUTES in list(model.pra_model_.feature_name_)
+    in_sample = np.abs(model.predict_minutes(X) - y["MIN"].to_numpy()).mean()
+    # out-of-fold minutes are honest: noticeably worse than the final model's in-sample fit
+    assert model.oof_mae_["minutes"] > in_sample * 1.05
+
+
+def test_p_over_falls_as_the_line_rises_and_is_calibrated(data):
+    X, y, dates, late = data
+    model = TwoStageRegressor(minutes_params=FAST, pra_params=FAST).fit(X[~late], y[~late], groups=dates[~late])
+    Xl = X[late]
+    probs = [model.predict_distribution(Xl, lines=np.full(len(Xl), line))["p_over"].to_numpy() for line in (5.5, 15.5, 30.5)]
+    assert (probs[0] >= probs[1]).all() and (probs[1] >= probs[2]).all()
+    dist = model.predict_distribution(Xl)
+    actual = y["PRA"][late].to_numpy()
+    coverage = ((actual >= dist["pred_PRA_q10"]) & (actual <= dist["pred_PRA_q90"])).mean()
+    assert 0.72 < coverage < 0.88
+    lines = np.floor(dist["pred_PRA"].to_numpy()) + 0.5
+    p_over = model.predict_distribution(Xl, lines=lines)["p_over"].to_numpy()
+    assert abs(p_over.mean() - (actual > lines).mean()) < 0.06
+
+
+def test_rate_target_predicts_minutes_times_rate(data):
+    X, y, dates, late = data
+    model = TwoStageRegressor(stage2_target="rate", minutes_params=FAST, pra_params=FAST)
+    model.fit(X[~late], y[~late], groups=dates[~late])
+    Xl = X[late]
+    pred_min = model.predict_minutes(Xl)
+    rate = model.pra_model_.predict(Xl.assign(**{PRED_MINUTES: pred_min}))
+    assert np.allclose(model.predict(Xl), np.clip(rate * pred_min, 0, None))
+
+
+def test_bad_arguments_are_clear(data):
+    X, y, dates, late = data
+    with pytest.raises(ValueError, match="backend must be one of"):
+        TwoStageRegressor(backend="catboost").fit(X, y)
+    with pytest.raises(ValueError, match="stage2_target"):
+        TwoStageRegressor(stage2_target="log").fit(X, y)
+    with pytest.raises(ValueError, match="y needs columns MIN and PRA"):
+        TwoStageRegressor().fit(X, y[["MIN"]])
+    with pytest.raises(TypeError, match="DataFrame"):
+        TwoStageRegressor().fit(X.to_numpy(), y)
+    model = TwoStageRegressor(minutes_params=FAST, pra_params=FAST).fit(X[~late], y[~late])
+    with pytest.raises(ValueError, match="missing feature column.*pra_l10"):
+        model.predict(X.drop(columns=["pra_l10"]))
