@@ -42,6 +42,15 @@ def main(verbose: bool) -> None:
     )
 
 
+def _check_output_suffix(output: Path) -> None:
+    """Fail on an unsupported output type before minutes of work, not after."""
+    from mlflow_nbaprops.data.loader import SUFFIXES
+
+    if not output.name.endswith(SUFFIXES):
+        raise click.BadParameter(f"{output}: unsupported output type (expected {', '.join(SUFFIXES)})",
+                                 param_hint="--output")
+
+
 @main.group()
 def data() -> None:
     """Load, validate, synthesize and fingerprint game logs."""
@@ -80,11 +89,9 @@ def data_validate(paths: tuple[Path, ...], quarantine: bool) -> None:
 def data_synth(seasons: int, seed: int, output: Path, start_year: int, teams: int, games_per_team: int) -> None:
     """Generate a synthetic league in the canonical schema and write it to OUTPUT."""
     from mlflow_nbaprops.data import canonicalize_frame, data_version, write_gamelogs
-    from mlflow_nbaprops.data.loader import SUFFIXES
     from mlflow_nbaprops.data.synth import synthesize_league
 
-    if not output.name.endswith(SUFFIXES):  # fail before minutes of generation, not after
-        raise click.BadParameter(f"{output}: unsupported output type (expected {', '.join(SUFFIXES)})", param_hint="--output")
+    _check_output_suffix(output)
     try:
         frame = synthesize_league(
             seasons, seed, start_year=start_year, n_teams=teams, games_per_team=games_per_team
@@ -120,15 +127,14 @@ def data_fingerprint(paths: tuple[Path, ...]) -> None:
 @_translate_errors
 def backtest(data_paths, test_season, output, refit_every, train_window, backend, feature_set, seed, quiet) -> None:
     """Walk-forward backtest over TEST_SEASON: predictions table plus headline metrics vs baselines."""
-    from mlflow_nbaprops.data import load_gamelogs
+    from mlflow_nbaprops.data import load_gamelogs, write_table
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
     from mlflow_nbaprops.features import FEATURE_SETS
 
     if feature_set not in FEATURE_SETS:
         raise click.BadParameter(f"unknown feature set {feature_set!r}; known: {', '.join(sorted(FEATURE_SETS))}",
                                  param_hint="--feature-set")
-    if not output.name.endswith((".csv", ".csv.gz", ".parquet")):
-        raise click.BadParameter(f"{output}: expected .csv, .csv.gz or .parquet", param_hint="--output")
+    _check_output_suffix(output)
     logs = load_gamelogs(data_paths)
     config = BacktestConfig(test_season=test_season, refit_every=refit_every, train_window_days=train_window,
                             backend=backend, feature_set=feature_set, seed=seed)
@@ -136,27 +142,10 @@ def backtest(data_paths, test_season, output, refit_every, train_window, backend
         result = walk_forward(logs.frame, config, progress=not quiet)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    _write_table(result.predictions, output)
+    write_table(result.predictions, output)
     click.echo(f"data version {logs.version.digest} ({logs.version.summary()})")
     click.echo(result.summary())
     click.echo(f"\nwrote {len(result.predictions):,} predictions to {output}")
-
-
-def _write_table(frame, path: Path) -> None:
-    """Write a table atomically (.csv, .csv.gz or .parquet by extension)."""
-    import os
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        if path.name.endswith(".parquet"):
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False, compression="gzip" if path.name.endswith(".gz") else None)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 if __name__ == "__main__":  # pragma: no cover

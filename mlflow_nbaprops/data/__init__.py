@@ -9,7 +9,14 @@ Public surface (everything else is internal)::
     data_version(frame, source) -> DataVersion
 """
 
-from mlflow_nbaprops.data.loader import GameLogs, canonicalize_frame, find_files, load_gamelogs, write_gamelogs
+from mlflow_nbaprops.data.loader import (
+    GameLogs,
+    canonicalize_frame,
+    find_files,
+    load_gamelogs,
+    write_gamelogs,
+    write_table,
+)
 from mlflow_nbaprops.data.schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, pra
 from mlflow_nbaprops.data.validation import Problem
 from mlflow_nbaprops.data.version import DataVersion, content_digest, data_version
@@ -27,4 +34,5 @@ __all__ = [
     "load_gamelogs",
     "pra",
     "write_gamelogs",
+    "write_table",
 ]

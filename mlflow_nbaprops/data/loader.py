@@ -124,18 +124,24 @@ def canonicalize_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFra
 
 def write_gamelogs(frame: pd.DataFrame, path: PathLike) -> Path:
     """Write a canonical frame as ``.csv``, ``.csv.gz`` or ``.parquet`` (by extension), atomically."""
+    out = frame.copy()
+    out["GAME_DATE"] = out["GAME_DATE"].dt.strftime("%Y-%m-%d")
+    return write_table(out, path)
+
+
+def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
+    """Write any table as ``.csv``, ``.csv.gz`` or ``.parquet`` (by extension), atomically:
+    a failed write leaves no partial file behind."""
     path = Path(path)
     if not _has_suffix(path):
         raise DataLoadError(f"{path}: unsupported output type (expected {', '.join(SUFFIXES)})")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    out = frame.copy()
-    out["GAME_DATE"] = out["GAME_DATE"].dt.strftime("%Y-%m-%d")
     try:
         if path.name.endswith(".parquet"):
-            out.to_parquet(tmp, index=False)
+            frame.to_parquet(tmp, index=False)
         else:
-            out.to_csv(tmp, index=False, compression="gzip" if path.name.endswith(".gz") else None)
+            frame.to_csv(tmp, index=False, compression="gzip" if path.name.endswith(".gz") else None)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
