@@ -178,7 +178,8 @@ def _read_file(path: Path) -> pd.DataFrame:
 
 def _canonicalize(raw: pd.DataFrame, source: str, flags: RowFlags) -> pd.DataFrame:
     """Map one file's columns onto the canonical schema, recording unparseable cells in ``flags``."""
-    raw = raw.rename(columns={k: v for k, v in schema.NBA_API_RENAMES.items() if k not in raw.columns or v not in raw.columns})
+    # nba_api names -> canonical ones (a file that already has the canonical column keeps it)
+    raw = raw.rename(columns={k: v for k, v in schema.NBA_API_RENAMES.items() if v not in raw.columns})
     missing = [c for c in schema.REQUIRED_COLUMNS if c not in raw.columns and not _derivable(c, raw)]
     if missing:
         raise DataValidationError(
