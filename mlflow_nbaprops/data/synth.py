@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from mlflow_nbaprops.data.schema import CANONICAL_COLUMNS, season_label
+from mlflow_nbaprops.data.schema import CANONICAL_COLUMNS, FLOAT_COLUMNS, season_label
 
 TEAMS = (
     "ATL BOS BKN CHA CHI CLE DAL DEN DET GSW HOU IND LAC LAL MEM "
@@ -275,7 +275,7 @@ def _play_season(rng, players: _Players, rosters: dict[str, list[int]], schedule
         "OPPONENT": c["OPPONENT"], "HOME": c["HOME"].astype(bool),
     })
     for col in _STAT_COLUMNS:
-        frame[col] = c[col] if col in ("MIN", "PLUS_MINUS") or col in ("LINE_PRA", "ODDS_OVER", "ODDS_UNDER", "CLOSE_LINE_PRA") else c[col].astype(np.int64)
+        frame[col] = c[col].astype(np.float64 if col in FLOAT_COLUMNS else np.int64)
     frame["WL"] = np.where(c["WIN"], "W", "L")
     frame["STARTER"] = c["STARTER"].astype(bool)
     return frame
