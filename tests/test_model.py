@@ -93,6 +93,17 @@ def test_rate_target_predicts_minutes_times_rate(data):
     assert np.allclose(model.predict(Xl), np.clip(rate * pred_min, 0, None))
 
 
+def test_stage2_can_train_on_a_recent_window_while_stage1_keeps_all_history(data):
+    X, y, dates, late = data
+    days = 40
+    model = TwoStageRegressor(minutes_params=FAST, pra_params=FAST, stage2_recent_days=days)
+    model.fit(X, y, groups=dates)
+    recent = dates >= dates.max() - np.timedelta64(days, "D")
+    assert model.n_train_rows_ == {"minutes": len(X), "pra": int(recent.sum())}
+    assert 0 < recent.sum() < len(X)
+    assert model.predict(X[late]).shape == (late.sum(),)
+
+
 def test_bad_arguments_are_clear(data):
     X, y, dates, late = data
     with pytest.raises(ValueError, match="backend must be one of"):

@@ -141,6 +141,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
             oof_pra[test] = self._predict_stage2(model, X2.iloc[test])
         self.pra_model_ = self._fit_stage2(X2, pra2, minutes2)
         self._fit_residuals(oof_pra, pra2)
+        self.n_train_rows_ = {"minutes": int(len(X)), "pra": int(recent.sum())}
         self.oof_mae_ = {"minutes": float(np.mean(np.abs(oof_minutes - minutes))),
                          "pra": float(np.mean(np.abs(oof_pra - pra2)))}
         return self
