@@ -67,8 +67,28 @@ def _stack(history: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
     return pd.concat([hist, tgt], ignore_index=True)
 
 
+def _days(dates: pd.Series) -> np.ndarray:
+    """Dates as whole days since the epoch (int64), for sorting and differences."""
+    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
 class _Windows:
     """Lagged window statistics over rows sorted by (group, date): only earlier rows count."""
+
+    @classmethod
+    def grouped(cls, keys: list[np.ndarray], day: np.ndarray) -> tuple[np.ndarray, "_Windows"]:
+        """Sort rows by ``keys`` then ``day``; return the order and the windows over it.
+
+        A group starts wherever any key changes in sorted order, so no composite code
+        (and no assumption about how many teams or seasons there are) is needed.
+        """
+        order = np.lexsort((day, *reversed(keys)))
+        changed = np.zeros(len(order), dtype=bool)
+        changed[0:1] = True
+        for key in keys:
+            sorted_key = key[order]
+            changed[1:] |= sorted_key[1:] != sorted_key[:-1]
+        return order, cls(np.cumsum(changed))
 
     def __init__(self, group_codes: np.ndarray) -> None:
         n = len(group_codes)
@@ -145,9 +165,9 @@ class _Computer:
     def _player_features(self) -> None:
         r = self.rows
         player_codes = pd.factorize(r["PLAYER_ID"])[0]
-        day = r["GAME_DATE"].to_numpy().astype("datetime64[D]").astype(np.int64)
-        order = np.lexsort((day, player_codes))
-        w = _Windows(player_codes[order])
+        team_codes_all = pd.factorize(r["TEAM"])[0]
+        day = _days(r["GAME_DATE"])
+        order, w = _Windows.grouped([player_codes], day)
         take = lambda col: r[col].to_numpy(dtype=float)[order]  # noqa: E731
         minutes, pts, reb, ast = take("MIN"), take("PTS"), take("REB"), take("AST")
         pra = pts + reb + ast
@@ -178,7 +198,7 @@ class _Computer:
 
         prev_day = w.previous(day.astype(float)[order])
         set_("player_rest_days", np.clip(np.nan_to_num(day[order] - prev_day, nan=30.0), 0, 30))
-        team_codes = pd.factorize(r["TEAM"])[0][order]
+        team_codes = team_codes_all[order]
         prev_team = w.previous(team_codes)
         changed = (w.position > 0) & (prev_team != team_codes)
         set_("team_changed", changed.astype(float))
@@ -186,8 +206,7 @@ class _Computer:
 
         # season to date: group by (player, season)
         season_codes = pd.factorize(r["SEASON"])[0]
-        order_s = np.lexsort((day, season_codes, player_codes))
-        ws = _Windows((player_codes * 1000 + season_codes)[order_s])
+        order_s, ws = _Windows.grouped([player_codes, season_codes], day)
         take_s = lambda col: r[col].to_numpy(dtype=float)[order_s]  # noqa: E731
         min_s = take_s("MIN")
         pra_s = take_s("PTS") + take_s("REB") + take_s("AST")
@@ -199,8 +218,7 @@ class _Computer:
         self.out["games_season"] = self._scatter(order_s, ws.position.astype(float))
 
         # games with the current team: position within (player, team) history
-        order_t = np.lexsort((day, pd.factorize(r["TEAM"])[0], player_codes))
-        wt = _Windows((player_codes * 100 + pd.factorize(r["TEAM"])[0])[order_t])
+        order_t, wt = _Windows.grouped([player_codes, team_codes_all], day)
         self.out["games_with_team"] = self._scatter(order_t, wt.position.astype(float))
         self.out["home"] = r["HOME"].to_numpy(dtype=float)
 
@@ -247,9 +265,8 @@ class _Computer:
         tg = tg.merge(daily[["league_pra", "league_poss"]].reset_index(), on=["SEASON", "GAME_DATE"], how="left")
 
         team_codes = pd.factorize(tg["TEAM"])[0]
-        day = tg["GAME_DATE"].to_numpy().astype("datetime64[D]").astype(np.int64)
-        order = np.lexsort((day, team_codes))
-        w = _Windows(team_codes[order])
+        day = _days(tg["GAME_DATE"])
+        order, w = _Windows.grouped([team_codes], day)
         col = lambda c: tg[c].to_numpy(dtype=float)[order]  # noqa: E731
         feats = pd.DataFrame(index=tg.index)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -264,7 +281,7 @@ class _Computer:
         feats.loc[tg.index[order], "back_to_back"] = (rest == 1).astype(float)
         composite = team_codes[order].astype(np.int64) * 1_000_000 + day[order]
         feats.loc[tg.index[order], "games_last_7d"] = np.arange(len(order)) - np.searchsorted(composite, composite - 7)
-        season_game = pd.Series(np.arange(len(order))).groupby(team_codes[order] * 1000 + season_codes).cumcount().to_numpy()
+        season_game = pd.Series(np.arange(len(order))).groupby([team_codes[order], season_codes]).cumcount().to_numpy()
         feats.loc[tg.index[order], "season_progress"] = season_game / 82.0
         tg["team_game"] = 0
         tg.loc[tg.index[order], "team_game"] = w.position
@@ -328,10 +345,8 @@ def lagged_mean(frame: pd.DataFrame, by: list[str], values: pd.Series | np.ndarr
 
     The baselines use it: e.g. the previous-10-game PRA mean within a player's season.
     """
-    codes = frame.groupby(by, sort=False).ngroup().to_numpy()
-    day = frame["GAME_DATE"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    order = np.lexsort((day, codes))
-    windows = _Windows(codes[order])
+    keys = [pd.factorize(frame[col])[0] for col in by]
+    order, windows = _Windows.grouped(keys, _days(frame["GAME_DATE"]))
     out = np.empty(len(frame))
     out[order] = windows.mean(np.asarray(values, dtype=float)[order], k)
     return out
