@@ -16,8 +16,8 @@ import pandas as pd
 
 from mlflow_nbaprops.evaluation.metrics import betting_simulation, regression_metrics, reliability, segment_table
 from mlflow_nbaprops.features import build_features, get_feature_set, lagged_mean
-from mlflow_nbaprops.model import TwoStageRegressor, make_booster
-from mlflow_nbaprops.model.two_stage import STAGE2_OBJECTIVE
+from mlflow_nbaprops.model import TwoStageRegressor
+from mlflow_nbaprops.model.two_stage import make_pra_booster
 
 #: Columns every predictions table has (``nbaprops backtest --output``).
 PREDICTION_COLUMNS = [
@@ -145,8 +145,8 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
         train_rows = has_history & (dates < start) & (dates >= start - pd.Timedelta(days=config.train_window_days))
         Xt = X_all[train_rows]
         model = config.estimator().fit(Xt, np.c_[minutes[train_rows], pra[train_rows]], groups=dates[train_rows].to_numpy())
-        single = make_booster(config.backend, {**STAGE2_OBJECTIVE[config.backend], **config.pra_params},
-                              config.seed + 1, model.n_jobs).fit(Xt, pra[train_rows])
+        single = make_pra_booster(config.backend, config.pra_params, config.seed + 1, model.n_jobs)
+        single.fit(Xt, pra[train_rows])
         Xp = X_all[predict_rows]
         dist = model.predict_distribution(Xp, lines=lines.loc[predict_rows, "line"].to_numpy())
         dist["pred_PRA_single"] = np.clip(single.predict(Xp), 0, None)
@@ -201,8 +201,8 @@ def _evaluate(out: pd.DataFrame, config: BacktestConfig):
     m.update(regression_metrics(out["PRA"], out["pred_PRA_single"], "single_pra_"))
     m.update(regression_metrics(out["PRA"], out["baseline_L10_PRA"], "l10_pra_"))
     m.update(regression_metrics(out["PRA"], out["baseline_season_PRA"], "season_pra_"))
-    m.update({k: v for k, v in regression_metrics(out["MIN"], out["pred_MIN"], "min_").items()})
-    m.update({k: v for k, v in regression_metrics(out["MIN"], out["baseline_L10_MIN"], "l10_min_").items()})
+    m.update(regression_metrics(out["MIN"], out["pred_MIN"], "min_"))
+    m.update(regression_metrics(out["MIN"], out["baseline_L10_MIN"], "l10_min_"))
     m["vs_l10_pct"] = 100.0 * (m["pra_mae"] - m["l10_pra_mae"]) / m["l10_pra_mae"]
     m["vs_single_pct"] = 100.0 * (m["pra_mae"] - m["single_pra_mae"]) / m["single_pra_mae"]
     m["vs_season_pct"] = 100.0 * (m["pra_mae"] - m["season_pra_mae"]) / m["season_pra_mae"]

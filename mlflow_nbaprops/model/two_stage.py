@@ -60,6 +60,23 @@ def make_booster(backend: str, params: dict[str, Any] | None, random_state: int,
     return XGBRegressor(random_state=random_state, n_jobs=n_jobs, **merged)
 
 
+def make_pra_booster(backend: str, params: dict[str, Any] | None, random_state: int, n_jobs: int):
+    """A booster for PRA: ``make_booster`` with the stage-2 objective unless ``params`` overrides it.
+
+    Stage 2 and the single-stage baseline both use it, so they are compared like for like.
+    """
+    return make_booster(backend, {**STAGE2_OBJECTIVE.get(backend, {}), **(params or {})}, random_state, n_jobs)
+
+
+def out_of_fold(fit_predict, n: int, folds: list[np.ndarray]) -> np.ndarray:
+    """Predictions for each fold from ``fit_predict(train_idx, test_idx)`` fitted on the other folds."""
+    predictions = np.empty(n)
+    everything = np.arange(n)
+    for test in folds:
+        predictions[test] = fit_predict(np.setdiff1d(everything, test, assume_unique=True), test)
+    return predictions
+
+
 def time_folds(groups: np.ndarray, n_folds: int) -> list[np.ndarray]:
     """Row indices of ``n_folds`` contiguous blocks of ``groups`` (e.g. dates), in order."""
     unique = np.unique(groups)
@@ -122,10 +139,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)
         folds = time_folds(groups, self.n_folds)
 
-        oof_minutes = np.empty(len(X))
-        for test in folds:
-            train = np.setdiff1d(np.arange(len(X)), test, assume_unique=True)
-            oof_minutes[test] = self._stage1().fit(X.iloc[train], minutes[train]).predict(X.iloc[test])
+        oof_minutes = out_of_fold(
+            lambda train, test: self._stage1().fit(X.iloc[train], minutes[train]).predict(X.iloc[test]), len(X), folds)
         self.minutes_model_ = self._stage1().fit(X, minutes)
 
         recent = np.ones(len(X), dtype=bool)
@@ -134,11 +149,10 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
             recent = groups >= cutoff
         X2 = self._with_minutes(X, oof_minutes)[recent]
         pra2, minutes2 = pra[recent], minutes[recent]
-        oof_pra = np.empty(len(X2))
-        for test in time_folds(groups[recent], self.n_folds):
-            train = np.setdiff1d(np.arange(len(X2)), test, assume_unique=True)
-            model = self._fit_stage2(X2.iloc[train], pra2[train], minutes2[train])
-            oof_pra[test] = self._predict_stage2(model, X2.iloc[test])
+        oof_pra = out_of_fold(
+            lambda train, test: self._predict_stage2(
+                self._fit_stage2(X2.iloc[train], pra2[train], minutes2[train]), X2.iloc[test]),
+            len(X2), time_folds(groups[recent], self.n_folds))
         self.pra_model_ = self._fit_stage2(X2, pra2, minutes2)
         self._fit_residuals(oof_pra, pra2)
         self.n_train_rows_ = {"minutes": int(len(X)), "pra": int(recent.sum())}
@@ -150,8 +164,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         return make_booster(self.backend, self.minutes_params, self.random_state, self.n_jobs)
 
     def _fit_stage2(self, X2: pd.DataFrame, pra: np.ndarray, minutes: np.ndarray):
-        params = {**STAGE2_OBJECTIVE[self.backend], **(self.pra_params or {})}
-        model = make_booster(self.backend, params, self.random_state + 1, self.n_jobs)
+        model = make_pra_booster(self.backend, self.pra_params, self.random_state + 1, self.n_jobs)
         if self.stage2_target == "pra":
             return model.fit(X2, pra)
         played = minutes > 0
@@ -176,18 +189,21 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ predicting
 
     def predict_minutes(self, X: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "minutes_model_")
-        return np.clip(self.minutes_model_.predict(self._check_X(X)), 0.0, None)
+        """Predicted minutes (stage 1)."""
+        return self._minutes(self._check_X(X))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Predicted PRA (the mean-type point prediction of stage 2)."""
+        """Predicted PRA: stage 2's point prediction (its conditional median by default, L1 loss)."""
         X = self._check_X(X)
-        return self._predict_stage2(self.pra_model_, self._with_minutes(X, self.predict_minutes(X)))
+        return self._predict_stage2(self.pra_model_, self._with_minutes(X, self._minutes(X)))
+
+    def _minutes(self, X: pd.DataFrame) -> np.ndarray:
+        return np.clip(self.minutes_model_.predict(X), 0.0, None)
 
     def predict_distribution(self, X: pd.DataFrame, lines=None) -> pd.DataFrame:
         """``pred_MIN``, ``pred_PRA``, ``pred_PRA_q{..}`` and, given lines, ``p_over``/``p_under``."""
         X = self._check_X(X)
-        pred_min = self.predict_minutes(X)
+        pred_min = self._minutes(X)
         pred = self._predict_stage2(self.pra_model_, self._with_minutes(X, pred_min))
         grid = pred[:, None] + self._residual_grid(pred)  # PRA quantiles at residual_levels_
         grid = np.clip(np.maximum.accumulate(grid, axis=1), 0.0, None)
@@ -198,7 +214,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
             lines = np.asarray(lines, dtype=float)
             # PRA is whole: P(PRA > line) = P(PRA >= floor(line) + 1); read the CDF mid-integer
             threshold = np.floor(lines) + 0.5
-            p_under = np.array([np.interp(t, g, self.residual_levels_, left=0.0, right=1.0) for t, g in zip(threshold, grid)])
+            p_under = _cdf_rows(threshold, grid, self.residual_levels_)
             p_over = np.where(np.isnan(lines), np.nan, 1.0 - p_under)
             out["p_over"] = p_over
             out["p_under"] = np.where(np.isnan(lines), np.nan, p_under)
@@ -222,7 +238,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
             self.n_features_in_ = X.shape[1]
             return X.astype("float64")
-        check_is_fitted(self, "feature_names_in_")
+        check_is_fitted(self, "pra_model_")
         missing = [c for c in self.feature_names_in_ if c not in X.columns]
         if missing:
             raise ValueError(f"X is missing feature column(s): {', '.join(missing)}")
@@ -250,6 +266,19 @@ def _split_targets(y, n: int) -> tuple[np.ndarray, np.ndarray]:
     if np.isnan(minutes).any() or np.isnan(pra).any():
         raise ValueError("y has missing values")
     return minutes, pra
+
+
+def _cdf_rows(values: np.ndarray, grid: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Per row, the CDF at ``values[i]`` of the quantile function ``grid[i]`` (at ``levels``),
+    linear between grid points, 0 below the first and 1 above the last; vectorised."""
+    above = (grid <= values[:, None]).sum(axis=1)  # grid points at or below the value
+    j = np.clip(above, 1, grid.shape[1] - 1)
+    rows = np.arange(len(values))
+    lo, hi = grid[rows, j - 1], grid[rows, j]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(hi > lo, (values - lo) / (hi - lo), 1.0)
+    cdf = levels[j - 1] + np.clip(frac, 0.0, 1.0) * (levels[j] - levels[j - 1])
+    return np.where(above == 0, 0.0, np.where(above == grid.shape[1], 1.0, cdf))
 
 
 def _interp_rows(level: float, levels: np.ndarray, grid: np.ndarray) -> np.ndarray:
