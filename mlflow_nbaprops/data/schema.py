@@ -73,15 +73,12 @@ MAX_MINUTES = 73.0
 #: nba_api ``leaguegamefinder`` names that map one-to-one onto canonical names.
 NBA_API_RENAMES: dict[str, str] = {"TEAM_ABBREVIATION": "TEAM"}
 
-#: nba_api columns that are derived into canonical ones rather than renamed.
-NBA_API_DERIVED: tuple[str, ...] = ("MATCHUP", "SEASON_ID", "SEASON_LABEL")
-
 
 def season_label(start_year: int) -> str:
     """``2023`` -> ``"2023-24"``."""
     return f"{start_year}-{(start_year + 1) % 100:02d}"
 
 
-def pra(frame) -> "object":
+def pra(frame):
     """PRA = points + rebounds + assists (works on any frame with those columns)."""
     return frame["PTS"] + frame["REB"] + frame["AST"]

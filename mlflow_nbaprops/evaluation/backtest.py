@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.evaluation.metrics import betting_simulation, regression_metrics, reliability, segment_table
 from mlflow_nbaprops.features import build_features, get_feature_set, lagged_mean
 from mlflow_nbaprops.model import TwoStageRegressor
@@ -114,7 +115,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
                          f"(seasons: {', '.join(sorted(frame['SEASON'].unique()))})")
     features = build_features(frame, fs)
     X_all = features[fs.names]
-    pra = (frame["PTS"] + frame["REB"] + frame["AST"]).to_numpy(dtype=float)
+    pra = schema.pra(frame).to_numpy(dtype=float)
     minutes = frame["MIN"].to_numpy(dtype=float)
     dates = frame["GAME_DATE"]
 

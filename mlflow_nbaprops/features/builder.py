@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.features.registry import DEFAULT_FEATURE_SET, FeatureSet, get_feature_set
 
 KEY_COLUMNS = ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "TEAM", "OPPONENT", "HOME"]
@@ -227,7 +228,7 @@ class _Computer:
     def _team_features(self) -> None:
         r = self.rows
         real = ~r["is_target"].to_numpy()
-        pra = (r["PTS"] + r["REB"] + r["AST"]).to_numpy(dtype=float)
+        pra = schema.pra(r).to_numpy(dtype=float)
         poss = (r["FGA"] + 0.44 * r["FTA"] + r["TOV"] - r["OREB"]).to_numpy(dtype=float)
         keyed = pd.DataFrame({
             "GAME_ID": r["GAME_ID"].to_numpy(), "TEAM": r["TEAM"].to_numpy(), "OPPONENT": r["OPPONENT"].to_numpy(),
