@@ -17,3 +17,7 @@ class DataValidationError(NBAPropsError):
     def __init__(self, message: str, problems: list | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [])
+
+
+class ModelIntegrityError(NBAPropsError):
+    """A saved model's files are missing, modified or truncated, or cannot be loaded safely."""

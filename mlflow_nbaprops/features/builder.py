@@ -19,7 +19,7 @@ from mlflow_nbaprops.features.registry import DEFAULT_FEATURE_SET, FeatureSet, g
 
 KEY_COLUMNS = ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "TEAM", "OPPONENT", "HOME"]
 TARGET_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]
-_STATS = ["MIN", "PTS", "REB", "AST", "FGA", "FTA", "TOV", "OREB", "PLUS_MINUS"]
+STAT_COLUMNS = ["MIN", "PTS", "REB", "AST", "FGA", "FTA", "TOV", "OREB", "PLUS_MINUS"]
 
 
 def build_features(
@@ -47,8 +47,8 @@ def build_features(
 
 
 def _stack(history: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
-    hist = history[[c for c in KEY_COLUMNS + _STATS if c in history.columns]].copy()
-    for col in _STATS:
+    hist = history[[c for c in KEY_COLUMNS + STAT_COLUMNS if c in history.columns]].copy()
+    for col in STAT_COLUMNS:
         if col not in hist.columns:
             hist[col] = np.nan
     hist["is_target"] = False
@@ -63,7 +63,7 @@ def _stack(history: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
         first = np.minimum(tgt["TEAM"].astype(str), tgt["OPPONENT"].astype(str))
         second = np.maximum(tgt["TEAM"].astype(str), tgt["OPPONENT"].astype(str))
         tgt["GAME_ID"] = "T" + tgt["GAME_DATE"].dt.strftime("%Y%m%d") + first + second
-    tgt = tgt[[c for c in KEY_COLUMNS]].assign(**{c: np.nan for c in _STATS}, is_target=True)
+    tgt = tgt[[c for c in KEY_COLUMNS]].assign(**{c: np.nan for c in STAT_COLUMNS}, is_target=True)
     tgt = tgt.astype({"PLAYER_ID": "int64", "HOME": bool})
     return pd.concat([hist, tgt], ignore_index=True)
 

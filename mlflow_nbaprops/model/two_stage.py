@@ -46,8 +46,16 @@ STAGE2_OBJECTIVE = {"lightgbm": {"objective": "l1"}, "xgboost": {"objective": "r
 _LEVELS = np.linspace(0.005, 0.995, 199)
 
 
-def make_booster(backend: str, params: dict[str, Any] | None, random_state: int, n_jobs: int):
-    """A fresh scikit-learn-API booster of ``backend`` with defaults overridden by ``params``."""
+def make_booster(backend, params: dict[str, Any] | None, random_state: int, n_jobs: int):
+    """A fresh scikit-learn-API booster of ``backend`` with defaults overridden by ``params``.
+
+    ``backend`` may also be a user's own scikit-learn regressor (a *foreign* estimator): it is
+    cloned and given ``params``. Foreign estimators can only be saved with cloudpickle.
+    """
+    if is_foreign(backend):
+        from sklearn.base import clone
+
+        return clone(backend).set_params(**(params or {}))
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
     merged = {**DEFAULT_PARAMS[backend], **(params or {})}
@@ -60,12 +68,18 @@ def make_booster(backend: str, params: dict[str, Any] | None, random_state: int,
     return XGBRegressor(random_state=random_state, n_jobs=n_jobs, **merged)
 
 
-def make_pra_booster(backend: str, params: dict[str, Any] | None, random_state: int, n_jobs: int):
+def is_foreign(backend) -> bool:
+    """True for a user-supplied estimator instead of a backend name."""
+    return not isinstance(backend, str)
+
+
+def make_pra_booster(backend, params: dict[str, Any] | None, random_state: int, n_jobs: int):
     """A booster for PRA: ``make_booster`` with the stage-2 objective unless ``params`` overrides it.
 
     Stage 2 and the single-stage baseline both use it, so they are compared like for like.
     """
-    return make_booster(backend, {**STAGE2_OBJECTIVE.get(backend, {}), **(params or {})}, random_state, n_jobs)
+    objective = {} if is_foreign(backend) else STAGE2_OBJECTIVE.get(backend, {})
+    return make_booster(backend, {**objective, **(params or {})}, random_state, n_jobs)
 
 
 def out_of_fold(fit_predict, n: int, folds: list[np.ndarray]) -> np.ndarray:
@@ -89,7 +103,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    backend : "xgboost" or "lightgbm"
+    backend : "xgboost" or "lightgbm" (saved in their native formats), or a scikit-learn
+        regressor instance used for both stages (saved with cloudpickle)
     minutes_params, pra_params : booster hyperparameters overriding ``DEFAULT_PARAMS``
     stage2_target : "pra" (predict PRA directly) or "rate" (PRA per minute x predicted minutes)
     n_folds : time-blocked folds for the out-of-fold predicted minutes and residuals
@@ -130,7 +145,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
 
         ``groups`` (e.g. game dates) defines the time-blocked folds; default: row order.
         """
-        if self.backend not in BACKENDS:
+        if not is_foreign(self.backend) and self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
         if self.stage2_target not in STAGE2_TARGETS:
             raise ValueError(f"stage2_target must be one of {STAGE2_TARGETS}, not {self.stage2_target!r}")

@@ -1,0 +1,94 @@
+"""A compact snapshot of player and team state as of a cutoff date, for featurizing a slate.
+
+The served model gets slate rows (player, date, team, opponent, home), not feature
+vectors. It carries this snapshot: the game logs of the last ``days`` days before the
+cutoff (this season and the last: every team window, every season-to-date number) and
+each player's last ``PLAYER_GAMES`` games however old (every player window: 3/10/30-game
+means), plus, per (player, team), how many games lie before the kept rows, so the
+all-history counts (``games_career``, ``games_with_team``) stay exact.
+
+Not exact, by design: exponentially weighted means lose the weight of a player's games
+older than his last ``PLAYER_GAMES`` (about 2 % of the weight at a 15-game half-life), and
+``missed_team_games`` of a player back after more than ``days`` counts only the team
+games the snapshot kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mlflow_nbaprops.features.builder import KEY_COLUMNS, STAT_COLUMNS, build_features
+from mlflow_nbaprops.features.registry import FeatureSet
+
+#: Default look-back: this season and the whole previous one.
+DEFAULT_SNAPSHOT_DAYS = 400
+#: Each player's last games kept however old they are (>= the longest player window, 30).
+PLAYER_GAMES = 82
+ROWS_FILE = "history.parquet"
+PRIOR_FILE = "prior_games.parquet"
+
+
+@dataclass(frozen=True)
+class HistorySnapshot:
+    """Game logs of the ``days`` before ``cutoff`` and per (player, team) game counts before them."""
+
+    rows: pd.DataFrame
+    prior_games: pd.DataFrame  # PLAYER_ID, TEAM, games
+    cutoff: pd.Timestamp
+    days: int
+
+    @classmethod
+    def from_history(cls, history: pd.DataFrame, days: int = DEFAULT_SNAPSHOT_DAYS) -> "HistorySnapshot":
+        """Snapshot canonical game logs ``history`` as of their last game date."""
+        if len(history) == 0:
+            raise ValueError("cannot snapshot an empty history")
+        cutoff = pd.Timestamp(history["GAME_DATE"].max())
+        start = cutoff - pd.Timedelta(days=days)
+        latest_first = history.sort_values("GAME_DATE", ascending=False)
+        games_ago = latest_first.groupby("PLAYER_ID", sort=False).cumcount().reindex(history.index)
+        recent = (history["GAME_DATE"] > start) | (games_ago < PLAYER_GAMES)
+        columns = [c for c in KEY_COLUMNS + STAT_COLUMNS if c in history.columns]
+        rows = history.loc[recent, columns].sort_values(["GAME_DATE", "GAME_ID", "PLAYER_ID"]).reset_index(drop=True)
+        prior = (history.loc[~recent].groupby(["PLAYER_ID", "TEAM"]).size().rename("games").reset_index()
+                 .astype({"PLAYER_ID": "int64", "games": "int64"}))
+        return cls(rows, prior, cutoff, int(days))
+
+    def knows(self, player_ids) -> np.ndarray:
+        """True where the player has a game in the snapshot window."""
+        return np.isin(np.asarray(player_ids, dtype=np.int64), self.rows["PLAYER_ID"].to_numpy(dtype=np.int64))
+
+    def features(self, targets: pd.DataFrame, feature_set: FeatureSet) -> pd.DataFrame:
+        """Features of ``targets`` (upcoming games) from the snapshot; one row per target, in order."""
+        built = build_features(self.rows, feature_set, targets=targets)
+        out = built[built["is_target"]].drop(columns="is_target").reset_index(drop=True)
+        if len(self.prior_games):
+            player = out["PLAYER_ID"].to_numpy(dtype=np.int64)
+            if "games_career" in out:
+                per_player = self.prior_games.groupby("PLAYER_ID")["games"].sum()
+                out["games_career"] += per_player.reindex(player).fillna(0).to_numpy()
+            if "games_with_team" in out:
+                keyed = self.prior_games.set_index(["PLAYER_ID", "TEAM"])["games"]
+                key = pd.MultiIndex.from_arrays([player, out["TEAM"].astype(str).to_numpy()])
+                out["games_with_team"] += keyed.reindex(key).fillna(0).to_numpy()
+        return out
+
+    # ------------------------------------------------------------------ files (Parquet, no pickle)
+
+    def save(self, directory: str | Path) -> list[str]:
+        """Write the snapshot into ``directory``; returns the file names written."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.rows.to_parquet(directory / ROWS_FILE, index=False)
+        self.prior_games.to_parquet(directory / PRIOR_FILE, index=False)
+        return [ROWS_FILE, PRIOR_FILE]
+
+    @classmethod
+    def load(cls, directory: str | Path, cutoff: str, days: int) -> "HistorySnapshot":
+        directory = Path(directory)
+        rows = pd.read_parquet(directory / ROWS_FILE)
+        rows["GAME_DATE"] = pd.to_datetime(rows["GAME_DATE"]).astype("datetime64[ns]")
+        return cls(rows, pd.read_parquet(directory / PRIOR_FILE), pd.Timestamp(cutoff), int(days))

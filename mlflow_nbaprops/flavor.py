@@ -1,0 +1,308 @@
+"""The ``nbaprops`` MLflow model flavor: save, log and load the two-stage PRA predictor.
+
+Shaped like MLflow's own ``mlflow.xgboost``::
+
+    import mlflow_nbaprops.flavor as nbaprops_flavor
+
+    info = nbaprops_flavor.log_model(predictor, name="model", registered_model_name="NBAPropsModel")
+    predictor = nbaprops_flavor.load_model("models:/NBAPropsModel@production")
+    pyfunc = mlflow.pyfunc.load_model("models:/NBAPropsModel@production")   # slate rows in
+
+Stage boosters are stored in their native formats (XGBoost UBJSON, LightGBM text), all
+other learned state as JSON and Parquet; the ``MLmodel`` flavor section records the
+feature set (name, version, definitions hash), the training data version and date range,
+the package version and a SHA-256 of every file, which ``load_model`` verifies.
+Only a user-supplied foreign estimator is pickled (cloudpickle), and loading it honours
+MLflow's ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+import mlflow
+from mlflow.environment_variables import MLFLOW_ALLOW_PICKLE_DESERIALIZATION
+from mlflow.exceptions import MlflowException
+from mlflow.models import Model, ModelInputExample, ModelSignature
+from mlflow.models.model import MLMODEL_FILE_NAME
+from mlflow.models.signature import ModelSignature as _Signature
+from mlflow.models.utils import _save_example
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.tracking._model_registry import DEFAULT_AWAIT_MAX_SLEEP_SECONDS
+from mlflow.tracking.artifact_utils import _download_artifact_from_uri
+from mlflow.types import ColSpec, DataType, Schema
+from mlflow.utils.environment import (
+    _CONDA_ENV_FILE_NAME,
+    _CONSTRAINTS_FILE_NAME,
+    _PYTHON_ENV_FILE_NAME,
+    _REQUIREMENTS_FILE_NAME,
+    _mlflow_conda_env,
+    _process_conda_env,
+    _process_pip_requirements,
+    _PythonEnv,
+    _validate_env_arguments,
+)
+from mlflow.utils.file_utils import get_total_file_size, write_to
+from mlflow.utils.model_utils import (
+    _add_code_from_conf_to_system_path,
+    _get_flavor_configuration,
+    _validate_and_copy_code_paths,
+    _validate_and_prepare_target_save_path,
+)
+from mlflow.utils.requirements_utils import _get_pinned_requirement
+
+from mlflow_nbaprops import __version__
+from mlflow_nbaprops.errors import DataValidationError, ModelIntegrityError, NBAPropsError
+from mlflow_nbaprops.features import TARGET_COLUMNS
+from mlflow_nbaprops.model.persistence import FORMAT_VERSION, backend_name, load_predictor, save_predictor
+from mlflow_nbaprops.model.predictor import LINE_COLUMN, OUTPUT_COLUMNS, PropsPredictor
+
+FLAVOR_NAME = "nbaprops"
+#: Folder inside the MLflow model directory holding the predictor's files.
+DATA_DIR = "predictor"
+_PACKAGE = "mlflow-nbaprops"
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def get_default_pip_requirements(backends: tuple[str, ...] = ("lightgbm", "xgboost")) -> list[str]:
+    """``mlflow-nbaprops`` pinned to this version plus exactly the boosting libraries used."""
+    reqs = [f"{_PACKAGE}=={__version__}"]
+    reqs += [_get_pinned_requirement(b) for b in sorted(set(backends)) if b in ("lightgbm", "xgboost")]
+    if "foreign" in backends:
+        reqs += [_get_pinned_requirement("cloudpickle"), _get_pinned_requirement("scikit-learn")]
+    return reqs
+
+
+def get_default_conda_env(backends: tuple[str, ...] = ("lightgbm", "xgboost")) -> dict:
+    """The default conda environment for models produced by :func:`save_model`/:func:`log_model`."""
+    return _mlflow_conda_env(additional_pip_deps=get_default_pip_requirements(backends))
+
+
+# --------------------------------------------------------------------------- signature
+
+
+def slate_signature(predictor: PropsPredictor) -> ModelSignature:
+    """Slate columns required, ``LINE`` and the feature columns optional; every number a double
+    so that 1.5 is never silently cut to 1 (MLflow casts request values to the schema's type)."""
+    inputs = [
+        ColSpec(DataType.double, "PLAYER_ID"),
+        ColSpec(DataType.string, "GAME_DATE"),
+        ColSpec(DataType.string, "TEAM"),
+        ColSpec(DataType.string, "OPPONENT"),
+        ColSpec(DataType.boolean, "HOME"),
+        ColSpec(DataType.double, LINE_COLUMN, required=False),
+    ]
+    inputs += [ColSpec(DataType.double, name, required=False) for name in predictor.feature_set.names]
+    outputs = [ColSpec(DataType.double, c) for c in OUTPUT_COLUMNS[:-2]]
+    outputs += [ColSpec(DataType.boolean, "unknown_player"), ColSpec(DataType.string, "warning")]
+    return _Signature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def slate_example(predictor: PropsPredictor, rows: int = 3) -> pd.DataFrame:
+    """A few real slate rows: the snapshot's last players, one day after the cutoff."""
+    last = predictor.snapshot.rows.sort_values("GAME_DATE").tail(rows)
+    day = (predictor.snapshot.cutoff + pd.Timedelta(days=1)).date().isoformat()
+    return pd.DataFrame({
+        "PLAYER_ID": last["PLAYER_ID"].astype(float).to_numpy(),
+        "GAME_DATE": day,
+        "TEAM": last["TEAM"].astype(str).to_numpy(),
+        "OPPONENT": last["OPPONENT"].astype(str).to_numpy(),
+        "HOME": last["HOME"].astype(bool).to_numpy(),
+        LINE_COLUMN: 20.5,
+    })
+
+
+# --------------------------------------------------------------------------- save / log
+
+
+def save_model(
+    predictor: PropsPredictor,
+    path: str | os.PathLike,
+    conda_env=None,
+    code_paths: list[str] | None = None,
+    mlflow_model: Model | None = None,
+    signature: ModelSignature | None | bool = None,
+    input_example: ModelInputExample = None,
+    pip_requirements=None,
+    extra_pip_requirements=None,
+    metadata: dict[str, Any] | None = None,
+) -> None:
+    """Save ``predictor`` as an MLflow model with the ``nbaprops`` and ``python_function`` flavors.
+
+    By default the signature is :func:`slate_signature` and the input example is
+    :func:`slate_example`; pass ``signature=False`` / your own example to change that.
+    """
+    if not isinstance(predictor, PropsPredictor):
+        raise TypeError(f"save_model needs a PropsPredictor, got {type(predictor).__name__}")
+    _validate_env_arguments(conda_env, pip_requirements, extra_pip_requirements)
+    path = os.path.abspath(path)
+    _validate_and_prepare_target_save_path(path)
+    code_dir_subpath = _validate_and_copy_code_paths(code_paths, path)
+
+    mlflow_model = mlflow_model or Model()
+    if input_example is None:
+        input_example = slate_example(predictor)
+    _save_example(mlflow_model, input_example, path)
+    if signature is None:
+        signature = slate_signature(predictor)
+    if signature is not False:
+        mlflow_model.signature = signature
+    if metadata is not None:
+        mlflow_model.metadata = metadata
+
+    data_dir = Path(path, DATA_DIR)
+    data_dir.mkdir()
+    files = save_predictor(predictor, data_dir)
+    backend = backend_name(predictor.regressor)
+    fs = predictor.feature_set
+    mlflow.pyfunc.add_to_model(
+        mlflow_model, loader_module=__name__, data=DATA_DIR,
+        conda_env=_CONDA_ENV_FILE_NAME, python_env=_PYTHON_ENV_FILE_NAME, code=code_dir_subpath,
+    )
+    mlflow_model.add_flavor(
+        FLAVOR_NAME,
+        format_version=FORMAT_VERSION,
+        package_version=__version__,
+        data=DATA_DIR,
+        code=code_dir_subpath,
+        backends={"minutes": backend, "pra": backend},
+        feature_set={"name": fs.name, "version": fs.version, "hash": fs.hash, "n_features": len(fs.names)},
+        data_version=predictor.info.get("data_version"),
+        train_start=predictor.info.get("train_start"),
+        train_end=predictor.info.get("train_end"),
+        snapshot_cutoff=predictor.snapshot.cutoff.date().isoformat(),
+        sha256={name: _sha256(data_dir / name) for name in files},
+    )
+    if size := get_total_file_size(path):
+        mlflow_model.model_size_bytes = size
+    mlflow_model.save(os.path.join(path, MLMODEL_FILE_NAME))
+
+    if conda_env is None:
+        default = get_default_pip_requirements((backend,)) if pip_requirements is None else None
+        conda_env, pip_requirements, pip_constraints = _process_pip_requirements(
+            default, pip_requirements, extra_pip_requirements)
+    else:
+        conda_env, pip_requirements, pip_constraints = _process_conda_env(conda_env)
+    with open(os.path.join(path, _CONDA_ENV_FILE_NAME), "w") as f:
+        yaml.safe_dump(conda_env, stream=f, default_flow_style=False)
+    if pip_constraints:
+        write_to(os.path.join(path, _CONSTRAINTS_FILE_NAME), "\n".join(pip_constraints))
+    write_to(os.path.join(path, _REQUIREMENTS_FILE_NAME), "\n".join(pip_requirements))
+    _PythonEnv.current().to_yaml(os.path.join(path, _PYTHON_ENV_FILE_NAME))
+
+
+def log_model(
+    predictor: PropsPredictor,
+    artifact_path: str | None = None,
+    conda_env=None,
+    code_paths: list[str] | None = None,
+    registered_model_name: str | None = None,
+    signature: ModelSignature | None | bool = None,
+    input_example: ModelInputExample = None,
+    await_registration_for: int = DEFAULT_AWAIT_MAX_SLEEP_SECONDS,
+    pip_requirements=None,
+    extra_pip_requirements=None,
+    metadata: dict[str, Any] | None = None,
+    name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+):
+    """Log ``predictor`` to the active run (MLflow 3: ``name=``); returns a ``ModelInfo``."""
+    import mlflow_nbaprops.flavor as this
+
+    return Model.log(
+        artifact_path=artifact_path, name=name, flavor=this, registered_model_name=registered_model_name,
+        predictor=predictor, conda_env=conda_env, code_paths=code_paths, signature=signature,
+        input_example=input_example, await_registration_for=await_registration_for,
+        pip_requirements=pip_requirements, extra_pip_requirements=extra_pip_requirements, metadata=metadata,
+        params=params, tags=tags, model_type=model_type, step=step, model_id=model_id,
+    )
+
+
+# --------------------------------------------------------------------------- load
+
+
+def load_model(model_uri: str, dst_path: str | None = None) -> PropsPredictor:
+    """Load the fitted predictor from ``model_uri`` (``runs:/…``, ``models:/name@alias``, a path).
+
+    Every file is checked against the SHA-256 recorded at save time first.
+    """
+    local = _download_artifact_from_uri(artifact_uri=model_uri, output_path=dst_path)
+    conf = _get_flavor_configuration(model_path=local, flavor_name=FLAVOR_NAME)
+    _add_code_from_conf_to_system_path(local, conf)
+    return _load_verified(Path(local), conf)
+
+
+def _load_verified(model_dir: Path, conf: dict) -> PropsPredictor:
+    if conf.get("format_version") != FORMAT_VERSION:
+        raise ModelIntegrityError(
+            f"{model_dir}: nbaprops flavor format {conf.get('format_version')!r} is not supported by "
+            f"mlflow-nbaprops {__version__} (format {FORMAT_VERSION})")
+    data_dir = model_dir / conf.get("data", DATA_DIR)
+    for name, expected in conf.get("sha256", {}).items():
+        file = data_dir / name
+        if not file.is_file():
+            raise ModelIntegrityError(f"model file {DATA_DIR}/{name} is missing from {model_dir}")
+        actual = _sha256(file)
+        if actual != expected:
+            raise ModelIntegrityError(
+                f"model file {DATA_DIR}/{name} failed its SHA-256 check (recorded {expected[:12]}…, found "
+                f"{actual[:12]}…, {file.stat().st_size} bytes): it was modified or truncated after saving")
+    try:
+        return load_predictor(data_dir, allow_pickle=MLFLOW_ALLOW_PICKLE_DESERIALIZATION.get())
+    except NBAPropsError:
+        raise
+    except Exception as exc:  # a corrupt file that still matches (e.g. hand-edited MLmodel)
+        raise ModelIntegrityError(f"could not load the nbaprops model in {model_dir}: {exc}") from exc
+
+
+def _load_pyfunc(path: str) -> "_PyFuncModel":
+    """Called by ``mlflow.pyfunc.load_model`` with the flavor's ``data`` folder."""
+    data_dir = Path(path)
+    model_dir = data_dir.parent if data_dir.name == DATA_DIR else data_dir
+    conf = _get_flavor_configuration(model_path=str(model_dir), flavor_name=FLAVOR_NAME)
+    return _PyFuncModel(_load_verified(model_dir, conf))
+
+
+class _PyFuncModel:
+    """The ``python_function`` face: slate or feature rows in, predictions out; bad input
+    becomes an ``MlflowException`` (HTTP 400 from ``mlflow models serve``) naming the problem."""
+
+    def __init__(self, predictor: PropsPredictor) -> None:
+        self.predictor = predictor
+
+    def get_raw_model(self) -> PropsPredictor:
+        return self.predictor
+
+    def predict(self, data, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        if isinstance(data, dict):
+            data = pd.DataFrame(data)
+        try:
+            return self.predictor.predict(data)
+        except (DataValidationError, ValueError) as exc:
+            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from exc
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+__all__ = [
+    "DATA_DIR", "FLAVOR_NAME", "TARGET_COLUMNS", "get_default_conda_env", "get_default_pip_requirements",
+    "load_model", "log_model", "save_model", "slate_example", "slate_signature",
+]

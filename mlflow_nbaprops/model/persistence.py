@@ -1,0 +1,171 @@
+"""Files for a fitted predictor: native booster formats, JSON and Parquet — no pickle for
+anything this package trains.
+
+Layout of a saved predictor directory::
+
+    minutes.<ext>, pra.<ext>   stage boosters (XGBoost UBJSON ``.ubj`` / LightGBM text ``.txt``)
+    regressor.json             parameters and learned state (residual quantiles, feature names…)
+    history.parquet, prior_games.parquet   the history snapshot for slate predictions
+    predictor.json             feature set (name, version, definitions hash), snapshot cutoff, info
+
+A user-supplied foreign estimator (``TwoStageRegressor(backend=<sklearn regressor>)``) is the
+one exception: its stages can only be saved with cloudpickle (``*.pkl``), and the caller
+decides whether such files may be loaded (MLflow's pickle gate, in the flavor).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlflow_nbaprops.errors import ModelIntegrityError
+from mlflow_nbaprops.features import get_feature_set
+from mlflow_nbaprops.features.snapshot import HistorySnapshot
+from mlflow_nbaprops.model.predictor import PropsPredictor
+from mlflow_nbaprops.model.two_stage import TwoStageRegressor, is_foreign
+
+FORMAT_VERSION = 1
+STAGES = ("minutes", "pra")
+_ARRAYS = ("bin_centers_", "residual_quantiles_", "residual_levels_")
+_EXTENSION = {"xgboost": "ubj", "lightgbm": "txt", "foreign": "pkl"}
+
+
+def backend_name(regressor: TwoStageRegressor) -> str:
+    return "foreign" if is_foreign(regressor.backend) else regressor.backend
+
+
+def save_predictor(predictor: PropsPredictor, directory: str | Path) -> list[str]:
+    """Write ``predictor`` into ``directory`` (which must exist); returns the files written."""
+    directory = Path(directory)
+    files = save_regressor(predictor.regressor, directory)
+    files += predictor.snapshot.save(directory)
+    fs = predictor.feature_set
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "feature_set": {"name": fs.name, "version": fs.version, "hash": fs.hash, "features": list(fs.names)},
+        "snapshot": {"cutoff": predictor.snapshot.cutoff.date().isoformat(), "days": predictor.snapshot.days},
+        "info": predictor.info,
+    }
+    _write_json(directory / "predictor.json", meta)
+    return files + ["predictor.json"]
+
+
+def load_predictor(directory: str | Path, allow_pickle: bool = False) -> PropsPredictor:
+    """Read a directory written by :func:`save_predictor`."""
+    directory = Path(directory)
+    meta = _read_json(directory / "predictor.json")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ModelIntegrityError(f"predictor format {meta.get('format_version')} is not {FORMAT_VERSION}")
+    saved = meta["feature_set"]
+    try:
+        fs = get_feature_set(saved["name"])
+    except KeyError as exc:
+        raise ModelIntegrityError(f"the model uses feature set {saved['name']!r}, unknown to this package") from exc
+    if fs.hash != saved["hash"]:
+        raise ModelIntegrityError(
+            f"feature set {fs.name} {saved['version']} was saved with definitions hash {saved['hash']}, but the "
+            f"installed package defines {fs.name} {fs.version} with hash {fs.hash}: install the package version "
+            "the model was trained with")
+    regressor = load_regressor(directory, allow_pickle=allow_pickle)
+    snapshot = HistorySnapshot.load(directory, meta["snapshot"]["cutoff"], meta["snapshot"]["days"])
+    return PropsPredictor(regressor, fs, snapshot, meta.get("info", {}))
+
+
+def save_regressor(regressor: TwoStageRegressor, directory: Path) -> list[str]:
+    """Stage boosters in their native format plus ``regressor.json``; returns the files."""
+    backend = backend_name(regressor)
+    files = []
+    for stage in STAGES:
+        model = getattr(regressor, f"{stage}_model_")
+        name = f"{stage}.{_EXTENSION[backend]}"
+        if backend == "lightgbm":
+            model.booster_.save_model(str(directory / name)) if hasattr(model, "booster_") \
+                else model.save_model(str(directory / name))
+        elif backend == "xgboost":
+            model.save_model(str(directory / name))
+        else:
+            import cloudpickle
+
+            (directory / name).write_bytes(cloudpickle.dumps(model))
+        files.append(name)
+    params = regressor.get_params()
+    if backend == "foreign":
+        import cloudpickle
+
+        (directory / "backend.pkl").write_bytes(cloudpickle.dumps(regressor.backend))
+        files.append("backend.pkl")
+        params["backend"] = "foreign"
+    params["quantiles"] = list(params["quantiles"])
+    state: dict[str, Any] = {
+        "backend": backend,
+        "params": params,
+        "feature_names_in_": [str(c) for c in regressor.feature_names_in_],
+        "n_train_rows_": regressor.n_train_rows_,
+        "oof_mae_": regressor.oof_mae_,
+    }
+    for name in _ARRAYS:
+        state[name] = np.asarray(getattr(regressor, name)).tolist()  # float64 survives JSON exactly
+    _write_json(directory / "regressor.json", state)
+    return files + ["regressor.json"]
+
+
+def load_regressor(directory: Path, allow_pickle: bool = False) -> TwoStageRegressor:
+    state = _read_json(directory / "regressor.json")
+    backend = state["backend"]
+    params = dict(state["params"])
+    params["quantiles"] = tuple(params["quantiles"])
+    if backend == "foreign":
+        if not allow_pickle:
+            raise ModelIntegrityError(
+                "this model's stages are a user-supplied estimator saved with cloudpickle, and loading pickled "
+                "files is disabled (MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false)")
+        import cloudpickle
+
+        params["backend"] = cloudpickle.loads((directory / "backend.pkl").read_bytes())
+    regressor = TwoStageRegressor(**params)
+    for stage in STAGES:
+        setattr(regressor, f"{stage}_model_", _load_stage(directory / f"{stage}.{_EXTENSION[backend]}", backend))
+    regressor.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
+    regressor.n_features_in_ = len(regressor.feature_names_in_)
+    regressor.n_train_rows_ = state["n_train_rows_"]
+    regressor.oof_mae_ = state["oof_mae_"]
+    for name in _ARRAYS:
+        setattr(regressor, name, np.asarray(state[name], dtype=float))
+    return regressor
+
+
+def _load_stage(path: Path, backend: str):
+    if backend == "lightgbm":
+        import lightgbm
+
+        return lightgbm.Booster(model_file=str(path))
+    if backend == "xgboost":
+        import xgboost
+
+        model = xgboost.XGBRegressor()
+        model.load_model(str(path))
+        return model
+    import cloudpickle
+
+    return cloudpickle.loads(path.read_bytes())
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    path.write_text(json.dumps(payload, indent=1, sort_keys=True, default=_jsonable), encoding="utf-8")
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _jsonable(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

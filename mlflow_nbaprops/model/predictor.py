@@ -1,0 +1,207 @@
+"""The packaged predictor: a fitted two-stage regressor, its feature set and a history
+snapshot, answering today's slate (or ready-made feature rows) directly.
+
+This is what the ``nbaprops`` MLflow flavor saves and loads; it knows nothing of MLflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlflow_nbaprops.data import content_digest, schema
+from mlflow_nbaprops.errors import DataValidationError
+from mlflow_nbaprops.features import TARGET_COLUMNS, FeatureSet, build_features, get_feature_set
+from mlflow_nbaprops.features.snapshot import DEFAULT_SNAPSHOT_DAYS, HistorySnapshot
+from mlflow_nbaprops.model.two_stage import PRED_MINUTES, TwoStageRegressor
+
+#: Optional slate column: the PRA line, for P(over) / P(under).
+LINE_COLUMN = "LINE"
+#: What ``predict`` returns, in order (p_over / p_under are NaN where no line was given).
+OUTPUT_COLUMNS = [PRED_MINUTES, "pred_PRA", "pred_PRA_q10", "pred_PRA_q50", "pred_PRA_q90", "p_over", "p_under",
+                  "unknown_player", "warning"]
+#: A slate date this many days past the data cutoff gets a staleness warning.
+STALE_AFTER_DAYS = 30
+_TRUE = {"1", "true", "t", "yes", "y", "home", "h"}
+_FALSE = {"0", "false", "f", "no", "n", "away", "a"}
+
+
+@dataclass
+class PropsPredictor:
+    """A fitted :class:`TwoStageRegressor` plus what it needs to featurize a slate."""
+
+    regressor: TwoStageRegressor
+    feature_set: FeatureSet
+    snapshot: HistorySnapshot
+    info: dict[str, Any] = field(default_factory=dict)  # training date range, rows, data version…
+
+    @classmethod
+    def train(
+        cls,
+        history: pd.DataFrame,
+        regressor: TwoStageRegressor | None = None,
+        feature_set: str | FeatureSet = "full",
+        train_window_days: int = 1100,
+        snapshot_days: int = DEFAULT_SNAPSHOT_DAYS,
+        info: dict[str, Any] | None = None,
+    ) -> "PropsPredictor":
+        """Fit on every player-game of canonical ``history`` within the last ``train_window_days``
+        that has an earlier game, and snapshot the history for slate predictions."""
+        fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
+        history = history.reset_index(drop=True)
+        features = build_features(history, fs)
+        last = history["GAME_DATE"].max()
+        rows = (features["games_career"] >= 1) & (history["GAME_DATE"] > last - pd.Timedelta(days=train_window_days))
+        if not rows.any():
+            raise ValueError("no training rows: every player-game lacks an earlier game in the window")
+        regressor = regressor if regressor is not None else TwoStageRegressor()
+        y = np.c_[history.loc[rows, "MIN"].to_numpy(float), schema.pra(history.loc[rows]).to_numpy(float)]
+        regressor.fit(features.loc[rows, list(fs.names)], y, groups=history.loc[rows, "GAME_DATE"].to_numpy())
+        used = history.loc[rows, "GAME_DATE"]
+        meta = {"train_start": used.min().date().isoformat(), "train_end": used.max().date().isoformat(),
+                "train_rows": int(rows.sum()), "data_version": content_digest(history),
+                "train_window_days": int(train_window_days), **(info or {})}
+        return cls(regressor, fs, HistorySnapshot.from_history(history, snapshot_days), meta)
+
+    # ------------------------------------------------------------------ predicting
+
+    def predict(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Slate rows (PLAYER_ID, GAME_DATE, TEAM, OPPONENT, HOME[, LINE]) or feature rows in,
+        :data:`OUTPUT_COLUMNS` out (one row per input row, same index)."""
+        if not isinstance(data, pd.DataFrame):
+            raise DataValidationError("input must be a table (pandas DataFrame) of slate or feature rows")
+        if len(data) == 0:
+            raise DataValidationError("input has no rows")
+        if all(name in data.columns for name in self.feature_set.names):
+            return self.predict_features(data)
+        return self.predict_slate(data)
+
+    def predict_features(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Rows that already hold every feature column (extra columns are ignored)."""
+        X = _numeric(data, list(self.feature_set.names))
+        lines = _numeric(data, [LINE_COLUMN])[LINE_COLUMN] if LINE_COLUMN in data else None
+        out = self._distribution(X, lines)
+        out["unknown_player"] = False
+        out["warning"] = ""
+        return out.set_axis(data.index)
+
+    def predict_slate(self, slate: pd.DataFrame) -> pd.DataFrame:
+        """Upcoming games: features from the snapshot, then the two-stage prediction."""
+        targets = validate_slate(slate)
+        X = self.snapshot.features(targets, self.feature_set)[list(self.feature_set.names)]
+        lines = targets[LINE_COLUMN] if LINE_COLUMN in targets else None
+        out = self._distribution(X, lines)
+        out["unknown_player"] = ~self.snapshot.knows(targets["PLAYER_ID"])
+        out["warning"] = self._date_warnings(targets["GAME_DATE"])
+        unknown = out["unknown_player"].to_numpy()
+        out.loc[unknown, "warning"] = np.where(
+            out.loc[unknown, "warning"] == "", "player not in the model's history: prior prediction",
+            out.loc[unknown, "warning"] + "; player not in the model's history: prior prediction")
+        return out.set_axis(slate.index)
+
+    def _distribution(self, X: pd.DataFrame, lines: pd.Series | None) -> pd.DataFrame:
+        line_values = None if lines is None else lines.to_numpy(dtype=float)
+        out = self.regressor.predict_distribution(X.reset_index(drop=True), lines=line_values)
+        for col in ("p_over", "p_under"):
+            if col not in out:
+                out[col] = np.nan
+        return out
+
+    def _date_warnings(self, dates: pd.Series) -> np.ndarray:
+        cutoff = self.snapshot.cutoff
+        ahead = (dates - cutoff).dt.days.to_numpy()
+        text = np.full(len(dates), "", dtype=object)
+        before = ahead <= 0
+        text[before] = f"GAME_DATE is not after the model's data cutoff {cutoff.date()}: features use the " \
+                       "snapshot only, and the model has trained on games of that period"
+        stale = ahead > STALE_AFTER_DAYS
+        text[stale] = [f"GAME_DATE is {d} days after the model's data cutoff {cutoff.date()}: player form may be stale"
+                       for d in ahead[stale]]
+        return text
+
+
+def validate_slate(slate: pd.DataFrame) -> pd.DataFrame:
+    """Slate rows as typed targets, or a :class:`DataValidationError` naming column and rows."""
+    missing = [c for c in TARGET_COLUMNS if c not in slate.columns]
+    if missing:
+        raise DataValidationError(
+            f"slate is missing column(s) {', '.join(missing)}: a slate row needs {', '.join(TARGET_COLUMNS)} "
+            f"(optional {LINE_COLUMN}), or every feature column of the model")
+    problems: list[str] = []
+    out = pd.DataFrame(index=range(len(slate)))
+
+    player = pd.to_numeric(pd.Series(slate["PLAYER_ID"].to_numpy()), errors="coerce")
+    bad = player.isna() | (player != np.floor(player))
+    problems += _rows(bad, "PLAYER_ID", "must be a whole number", slate["PLAYER_ID"])
+    out["PLAYER_ID"] = player.where(~bad, 0).astype("int64")
+
+    dates = pd.to_datetime(pd.Series(slate["GAME_DATE"].to_numpy()), errors="coerce", format="mixed")
+    problems += _rows(dates.isna(), "GAME_DATE", "must be a date (YYYY-MM-DD)", slate["GAME_DATE"])
+    out["GAME_DATE"] = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
+    out["GAME_DATE"] = out["GAME_DATE"].dt.normalize().astype("datetime64[ns]")
+
+    for col in ("TEAM", "OPPONENT"):
+        text = pd.Series(slate[col].to_numpy(), dtype=object)
+        bad = text.isna() | (text.astype(str).str.strip() == "")
+        problems += _rows(bad, col, "must be a team abbreviation", slate[col])
+        out[col] = text.astype(str).str.strip().str.upper()
+    same = out["TEAM"] == out["OPPONENT"]
+    problems += _rows(same, "OPPONENT", "must differ from TEAM", slate["OPPONENT"])
+
+    home = pd.Series(slate["HOME"].to_numpy(), dtype=object).map(_as_bool)
+    problems += _rows(home.isna(), "HOME", "must be true/false (or 1/0, home/away)", slate["HOME"])
+    out["HOME"] = home.fillna(False).astype(bool)
+
+    if LINE_COLUMN in slate.columns:
+        raw = pd.Series(slate[LINE_COLUMN].to_numpy(), dtype=object)
+        line = pd.to_numeric(raw, errors="coerce")
+        problems += _rows(line.isna() & raw.notna() & (raw.astype(str).str.strip() != ""), LINE_COLUMN,
+                          "must be a number (or empty)", slate[LINE_COLUMN])
+        problems += _rows(line < 0, LINE_COLUMN, "must not be negative", slate[LINE_COLUMN])
+        out[LINE_COLUMN] = line.astype(float)
+    if problems:
+        raise DataValidationError("bad slate input: " + "; ".join(problems), problems)
+    return out
+
+
+def _rows(mask: pd.Series, column: str, what: str, values: pd.Series) -> list[str]:
+    """A message naming the column, the first bad rows (0-based, as sent) and their values."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return []
+    idx = np.flatnonzero(mask)
+    shown = ", ".join(f"row {i} ({values.iloc[i]!r})" for i in idx[:5])
+    more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
+    return [f"column {column} {what}: {shown}{more}"]
+
+
+def _as_bool(value) -> bool | None:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip().lower()
+    if text in ("1.0",):
+        return True
+    if text in ("0.0",):
+        return False
+    return True if text in _TRUE else False if text in _FALSE else None
+
+
+def _numeric(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of ``data`` as float64, or an error naming the column and rows with text."""
+    out = {}
+    problems: list[str] = []
+    for col in columns:
+        raw = data[col]
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = values.isna() & raw.notna()
+        if bad.any():
+            problems += _rows(bad.to_numpy(), col, "must be a number", raw)
+        out[col] = values.astype(float).to_numpy()
+    if problems:
+        raise DataValidationError("bad feature input: " + "; ".join(problems), problems)
+    return pd.DataFrame(out)
