@@ -59,7 +59,6 @@ from mlflow.utils.requirements_utils import _get_pinned_requirement
 
 from mlflow_nbaprops import __version__
 from mlflow_nbaprops.errors import DataValidationError, ModelIntegrityError, NBAPropsError
-from mlflow_nbaprops.features import TARGET_COLUMNS
 from mlflow_nbaprops.model.persistence import FORMAT_VERSION, backend_name, load_predictor, save_predictor
 from mlflow_nbaprops.model.predictor import LINE_COLUMN, OUTPUT_COLUMNS, PropsPredictor
 
@@ -104,6 +103,23 @@ def slate_signature(predictor: PropsPredictor) -> ModelSignature:
     outputs = [ColSpec(DataType.double, c) for c in OUTPUT_COLUMNS[:-2]]
     outputs += [ColSpec(DataType.boolean, "unknown_player"), ColSpec(DataType.string, "warning")]
     return _Signature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def as_slate_request(slate: pd.DataFrame) -> pd.DataFrame:
+    """``slate`` in the types the ``python_function`` signature enforces (as JSON sends them):
+    PLAYER_ID and LINE as doubles, GAME_DATE as ISO text, HOME as bool. MLflow refuses to
+    cast int64 ids or datetimes itself; :func:`load_model`'s predictor takes them as they are."""
+    out = slate.copy()
+    out["PLAYER_ID"] = pd.to_numeric(out["PLAYER_ID"], errors="coerce").astype(float)
+    if pd.api.types.is_datetime64_any_dtype(out["GAME_DATE"]):
+        out["GAME_DATE"] = out["GAME_DATE"].dt.strftime("%Y-%m-%d")
+    out["GAME_DATE"] = out["GAME_DATE"].astype(str)
+    for col in ("TEAM", "OPPONENT"):
+        out[col] = out[col].astype(str)
+    out["HOME"] = out["HOME"].astype(bool)
+    if LINE_COLUMN in out:
+        out[LINE_COLUMN] = pd.to_numeric(out[LINE_COLUMN], errors="coerce").astype(float)
+    return out
 
 
 def slate_example(predictor: PropsPredictor, rows: int = 3) -> pd.DataFrame:
@@ -303,6 +319,6 @@ def _sha256(path: Path) -> str:
 
 
 __all__ = [
-    "DATA_DIR", "FLAVOR_NAME", "TARGET_COLUMNS", "get_default_conda_env", "get_default_pip_requirements",
+    "DATA_DIR", "FLAVOR_NAME", "as_slate_request", "get_default_conda_env", "get_default_pip_requirements",
     "load_model", "log_model", "save_model", "slate_example", "slate_signature",
 ]

@@ -91,7 +91,7 @@ def save_regressor(regressor: TwoStageRegressor, directory: Path) -> list[str]:
 
             (directory / name).write_bytes(cloudpickle.dumps(model))
         files.append(name)
-    params = regressor.get_params()
+    params = regressor.get_params(deep=False)
     if backend == "foreign":
         import cloudpickle
 

@@ -1,0 +1,225 @@
+"""The nbaprops flavor in-process: round trips, file formats, checksums, pickle gate, signature,
+slate and feature modes. (The real ``mlflow models serve`` process is in test_serving.py.)"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.exceptions import MlflowException
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+import mlflow_nbaprops.flavor as nbaprops_flavor
+from mlflow_nbaprops.errors import DataValidationError, ModelIntegrityError
+from mlflow_nbaprops.data.synth import synthesize_league
+from mlflow_nbaprops.features import build_features, get_feature_set
+from mlflow_nbaprops.features.snapshot import HistorySnapshot
+from mlflow_nbaprops.model import TwoStageRegressor
+from mlflow_nbaprops.model.predictor import OUTPUT_COLUMNS, PropsPredictor
+
+FAST = {"n_estimators": 30, "learning_rate": 0.2}
+
+
+def _regressor(backend) -> TwoStageRegressor:
+    params = None if not isinstance(backend, str) else FAST
+    return TwoStageRegressor(backend=backend, minutes_params=params, pra_params=params)
+
+
+@pytest.fixture(scope="module")
+def split(small_league):
+    """History up to the last five game days, and those days as a slate with lines."""
+    cut = np.sort(small_league["GAME_DATE"].unique())[-5]
+    history = small_league[small_league["GAME_DATE"] < cut].reset_index(drop=True)
+    future = small_league[small_league["GAME_DATE"] >= cut].reset_index(drop=True)
+    slate = future[["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]].assign(LINE=future["LINE_PRA"])
+    return history, future, slate
+
+
+@pytest.fixture(scope="module")
+def trained(split):
+    history, _, _ = split
+    return {b: PropsPredictor.train(history, _regressor(b)) for b in ("lightgbm", "xgboost")}
+
+
+@pytest.mark.parametrize("backend,ext", [("lightgbm", "txt"), ("xgboost", "ubj")])
+def test_round_trip_native_formats_and_identical_predictions(trained, split, tmp_path, backend, ext):
+    predictor = trained[backend]
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(predictor, path)
+    files = sorted(p.name for p in (path / "predictor").iterdir())
+    assert files == sorted([f"minutes.{ext}", f"pra.{ext}", "regressor.json", "predictor.json",
+                            "history.parquet", "prior_games.parquet"])
+    assert not list(path.rglob("*.pkl"))  # nothing the package trained is pickled
+    if backend == "lightgbm":
+        assert (path / "predictor" / "pra.txt").read_text().startswith("tree")
+    loaded = nbaprops_flavor.load_model(str(path))
+    slate = split[2]
+    pd.testing.assert_frame_equal(loaded.predict(slate), predictor.predict(slate))
+    pyfunc = mlflow.pyfunc.load_model(str(path))
+    request = nbaprops_flavor.as_slate_request(slate)
+    pd.testing.assert_frame_equal(pyfunc.predict(request), predictor.predict(slate))
+
+
+def test_mlmodel_records_lineage_and_checksums(trained, tmp_path):
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(trained["xgboost"], path)
+    conf = mlflow.models.Model.load(str(path)).flavors["nbaprops"]
+    fs = trained["xgboost"].feature_set
+    assert conf["feature_set"] == {"name": fs.name, "version": fs.version, "hash": fs.hash, "n_features": 39}
+    assert conf["backends"] == {"minutes": "xgboost", "pra": "xgboost"}
+    assert len(conf["data_version"]) == 32 and conf["train_start"] < conf["train_end"]
+    assert set(conf["sha256"]) == {p.name for p in (path / "predictor").iterdir()}
+    reqs = (path / "requirements.txt").read_text().split()
+    assert "mlflow-nbaprops==0.1.0" in reqs
+    assert any(r.startswith("xgboost==") for r in reqs) and not any(r.startswith("lightgbm") for r in reqs)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
+def test_tampered_files_are_refused(trained, tmp_path, damage):
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(trained["lightgbm"], path)
+    target = path / "predictor" / "pra.txt"
+    if damage == "flip":
+        text = target.read_text()
+        target.write_text(text.replace("leaf_value=", "leaf_value=9", 1))
+    elif damage == "truncate":
+        target.write_bytes(target.read_bytes()[:100])
+    else:
+        target.unlink()
+    with pytest.raises(ModelIntegrityError, match="pra.txt"):
+        nbaprops_flavor.load_model(str(path))
+    with pytest.raises(ModelIntegrityError):
+        mlflow.pyfunc.load_model(str(path))
+
+
+def test_changed_feature_definitions_are_refused(trained, tmp_path):
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(trained["lightgbm"], path)
+    meta_file = path / "predictor" / "predictor.json"
+    meta = json.loads(meta_file.read_text())
+    meta["feature_set"]["hash"] = "0" * 16
+    meta_file.write_text(json.dumps(meta))
+    # re-record the checksum so only the definitions check can catch it
+    mlmodel = mlflow.models.Model.load(str(path))
+    mlmodel.flavors["nbaprops"]["sha256"]["predictor.json"] = nbaprops_flavor._sha256(meta_file)
+    mlmodel.save(str(path / "MLmodel"))
+    with pytest.raises(ModelIntegrityError, match="definitions hash"):
+        nbaprops_flavor.load_model(str(path))
+
+
+def test_foreign_estimator_is_pickled_and_honours_the_pickle_gate(split, tmp_path, monkeypatch):
+    history, _, slate = split
+    foreign = HistGradientBoostingRegressor(max_iter=20)  # a user's own regressor (handles NaN)
+    predictor = PropsPredictor.train(history, _regressor(foreign), feature_set="core")
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(predictor, path)
+    assert (path / "predictor" / "minutes.pkl").exists() and not list((path / "predictor").glob("*.txt"))
+    reqs = (path / "requirements.txt").read_text().split()
+    assert any(r.startswith("cloudpickle==") for r in reqs)
+    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
+    with pytest.raises(ModelIntegrityError, match="MLFLOW_ALLOW_PICKLE_DESERIALIZATION"):
+        nbaprops_flavor.load_model(str(path))
+    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
+    loaded = nbaprops_flavor.load_model(str(path))
+    assert isinstance(loaded.regressor.minutes_model_, HistGradientBoostingRegressor)
+    pd.testing.assert_frame_equal(loaded.predict(slate), predictor.predict(slate))
+
+
+def test_log_register_and_load_by_alias(trained, split):
+    with mlflow.start_run():
+        info = nbaprops_flavor.log_model(trained["lightgbm"], name="model", registered_model_name="NBAPropsModel")
+    client = mlflow.MlflowClient()
+    client.set_registered_model_alias("NBAPropsModel", "production", info.registered_model_version)
+    loaded = nbaprops_flavor.load_model("models:/NBAPropsModel@production")
+    pd.testing.assert_frame_equal(loaded.predict(split[2]), trained["lightgbm"].predict(split[2]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        example = Path(mlflow.artifacts.download_artifacts(info.model_uri)) / "serving_input_example.json"
+        result = mlflow.models.validate_serving_input(info.model_uri, example.read_text())
+    assert list(result.columns) == OUTPUT_COLUMNS and len(result) == 3
+
+
+def test_slate_outputs_flags_and_lines(trained, split):
+    predictor = trained["lightgbm"]
+    history, future, slate = split
+    out = predictor.predict(slate)
+    assert list(out.columns) == OUTPUT_COLUMNS and out.index.equals(slate.index)
+    assert (out["pred_PRA_q10"] <= out["pred_PRA_q50"]).all() and (out["pred_PRA_q50"] <= out["pred_PRA_q90"]).all()
+    has_line = slate["LINE"].notna().to_numpy()
+    assert has_line.sum() > 100 and (~has_line).any()
+    assert np.allclose((out["p_over"] + out["p_under"])[has_line], 1.0) and out["p_over"][~has_line].isna().all()
+    assert not out["unknown_player"].any() and (out["warning"] == "").all()
+    # a higher line is less likely to go over; no line -> NaN probabilities
+    higher = predictor.predict(slate.assign(LINE=slate["LINE"] + 5))
+    assert (higher["p_over"][has_line] <= out["p_over"][has_line] + 1e-12).all()
+    assert (higher["p_over"] < out["p_over"]).any()
+    assert predictor.predict(slate.drop(columns="LINE"))["p_over"].isna().all()
+    # a fractional line is used as sent, not truncated
+    slate = slate[has_line]
+    half = predictor.predict(slate.head(1).assign(LINE=20.7))["p_over"].iloc[0]
+    whole = predictor.predict(slate.head(1).assign(LINE=20.0))["p_over"].iloc[0]
+    assert half == predictor.predict(slate.head(1).assign(LINE=20.5))["p_over"].iloc[0] and half <= whole
+
+
+def test_unknown_players_and_dates_get_flags_not_crashes(trained, split):
+    predictor = trained["lightgbm"]
+    row = split[2].head(1)
+    rookie = predictor.predict(row.assign(PLAYER_ID=999_999_999))
+    assert rookie["unknown_player"].iloc[0] and "not in the model's history" in rookie["warning"].iloc[0]
+    assert 0 < rookie["pred_PRA"].iloc[0] < 60 and 0 < rookie["pred_MIN"].iloc[0] < 48
+    cutoff = predictor.snapshot.cutoff
+    early = predictor.predict(row.assign(GAME_DATE=cutoff - pd.Timedelta(days=30)))
+    assert "not after the model's data cutoff" in early["warning"].iloc[0]
+    late = predictor.predict(row.assign(GAME_DATE=cutoff + pd.Timedelta(days=200)))
+    assert "200 days after" in late["warning"].iloc[0]
+
+
+def test_slate_features_match_full_history_features():
+    """The snapshot is compact, yet gives a slate the full-history features (EWMs to within
+    the weight of games older than a player's last 82)."""
+    league = synthesize_league(4, seed=3, n_teams=6, games_per_team=30)
+    cut = np.sort(league["GAME_DATE"].unique())[-3]
+    history = league[league["GAME_DATE"] < cut].reset_index(drop=True)
+    future = league[league["GAME_DATE"] >= cut].reset_index(drop=True)
+    slate = future[["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]]
+    fs = get_feature_set("full")
+    snapshot = HistorySnapshot.from_history(history)
+    assert len(snapshot.rows) < 0.9 * len(history) and snapshot.prior_games["games"].sum() > 0
+    full = build_features(history, fs, targets=slate)
+    expected = full.loc[full["is_target"], list(fs.names)].reset_index(drop=True)
+    got = snapshot.features(slate, fs)[list(fs.names)]
+    ewm = [n for n in fs.names if "ewm" in n]
+    exact = [n for n in fs.names if n not in ewm]
+    np.testing.assert_allclose(got[exact].to_numpy(), expected[exact].to_numpy(), rtol=1e-9, atol=1e-9)
+    assert (got[ewm] - expected[ewm]).abs().max().max() < 0.5
+
+
+def test_feature_mode_equals_slate_mode(trained, split):
+    predictor = trained["lightgbm"]
+    _, _, slate = split
+    feats = predictor.snapshot.features(slate.reset_index(drop=True), predictor.feature_set)
+    out = predictor.predict(feats.assign(LINE=slate["LINE"].to_numpy()))
+    pd.testing.assert_frame_equal(out[OUTPUT_COLUMNS[:-2]], predictor.predict(slate.reset_index(drop=True))[OUTPUT_COLUMNS[:-2]])
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda s: s.drop(columns="TEAM"), "missing column(s) TEAM"),
+    (lambda s: s.assign(PLAYER_ID=1.5), "PLAYER_ID must be a whole number"),
+    (lambda s: s.assign(PLAYER_ID=np.nan), "PLAYER_ID must be a whole number"),
+    (lambda s: s.assign(GAME_DATE="yesterday"), "GAME_DATE must be a date"),
+    (lambda s: s.assign(HOME="maybe"), "HOME must be true/false"),
+    (lambda s: s.assign(LINE="twenty"), "LINE must be a number"),
+    (lambda s: s.assign(OPPONENT=s["TEAM"]), "OPPONENT must differ from TEAM"),
+    (lambda s: s.iloc[0:0], "no rows"),
+])
+def test_bad_slates_name_the_problem(trained, split, change, message):
+    with pytest.raises(DataValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        trained["lightgbm"].predict(change(split[2].head(3).reset_index(drop=True)))
+    pyfunc_model = nbaprops_flavor._PyFuncModel(trained["lightgbm"])
+    with pytest.raises(MlflowException):
+        pyfunc_model.predict(change(split[2].head(3).reset_index(drop=True)))
