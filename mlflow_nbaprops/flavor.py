@@ -305,9 +305,14 @@ class _PyFuncModel:
         if isinstance(data, dict):
             data = pd.DataFrame(data)
         try:
-            return self.predictor.predict(data)
+            out = self.predictor.predict(data)
         except (DataValidationError, ValueError) as exc:
             raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from exc
+        # no line -> no probability: null in the JSON answer (a bare NaN is not valid JSON)
+        for col in ("p_over", "p_under"):
+            if out[col].isna().any():
+                out[col] = out[col].astype(object).where(out[col].notna(), None)
+        return out
 
 
 def _sha256(path: Path) -> str:
