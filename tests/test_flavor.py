@@ -171,9 +171,18 @@ def test_slate_outputs_flags_and_lines(trained, split):
 def test_unknown_players_and_dates_get_flags_not_crashes(trained, split):
     predictor = trained["lightgbm"]
     row = split[2].head(1)
-    rookie = predictor.predict(row.assign(PLAYER_ID=999_999_999))
+    rookie = predictor.predict(row.assign(PLAYER_ID=999_999_999, LINE=5.5))
     assert rookie["unknown_player"].iloc[0] and "not in the model's history" in rookie["warning"].iloc[0]
-    assert 0 < rookie["pred_PRA"].iloc[0] < 60 and 0 < rookie["pred_MIN"].iloc[0] < 48
+    # the prior is what debut games in the training window looked like
+    history = split[0]
+    firsts = history.sort_values("GAME_DATE").groupby("PLAYER_ID").head(1)
+    firsts = firsts[firsts["GAME_DATE"] > firsts["GAME_DATE"].min() + pd.Timedelta(days=365)]  # new players
+    assert rookie["pred_MIN"].iloc[0] == pytest.approx(predictor.info["prior"]["min_mean"])
+    assert abs(rookie["pred_MIN"].iloc[0] - firsts["MIN"].mean()) < 3
+    debut_pra = firsts["PTS"] + firsts["REB"] + firsts["AST"]
+    assert abs(rookie["pred_PRA"].iloc[0] - debut_pra.median()) < 3
+    assert rookie["pred_PRA_q10"].iloc[0] < rookie["pred_PRA"].iloc[0] < rookie["pred_PRA_q90"].iloc[0]
+    assert 0 < rookie["p_over"].iloc[0] < 1
     cutoff = predictor.snapshot.cutoff
     early = predictor.predict(row.assign(GAME_DATE=cutoff - pd.Timedelta(days=30)))
     assert "not after the model's data cutoff" in early["warning"].iloc[0]

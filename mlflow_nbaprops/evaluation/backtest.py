@@ -18,7 +18,7 @@ from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.evaluation.metrics import betting_simulation, regression_metrics, reliability, segment_table
 from mlflow_nbaprops.features import build_features, get_feature_set, lagged_mean
 from mlflow_nbaprops.model import TwoStageRegressor
-from mlflow_nbaprops.model.two_stage import make_pra_booster
+from mlflow_nbaprops.model.two_stage import make_pra_booster, stage_predict
 
 #: Columns every predictions table has (``nbaprops backtest --output``).
 PREDICTION_COLUMNS = [
@@ -150,7 +150,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
         single.fit(Xt, pra[train_rows])
         Xp = X_all[predict_rows]
         dist = model.predict_distribution(Xp, lines=lines.loc[predict_rows, "line"].to_numpy())
-        dist["pred_PRA_single"] = np.clip(single.predict(Xp), 0, None)
+        dist["pred_PRA_single"] = np.clip(stage_predict(single, Xp), 0, None)
         dist["fold"] = fold
         predictions.append(dist)
         folds.append({"fold": fold, "start": start, "end": end - pd.Timedelta(days=1),

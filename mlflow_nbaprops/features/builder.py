@@ -26,17 +26,20 @@ def build_features(
     history: pd.DataFrame,
     feature_set: str | FeatureSet = DEFAULT_FEATURE_SET,
     targets: pd.DataFrame | None = None,
+    league: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Features for every row of ``history`` (canonical game logs), then for every ``targets`` row.
 
     ``targets`` are upcoming games: ``PLAYER_ID, GAME_DATE, TEAM, OPPONENT, HOME`` (and
     optionally ``SEASON``, ``GAME_ID``); their features come from ``history`` only.
+    ``league`` (from :func:`league_levels`) gives the targets' league-wide levels when
+    ``history`` holds only some teams' games (a snapshot narrowed to a slate's teams).
     Returns the key columns plus the set's features, history rows first (in their order),
     then the targets, with a boolean ``is_target`` column.
     """
     fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
     rows = _stack(history, targets)
-    feats = _Computer(rows).compute()
+    feats = _Computer(rows, league).compute()
     out = rows[KEY_COLUMNS + ["is_target"]].copy()
     for name in fs.names:
         out[name] = feats[name]
@@ -146,8 +149,9 @@ class _Windows:
 class _Computer:
     """Computes every registered feature for the stacked rows."""
 
-    def __init__(self, rows: pd.DataFrame) -> None:
+    def __init__(self, rows: pd.DataFrame, league: pd.DataFrame | None = None) -> None:
         self.rows = rows
+        self.league = league
         self.n = len(rows)
         self.out: dict[str, np.ndarray] = {}
 
@@ -227,35 +231,7 @@ class _Computer:
 
     def _team_features(self) -> None:
         r = self.rows
-        real = ~r["is_target"].to_numpy()
-        pra = schema.pra(r).to_numpy(dtype=float)
-        poss = (r["FGA"] + 0.44 * r["FTA"] + r["TOV"] - r["OREB"]).to_numpy(dtype=float)
-        keyed = pd.DataFrame({
-            "GAME_ID": r["GAME_ID"].to_numpy(), "TEAM": r["TEAM"].to_numpy(), "OPPONENT": r["OPPONENT"].to_numpy(),
-            "SEASON": r["SEASON"].to_numpy(), "GAME_DATE": r["GAME_DATE"].to_numpy(),
-            "pra": np.where(real, pra, np.nan), "poss": np.where(real, poss, np.nan),
-            "margin": np.where(real, r["PLUS_MINUS"].to_numpy(dtype=float) / 5.0, np.nan),
-            "real": real,
-        })
-        tg = keyed.groupby(["GAME_ID", "TEAM"], sort=False).agg(
-            OPPONENT=("OPPONENT", "first"), SEASON=("SEASON", "first"), GAME_DATE=("GAME_DATE", "first"),
-            pra=("pra", "sum"),
-            poss=("poss", "sum"), margin=("margin", "sum"), real=("real", "any"),
-        ).reset_index()
-        for col in ("pra", "poss", "margin"):
-            tg.loc[~tg["real"], col] = np.nan
-        # a slate may list players of one side only: the other side's team-game still exists
-        mirror = tg.rename(columns={"TEAM": "OPPONENT", "OPPONENT": "TEAM"})[tg.columns]
-        known = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]])
-        missing = ~pd.MultiIndex.from_frame(mirror[["GAME_ID", "TEAM"]]).isin(known)
-        if missing.any():
-            extra = mirror[missing].assign(pra=np.nan, poss=np.nan, margin=np.nan, real=False)
-            tg = pd.concat([tg, extra], ignore_index=True)
-        tg.loc[tg["poss"] <= 0, "poss"] = np.nan  # no box-score columns: unknown, not zero
-        # what the opponent scored against this team = PRA allowed by this team
-        opp = tg[["GAME_ID", "TEAM", "pra", "poss"]].rename(columns={"TEAM": "OPPONENT", "pra": "pra_allowed", "poss": "opp_poss"})
-        tg = tg.merge(opp, on=["GAME_ID", "OPPONENT"], how="left")
-        tg["game_poss"] = (tg["poss"] + tg["opp_poss"]) / 2
+        keyed, tg = _team_games(r)
 
         # league level before each date (season to date), to express team numbers relatively
         daily = tg.groupby(["SEASON", "GAME_DATE"])[["pra_allowed", "game_poss"]].agg(["sum", "count"])
@@ -264,6 +240,11 @@ class _Computer:
         daily["league_pra"] = daily["pra_sum"] / daily["pra_n"].where(daily["pra_n"] > 0)
         daily["league_poss"] = daily["poss_sum"] / daily["poss_n"].where(daily["poss_n"] > 0)
         tg = tg.merge(daily[["league_pra", "league_poss"]].reset_index(), on=["SEASON", "GAME_DATE"], how="left")
+        if self.league is not None:  # the rows hold some teams only: the caller knows the league
+            upcoming = ~tg["real"].to_numpy()
+            known = self.league.reindex(tg.loc[upcoming, "SEASON"].to_numpy())
+            tg.loc[upcoming, "league_pra"] = known["league_pra"].to_numpy()
+            tg.loc[upcoming, "league_poss"] = known["league_poss"].to_numpy()
 
         team_codes = pd.factorize(tg["TEAM"])[0]
         day = _days(tg["GAME_DATE"])
@@ -339,6 +320,52 @@ class _Computer:
         prev_tg = w.previous(tg_sorted)
         missed = np.where((w.position > 0) & ~changed, tg_sorted - prev_tg - 1, 0.0)
         self.out["missed_team_games"] = self._scatter(order, np.clip(np.nan_to_num(missed), 0, 82))
+
+
+def _team_games(r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-row keys and one row per (game, team): PRA, possessions and margin, what the
+    opponent scored against the team (``pra_allowed``) and the game's possessions."""
+    real = ~r["is_target"].to_numpy()
+    pra = schema.pra(r).to_numpy(dtype=float)
+    poss = (r["FGA"] + 0.44 * r["FTA"] + r["TOV"] - r["OREB"]).to_numpy(dtype=float)
+    keyed = pd.DataFrame({
+        "GAME_ID": r["GAME_ID"].to_numpy(), "TEAM": r["TEAM"].to_numpy(), "OPPONENT": r["OPPONENT"].to_numpy(),
+        "SEASON": r["SEASON"].to_numpy(), "GAME_DATE": r["GAME_DATE"].to_numpy(),
+        "pra": np.where(real, pra, np.nan), "poss": np.where(real, poss, np.nan),
+        "margin": np.where(real, r["PLUS_MINUS"].to_numpy(dtype=float) / 5.0, np.nan),
+        "real": real,
+    })
+    tg = keyed.groupby(["GAME_ID", "TEAM"], sort=False).agg(
+        OPPONENT=("OPPONENT", "first"), SEASON=("SEASON", "first"), GAME_DATE=("GAME_DATE", "first"),
+        pra=("pra", "sum"),
+        poss=("poss", "sum"), margin=("margin", "sum"), real=("real", "any"),
+    ).reset_index()
+    for col in ("pra", "poss", "margin"):
+        tg.loc[~tg["real"], col] = np.nan
+    # a slate may list players of one side only: the other side's team-game still exists
+    mirror = tg.rename(columns={"TEAM": "OPPONENT", "OPPONENT": "TEAM"})[tg.columns]
+    known = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]])
+    missing = ~pd.MultiIndex.from_frame(mirror[["GAME_ID", "TEAM"]]).isin(known)
+    if missing.any():
+        extra = mirror[missing].assign(pra=np.nan, poss=np.nan, margin=np.nan, real=False)
+        tg = pd.concat([tg, extra], ignore_index=True)
+    tg.loc[tg["poss"] <= 0, "poss"] = np.nan  # no box-score columns: unknown, not zero
+    # what the opponent scored against this team = PRA allowed by this team
+    opp = tg[["GAME_ID", "TEAM", "pra", "poss"]].rename(columns={"TEAM": "OPPONENT", "pra": "pra_allowed", "poss": "opp_poss"})
+    tg = tg.merge(opp, on=["GAME_ID", "OPPONENT"], how="left")
+    tg["game_poss"] = (tg["poss"] + tg["opp_poss"]) / 2
+    return keyed, tg
+
+
+def league_levels(history: pd.DataFrame) -> pd.DataFrame:
+    """Per season, the league's mean PRA allowed and possessions per team-game over all of
+    ``history``: the level a game after the history's last date is measured against."""
+    rows = history.assign(is_target=False)
+    for col in STAT_COLUMNS:
+        if col not in rows.columns:
+            rows[col] = np.nan
+    _, tg = _team_games(rows)
+    return tg.groupby("SEASON")[["pra_allowed", "game_poss"]].mean().set_axis(["league_pra", "league_poss"], axis=1)
 
 
 def lagged_mean(frame: pd.DataFrame, by: list[str], values: pd.Series | np.ndarray, k: int | None) -> np.ndarray:

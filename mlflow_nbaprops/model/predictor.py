@@ -16,7 +16,7 @@ from mlflow_nbaprops.data import content_digest, schema
 from mlflow_nbaprops.errors import DataValidationError
 from mlflow_nbaprops.features import TARGET_COLUMNS, FeatureSet, build_features, get_feature_set
 from mlflow_nbaprops.features.snapshot import DEFAULT_SNAPSHOT_DAYS, HistorySnapshot
-from mlflow_nbaprops.model.two_stage import PRED_MINUTES, TwoStageRegressor
+from mlflow_nbaprops.model.two_stage import LEVELS, PRED_MINUTES, TwoStageRegressor, summarize_quantile_grid
 
 #: Optional slate column: the PRA line, for P(over) / P(under).
 LINE_COLUMN = "LINE"
@@ -60,10 +60,16 @@ class PropsPredictor:
         regressor = regressor if regressor is not None else TwoStageRegressor()
         y = np.c_[history.loc[rows, "MIN"].to_numpy(float), schema.pra(history.loc[rows]).to_numpy(float)]
         regressor.fit(features.loc[rows, list(fs.names)], y, groups=history.loc[rows, "GAME_DATE"].to_numpy())
+        # debuts: first games of players new to the data after its first year (earlier "first
+        # games" are veterans the data simply starts with)
+        first = features["games_career"] == 0
+        debut = first & (history["GAME_DATE"] >= history["GAME_DATE"].min() + pd.Timedelta(days=365))
+        debut = debut if debut.any() else first
+        prior = _debut_prior(history.loc[debut])
         used = history.loc[rows, "GAME_DATE"]
         meta = {"train_start": used.min().date().isoformat(), "train_end": used.max().date().isoformat(),
                 "train_rows": int(rows.sum()), "data_version": content_digest(history),
-                "train_window_days": int(train_window_days), **(info or {})}
+                "train_window_days": int(train_window_days), "prior": prior, **(info or {})}
         return cls(regressor, fs, HistorySnapshot.from_history(history, snapshot_days), meta)
 
     # ------------------------------------------------------------------ predicting
@@ -83,32 +89,45 @@ class PropsPredictor:
         """Rows that already hold every feature column (extra columns are ignored)."""
         X = _numeric(data, list(self.feature_set.names))
         lines = _numeric(data, [LINE_COLUMN])[LINE_COLUMN] if LINE_COLUMN in data else None
-        out = self._distribution(X, lines)
-        out["unknown_player"] = False
-        out["warning"] = ""
-        return out.set_axis(data.index)
+        return self._answer(X, lines, np.zeros(len(X), dtype=bool), np.full(len(X), "", dtype=object), data.index)
 
     def predict_slate(self, slate: pd.DataFrame) -> pd.DataFrame:
         """Upcoming games: features from the snapshot, then the two-stage prediction."""
         targets = validate_slate(slate)
         X = self.snapshot.features(targets, self.feature_set)[list(self.feature_set.names)]
         lines = targets[LINE_COLUMN] if LINE_COLUMN in targets else None
-        out = self._distribution(X, lines)
-        out["unknown_player"] = ~self.snapshot.knows(targets["PLAYER_ID"])
-        out["warning"] = self._date_warnings(targets["GAME_DATE"])
-        unknown = out["unknown_player"].to_numpy()
-        out.loc[unknown, "warning"] = np.where(
-            out.loc[unknown, "warning"] == "", "player not in the model's history: prior prediction",
-            out.loc[unknown, "warning"] + "; player not in the model's history: prior prediction")
-        return out.set_axis(slate.index)
-
-    def _distribution(self, X: pd.DataFrame, lines: pd.Series | None) -> pd.DataFrame:
-        line_values = None if lines is None else lines.to_numpy(dtype=float)
-        out = self.regressor.predict_distribution(X.reset_index(drop=True), lines=line_values)
-        for col in ("p_over", "p_under"):
-            if col not in out:
-                out[col] = np.nan
+        unknown = ~self.snapshot.knows(targets["PLAYER_ID"])
+        warning = self._date_warnings(targets["GAME_DATE"])
+        prior = "player not in the model's history: prior prediction"
+        warning[unknown] = [f"{w}; {prior}" if w else prior for w in warning[unknown]]
+        out = self._answer(X, lines, unknown, warning, slate.index)
+        if unknown.any():
+            out.loc[unknown, OUTPUT_COLUMNS[:7]] = self._prior_answer(lines, unknown)
         return out
+
+    def _prior_answer(self, lines: pd.Series | None, rows: np.ndarray) -> np.ndarray:
+        """The debut prior for players the model has never seen: minutes and PRA of players'
+        first games in the training window (the boosters never saw a row without history)."""
+        prior = self.info["prior"]
+        levels = np.asarray(prior["levels"])
+        grid = np.tile(np.asarray(prior["pra_quantiles"]), (int(rows.sum()), 1))
+        line_values = None if lines is None else lines.to_numpy(dtype=float)[rows]
+        summary = summarize_quantile_grid(grid, levels, self.regressor.quantiles,
+                                          line_values if line_values is not None else np.full(len(grid), np.nan))
+        median = summarize_quantile_grid(grid, levels, (0.5,))["pred_PRA_q50"]
+        columns = {PRED_MINUTES: np.full(len(grid), prior["min_mean"]), "pred_PRA": median, **summary}
+        return np.column_stack([columns[c] for c in OUTPUT_COLUMNS[:7]])
+
+    def _answer(self, X: pd.DataFrame, lines: pd.Series | None, unknown: np.ndarray, warning: np.ndarray,
+                index: pd.Index) -> pd.DataFrame:
+        line_values = None if lines is None else lines.to_numpy(dtype=float)
+        dist = self.regressor.predict_distribution(X.reset_index(drop=True), lines=line_values)
+        out = {c: dist[c].to_numpy() for c in dist.columns}
+        for col in ("p_over", "p_under"):
+            out.setdefault(col, np.full(len(X), np.nan))
+        out["unknown_player"] = unknown
+        out["warning"] = warning
+        return pd.DataFrame({c: out[c] for c in OUTPUT_COLUMNS}, index=index)
 
     def _date_warnings(self, dates: pd.Series) -> np.ndarray:
         cutoff = self.snapshot.cutoff
@@ -121,6 +140,15 @@ class PropsPredictor:
         text[stale] = [f"GAME_DATE is {d} days after the model's data cutoff {cutoff.date()}: player form may be stale"
                        for d in ahead[stale]]
         return text
+
+
+def _debut_prior(debuts: pd.DataFrame) -> dict[str, Any]:
+    """Minutes and the PRA distribution of debut games (a player's first game in the data)."""
+    if len(debuts) == 0:
+        return {"n": 0, "min_mean": 0.0, "levels": LEVELS.tolist(), "pra_quantiles": np.zeros(len(LEVELS)).tolist()}
+    pra = schema.pra(debuts).to_numpy(dtype=float)
+    return {"n": int(len(debuts)), "min_mean": float(debuts["MIN"].mean()), "levels": LEVELS.tolist(),
+            "pra_quantiles": np.quantile(pra, LEVELS).tolist()}
 
 
 def validate_slate(slate: pd.DataFrame) -> pd.DataFrame:
@@ -193,6 +221,8 @@ def _as_bool(value) -> bool | None:
 
 def _numeric(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``columns`` of ``data`` as float64, or an error naming the column and rows with text."""
+    if all(dtype.kind in "iuf" for dtype in data.dtypes[columns]):
+        return pd.DataFrame(data[columns].to_numpy(dtype=float), columns=columns)
     out = {}
     problems: list[str] = []
     for col in columns:

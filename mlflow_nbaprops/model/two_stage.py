@@ -43,7 +43,7 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 STAGE2_OBJECTIVE = {"lightgbm": {"objective": "l1"}, "xgboost": {"objective": "reg:absoluteerror"}}
 
 #: Residual quantile levels stored per bin (the predictive distribution's resolution).
-_LEVELS = np.linspace(0.005, 0.995, 199)
+LEVELS = np.linspace(0.005, 0.995, 199)
 
 
 def make_booster(backend, params: dict[str, Any] | None, random_state: int, n_jobs: int):
@@ -155,7 +155,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         folds = time_folds(groups, self.n_folds)
 
         oof_minutes = out_of_fold(
-            lambda train, test: self._stage1().fit(X.iloc[train], minutes[train]).predict(X.iloc[test]), len(X), folds)
+            lambda train, test: stage_predict(self._stage1().fit(X.iloc[train], minutes[train]), X.iloc[test]),
+            len(X), folds)
         self.minutes_model_ = self._stage1().fit(X, minutes)
 
         recent = np.ones(len(X), dtype=bool)
@@ -186,7 +187,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         return model.fit(X2[played], pra[played] / minutes[played], sample_weight=minutes[played])
 
     def _predict_stage2(self, model, X2: pd.DataFrame) -> np.ndarray:
-        raw = model.predict(X2)
+        raw = stage_predict(model, X2)
         if self.stage2_target == "rate":
             raw = raw * X2[PRED_MINUTES].to_numpy()
         return np.clip(raw, 0.0, None)
@@ -198,8 +199,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         which = np.clip(np.searchsorted(edges, oof_pra, side="right") - 1, 0, len(edges) - 2)
         residual = pra - oof_pra
         self.bin_centers_ = np.array([np.median(oof_pra[which == b]) for b in range(len(edges) - 1)])
-        self.residual_quantiles_ = np.vstack([np.quantile(residual[which == b], _LEVELS) for b in range(len(edges) - 1)])
-        self.residual_levels_ = _LEVELS.copy()
+        self.residual_quantiles_ = np.vstack([np.quantile(residual[which == b], LEVELS) for b in range(len(edges) - 1)])
+        self.residual_levels_ = LEVELS.copy()
 
     # ------------------------------------------------------------------ predicting
 
@@ -213,7 +214,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         return self._predict_stage2(self.pra_model_, self._with_minutes(X, self._minutes(X)))
 
     def _minutes(self, X: pd.DataFrame) -> np.ndarray:
-        return np.clip(self.minutes_model_.predict(X), 0.0, None)
+        return np.clip(stage_predict(self.minutes_model_, X), 0.0, None)
 
     def predict_distribution(self, X: pd.DataFrame, lines=None) -> pd.DataFrame:
         """``pred_MIN``, ``pred_PRA``, ``pred_PRA_q{..}`` and, given lines, ``p_over``/``p_under``."""
@@ -222,18 +223,9 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         pred = self._predict_stage2(self.pra_model_, self._with_minutes(X, pred_min))
         grid = pred[:, None] + self._residual_grid(pred)  # PRA quantiles at residual_levels_
         grid = np.clip(np.maximum.accumulate(grid, axis=1), 0.0, None)
-        out = pd.DataFrame({PRED_MINUTES: pred_min, "pred_PRA": pred}, index=X.index)
-        for q in self.quantiles:
-            out[f"pred_PRA_q{int(round(q * 100)):02d}"] = _interp_rows(q, self.residual_levels_, grid)
-        if lines is not None:
-            lines = np.asarray(lines, dtype=float)
-            # PRA is whole: P(PRA > line) = P(PRA >= floor(line) + 1); read the CDF mid-integer
-            threshold = np.floor(lines) + 0.5
-            p_under = _cdf_rows(threshold, grid, self.residual_levels_)
-            p_over = np.where(np.isnan(lines), np.nan, 1.0 - p_under)
-            out["p_over"] = p_over
-            out["p_under"] = np.where(np.isnan(lines), np.nan, p_under)
-        return out
+        out = {PRED_MINUTES: pred_min, "pred_PRA": pred,
+               **summarize_quantile_grid(grid, self.residual_levels_, self.quantiles, lines)}
+        return pd.DataFrame(out, index=X.index)
 
     def _residual_grid(self, pred: np.ndarray) -> np.ndarray:
         """Residual quantiles for each prediction, interpolated between neighbouring bins."""
@@ -263,6 +255,35 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
     def _with_minutes(X: pd.DataFrame, minutes: np.ndarray) -> pd.DataFrame:
         """Stage 2's input: the features plus the predicted minutes."""
         return X.assign(**{PRED_MINUTES: minutes})
+
+
+def summarize_quantile_grid(grid: np.ndarray, levels: np.ndarray, quantiles, lines=None) -> dict[str, np.ndarray]:
+    """From per-row PRA quantile functions (``grid`` at ``levels``): ``pred_PRA_qNN`` columns
+    and, given lines, ``p_over``/``p_under`` (NaN where a line is NaN)."""
+    out = {f"pred_PRA_q{int(round(q * 100)):02d}": _interp_rows(q, levels, grid) for q in quantiles}
+    if lines is not None:
+        lines = np.asarray(lines, dtype=float)
+        # PRA is whole: P(PRA > line) = P(PRA >= floor(line) + 1); read the CDF mid-integer
+        p_under = _cdf_rows(np.floor(lines) + 0.5, grid, levels)
+        out["p_over"] = np.where(np.isnan(lines), np.nan, 1.0 - p_under)
+        out["p_under"] = np.where(np.isnan(lines), np.nan, p_under)
+    return out
+
+
+def stage_predict(model, X: pd.DataFrame) -> np.ndarray:
+    """A stage model's predictions for ``X`` (columns in training order).
+
+    Boosters get a plain float array: building their pandas adapters costs more than the
+    trees for a one-row request. LightGBM's scikit-learn wrapper is bypassed for its booster
+    (same numbers, no feature-name warning); a foreign estimator gets the DataFrame.
+    """
+    module = type(model).__module__
+    if module.startswith("lightgbm"):
+        booster = model.booster_ if hasattr(model, "booster_") else model
+        return booster.predict(X.to_numpy(dtype=float))
+    if module.startswith("xgboost"):
+        return model.predict(X.to_numpy(dtype=float))
+    return np.asarray(model.predict(X), dtype=float)
 
 
 def _split_targets(y, n: int) -> tuple[np.ndarray, np.ndarray]:

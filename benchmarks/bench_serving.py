@@ -1,0 +1,164 @@
+"""Serving latency of the nbaprops flavor vs a plain ``mlflow.xgboost`` model, side by side.
+
+    python benchmarks/bench_serving.py [--data ../shared/data/nba] [--requests 300]
+
+Trains the two-stage predictor (XGBoost backend, 2 x 150 trees) on the real seasons up to
+2022-23 and a plain XGBRegressor of similar size (300 trees, same features, PRA target),
+logs both to a sqlite store in a temp dir, starts one ``mlflow models serve --env-manager
+local -w 1`` per model, and alternates requests between them:
+
+- one-row requests: nbaprops in feature mode (the same input as the xgboost model) and in
+  slate mode (it featurizes the row from its history snapshot), p50/p90 over ``--requests``;
+- 1,000-row batches (feature mode for both, slate mode for nbaprops);
+- model load time (``load_model`` and ``mlflow.pyfunc.load_model``).
+
+Target (issue 4): one-row p50 of nbaprops <= 1.3 x that of the xgboost model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import requests
+import xgboost
+from mlflow.tracking._tracking_service.utils import _use_tracking_uri
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from processes import free_port, mlflow_cli, python_env, running  # noqa: E402
+
+import mlflow_nbaprops.flavor as nbaprops_flavor  # noqa: E402
+from mlflow_nbaprops.data import load_gamelogs, schema  # noqa: E402
+from mlflow_nbaprops.data.synth import synthesize_league  # noqa: E402
+from mlflow_nbaprops.model import TwoStageRegressor  # noqa: E402
+from mlflow_nbaprops.model.predictor import PropsPredictor  # noqa: E402
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "nba"
+
+
+def split_json(frame: pd.DataFrame) -> str:
+    return json.dumps({"dataframe_split": json.loads(frame.to_json(orient="split", index=False))})
+
+
+def timed(session: requests.Session, url: str, body: str) -> float:
+    start = time.perf_counter()
+    response = session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=120)
+    elapsed = time.perf_counter() - start
+    response.raise_for_status()
+    return elapsed * 1000.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(DEFAULT))
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+
+    if Path(args.data).is_dir():
+        frame = load_gamelogs(args.data).frame
+        source = f"real data {args.data}"
+    else:
+        frame = synthesize_league(4, seed=1)
+        source = "synthetic league (real data not found)"
+    history = frame[frame["SEASON"] <= "2022-23"].reset_index(drop=True)
+    later = frame[frame["SEASON"] > "2022-23"].reset_index(drop=True)
+    print(f"data: {source}; training on {len(history):,} rows up to {history['GAME_DATE'].max().date()}")
+
+    start = time.perf_counter()
+    predictor = PropsPredictor.train(history, TwoStageRegressor(backend="xgboost"))
+    print(f"nbaprops train: {time.perf_counter() - start:.1f} s")
+    names = list(predictor.feature_set.names)
+    slate_rows = later[["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]].head(1000).reset_index(drop=True)
+    slate_rows["GAME_DATE"] = predictor.snapshot.cutoff + pd.Timedelta(days=1)
+    slate_rows = slate_rows.assign(LINE=20.5)
+    features = predictor.snapshot.features(slate_rows, predictor.feature_set)
+    feature_rows = features[["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"] + names]
+
+    rows = predictor.regressor.n_train_rows_["minutes"]
+    from mlflow_nbaprops.features import build_features
+
+    built = build_features(history, predictor.feature_set)
+    train = (built["games_career"] >= 1).to_numpy()
+    plain = xgboost.XGBRegressor(n_estimators=300, learning_rate=0.09, max_depth=6, min_child_weight=40,
+                                 tree_method="hist", max_bin=64, n_jobs=2)
+    plain.fit(built.loc[train, names].iloc[-rows:], schema.pra(history)[train].iloc[-rows:])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        uri = f"sqlite:///{root / 'mlflow.db'}"
+        with _use_tracking_uri(uri):
+            experiment = mlflow.create_experiment("bench-serving", artifact_location=str(root / "artifacts"))
+            with mlflow.start_run(experiment_id=experiment):
+                ours = nbaprops_flavor.log_model(predictor, name="nbaprops")
+                theirs = mlflow.xgboost.log_model(plain, name="xgboost", input_example=feature_rows[names].head(2))
+            sizes = {}
+            for label, info in (("nbaprops", ours), ("xgboost", theirs)):
+                local = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(root / label)))
+                sizes[label] = sum(p.stat().st_size for p in local.rglob("*") if p.is_file())
+            load = {}
+            for label, fn in (("nbaprops load_model", lambda: nbaprops_flavor.load_model(ours.model_uri)),
+                              ("nbaprops pyfunc", lambda: mlflow.pyfunc.load_model(ours.model_uri)),
+                              ("xgboost load_model", lambda: mlflow.xgboost.load_model(theirs.model_uri)),
+                              ("xgboost pyfunc", lambda: mlflow.pyfunc.load_model(theirs.model_uri))):
+                times = []
+                for _ in range(5):
+                    start = time.perf_counter()
+                    fn()
+                    times.append(time.perf_counter() - start)
+                load[label] = statistics.median(times) * 1000
+
+        env = python_env(MLFLOW_TRACKING_URI=uri)
+        ports = {"nbaprops": free_port(), "xgboost": free_port()}
+        servers = {label: mlflow_cli("models", "serve", "-m", info.model_uri, "--env-manager", "local",
+                                     "-h", "127.0.0.1", "-p", str(ports[label]), "-w", "1")
+                   for label, info in (("nbaprops", ours), ("xgboost", theirs))}
+        url = {label: f"http://127.0.0.1:{port}/invocations" for label, port in ports.items()}
+        wire_features = nbaprops_flavor.as_slate_request(feature_rows)
+        wire_slate = nbaprops_flavor.as_slate_request(slate_rows)
+        one = {
+            "nbaprops feature mode": (url["nbaprops"], split_json(wire_features.head(1))),
+            "nbaprops slate mode": (url["nbaprops"], split_json(wire_slate.head(1))),
+            "xgboost": (url["xgboost"], split_json(feature_rows[names].head(1))),
+        }
+        batch = {
+            "nbaprops feature mode": (url["nbaprops"], split_json(wire_features)),
+            "nbaprops slate mode": (url["nbaprops"], split_json(wire_slate)),
+            "xgboost": (url["xgboost"], split_json(feature_rows[names])),
+        }
+        with running(servers["nbaprops"], f"http://127.0.0.1:{ports['nbaprops']}/ping", env, root / "a.log"), \
+                running(servers["xgboost"], f"http://127.0.0.1:{ports['xgboost']}/ping", env, root / "b.log"), \
+                requests.Session() as session:
+            for target, body in one.values():  # warm-up
+                for _ in range(10):
+                    timed(session, target, body)
+            latency = {label: [] for label in one}
+            for _ in range(args.requests):  # alternate so both see the same machine load
+                for label, (target, body) in one.items():
+                    latency[label].append(timed(session, target, body))
+            batches = {label: [] for label in batch}
+            for _ in range(10):
+                for label, (target, body) in batch.items():
+                    batches[label].append(timed(session, target, body))
+
+    print(f"\nmodel size on disk: nbaprops {sizes['nbaprops'] / 1e6:.2f} MB, xgboost {sizes['xgboost'] / 1e6:.2f} MB")
+    print("load time (median of 5): " + ", ".join(f"{k} {v:.0f} ms" for k, v in load.items()))
+    print(f"\n{'one-row request':<26}{'p50 ms':>9}{'p90 ms':>9}")
+    for label, values in latency.items():
+        print(f"{label:<26}{np.percentile(values, 50):>9.2f}{np.percentile(values, 90):>9.2f}")
+    print(f"\n{'1,000-row batch':<26}{'p50 ms':>9}")
+    for label, values in batches.items():
+        print(f"{label:<26}{np.percentile(values, 50):>9.1f}")
+    ratio = np.percentile(latency["nbaprops feature mode"], 50) / np.percentile(latency["xgboost"], 50)
+    print(f"\none-row p50 ratio, nbaprops (feature mode) / xgboost: {ratio:.2f} (target <= 1.3)")
+
+
+if __name__ == "__main__":
+    main()
