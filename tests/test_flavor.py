@@ -171,7 +171,7 @@ def test_slate_outputs_flags_and_lines(trained, split):
 def test_unknown_players_and_dates_get_flags_not_crashes(trained, split):
     predictor = trained["lightgbm"]
     row = split[2].head(1)
-    rookie = predictor.predict(row.assign(PLAYER_ID=999_999_999, LINE=5.5))
+    rookie = predictor.predict(row.assign(PLAYER_ID=999_999_999, LINE=0.5))
     assert rookie["unknown_player"].iloc[0] and "not in the model's history" in rookie["warning"].iloc[0]
     # the prior is what debut games in the training window looked like
     history = split[0]
