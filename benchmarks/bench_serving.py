@@ -52,7 +52,8 @@ def timed(session: requests.Session, url: str, body: str) -> float:
     start = time.perf_counter()
     response = session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=120)
     elapsed = time.perf_counter() - start
-    response.raise_for_status()
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:2000]}")
     return elapsed * 1000.0
 
 

@@ -196,7 +196,7 @@ def test_slate_features_match_full_history_features():
     league = synthesize_league(4, seed=3, n_teams=6, games_per_team=30)
     cut = np.sort(league["GAME_DATE"].unique())[-3]
     history = league[league["GAME_DATE"] < cut].reset_index(drop=True)
-    future = league[league["GAME_DATE"] >= cut].reset_index(drop=True)
+    future = league[league["GAME_DATE"] == cut].reset_index(drop=True)
     slate = future[["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]]
     fs = get_feature_set("full")
     snapshot = HistorySnapshot.from_history(history)
@@ -208,6 +208,18 @@ def test_slate_features_match_full_history_features():
     exact = [n for n in fs.names if n not in ewm]
     np.testing.assert_allclose(got[exact].to_numpy(), expected[exact].to_numpy(), rtol=1e-9, atol=1e-9)
     assert (got[ewm] - expected[ewm]).abs().max().max() < 0.5
+
+
+def test_multi_day_slates_featurize_each_day_from_the_snapshot_alone(trained, split):
+    """Day 1 of a slate is not a game the player has played by day 2; duplicates agree."""
+    predictor = trained["lightgbm"]
+    slate = split[2]
+    assert slate["GAME_DATE"].nunique() > 1
+    together = predictor.predict(slate)
+    for _, day in slate.groupby("GAME_DATE"):
+        pd.testing.assert_frame_equal(predictor.predict(day), together.loc[day.index])
+    doubled = predictor.predict(pd.concat([slate.head(3), slate.head(3)], ignore_index=True))
+    pd.testing.assert_frame_equal(doubled.iloc[3:].reset_index(drop=True), doubled.iloc[:3].reset_index(drop=True))
 
 
 def test_feature_mode_equals_slate_mode(trained, split):

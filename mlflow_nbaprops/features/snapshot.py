@@ -22,7 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlflow_nbaprops.features.builder import KEY_COLUMNS, STAT_COLUMNS, build_features, league_levels
+from mlflow_nbaprops.features.builder import (
+    KEY_COLUMNS,
+    STAT_COLUMNS,
+    TARGET_COLUMNS,
+    build_features,
+    league_levels,
+)
 from mlflow_nbaprops.features.registry import FeatureSet
 
 #: Default look-back: this season and the whole previous one.
@@ -70,10 +76,21 @@ class HistorySnapshot:
     def features(self, targets: pd.DataFrame, feature_set: FeatureSet) -> pd.DataFrame:
         """Features of ``targets`` (upcoming games) from the snapshot; one row per target, in order.
 
+        Each slate day is featurized from the snapshot alone: an earlier day of a multi-day
+        slate is not a game the player has played, and a repeated row gets the same answer.
         For games after the cutoff only the rows the features read are used — the slate's
         players and every game of its teams and their opponents — with the league levels
         from the whole snapshot, which gives the same values far faster for small slates.
         """
+        targets = targets.reset_index(drop=True)
+        keys = list(TARGET_COLUMNS)
+        unique = targets[keys].drop_duplicates()
+        days = [self._one_day(day, feature_set) for _, day in unique.groupby("GAME_DATE", sort=False)]
+        built = pd.concat(days, ignore_index=True) if days else self._one_day(unique, feature_set)
+        out = targets[keys].merge(built, on=keys, how="left", validate="many_to_one")
+        return out[built.columns]
+
+    def _one_day(self, targets: pd.DataFrame, feature_set: FeatureSet) -> pd.DataFrame:
         rows, league = self.rows, None
         if len(targets) and (pd.to_datetime(targets["GAME_DATE"]) > self.cutoff).all():
             teams = pd.unique(pd.concat([targets["TEAM"], targets["OPPONENT"]]).astype(str))
