@@ -168,9 +168,12 @@ def test_slate_outputs_flags_and_lines(trained, split):
     assert half == predictor.predict(slate.head(1).assign(LINE=20.5))["p_over"].iloc[0] and half <= whole
 
 
-def test_unknown_players_and_dates_get_flags_not_crashes(trained, split):
-    predictor = trained["lightgbm"]
+@pytest.mark.parametrize("backend", ["lightgbm", "xgboost"])
+def test_unknown_players_and_dates_get_flags_not_crashes(trained, split, backend):
+    predictor = trained[backend]
     row = split[2].head(1)
+    mixed = predictor.predict(pd.concat([row, row.assign(PLAYER_ID=999_999_999)], ignore_index=True))
+    assert mixed["unknown_player"].tolist() == [False, True] and (mixed.dtypes[OUTPUT_COLUMNS[:7]] == float).all()
     rookie = predictor.predict(row.assign(PLAYER_ID=999_999_999, LINE=0.5))
     assert rookie["unknown_player"].iloc[0] and "not in the model's history" in rookie["warning"].iloc[0]
     # the prior is what debut games in the training window looked like

@@ -280,9 +280,9 @@ def stage_predict(model, X: pd.DataFrame) -> np.ndarray:
     module = type(model).__module__
     if module.startswith("lightgbm"):
         booster = model.booster_ if hasattr(model, "booster_") else model
-        return booster.predict(X.to_numpy(dtype=float))
-    if module.startswith("xgboost"):
-        return model.predict(X.to_numpy(dtype=float))
+        return np.asarray(booster.predict(X.to_numpy(dtype=float)), dtype=float)
+    if module.startswith("xgboost"):  # float32 out: widen, so every output column is float64
+        return np.asarray(model.predict(X.to_numpy(dtype=float)), dtype=float)
     return np.asarray(model.predict(X), dtype=float)
 
 
