@@ -29,6 +29,7 @@ def small_league() -> pd.DataFrame:
 def _isolated_mlflow(tmp_path, monkeypatch):
     """Every test gets its own sqlite tracking store in a tmp dir: nothing lands in the checkout."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("NBAPROPS_CACHE_DIR", str(tmp_path / "nbaprops-cache"))
     monkeypatch.chdir(tmp_path)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from mlflow_nbaprops.redact import redact_url
 
 GIT_TIMEOUT_S = 3.0
-_STABLE: dict[tuple, dict[str, str]] = {}  # (root, commit, config mtime) -> describe/remote
+_STABLE: dict[tuple, dict[str, str]] = {}  # (root, commit, config/tag mtimes) -> describe/remote
 
 
 @dataclass
@@ -123,11 +123,7 @@ def _diff_digest(root: Path, changed: list[str]) -> str:
 
 
 def _stable(root: Path, commit: str) -> dict[str, str]:
-    try:
-        config_mtime = (root / ".git" / "config").stat().st_mtime_ns
-    except OSError:
-        config_mtime = 0
-    key = (str(root), commit, config_mtime)
+    key = (str(root), commit, *(_mtime(root / ".git" / name) for name in ("config", "refs/tags", "packed-refs")))
     if key not in _STABLE:
         out: dict[str, str] = {}
         try:
@@ -143,6 +139,13 @@ def _stable(root: Path, commit: str) -> dict[str, str]:
             pass
         _STABLE[key] = out
     return dict(_STABLE[key])
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _git(root: Path, *args: str) -> str:
