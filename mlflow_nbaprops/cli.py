@@ -7,7 +7,9 @@ non-zero exit status; tracebacks are for bugs, not for bad input.
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -51,6 +53,67 @@ def _check_output_suffix(output: Path) -> None:
                                  param_hint="--output")
 
 
+class WholeNumber(click.ParamType):
+    """An integer that also accepts MLproject's float spelling ("7.0"), never a fraction."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int | None = None) -> None:
+        self.minimum = minimum
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            number = value
+        else:
+            try:
+                as_float = float(value)
+            except (TypeError, ValueError):
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+            if not as_float.is_integer():
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+            number = int(as_float)
+        if self.minimum is not None and number < self.minimum:
+            self.fail(f"{number} is below the minimum {self.minimum}", param, ctx)
+        return number
+
+
+def _json_params(value: str | None, param_hint: str) -> dict:
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc.msg} at character {exc.pos} in {value!r}", param_hint=param_hint)
+    if not isinstance(parsed, dict):
+        raise click.BadParameter(f"must be a JSON object like '{{\"n_estimators\": 200}}', got {value!r}",
+                                 param_hint=param_hint)
+    return parsed
+
+
+def _load_training_data(specs: tuple[str, ...], seed: int):
+    """``synthetic[:SEASONSxTEAMSxGAMES]`` (the embedded league) or game-log paths."""
+    from mlflow_nbaprops.data import content_digest, load_gamelogs
+    from mlflow_nbaprops.tracking import DataInfo
+
+    parts = [p for spec in specs for p in str(spec).split(",") if p.strip()]
+    if len(parts) == 1 and parts[0].strip().startswith(SYNTHETIC):
+        from mlflow_nbaprops.data import canonicalize_frame
+        from mlflow_nbaprops.data.synth import synthesize_league
+
+        shape = parts[0].strip()[len(SYNTHETIC):].lstrip(":") or "3x30x82"
+        try:
+            seasons, teams, games = (int(x) for x in shape.split("x"))
+            frame = synthesize_league(seasons, seed, n_teams=teams, games_per_team=games)
+        except ValueError as exc:
+            raise click.BadParameter(f"{parts[0]!r}: expected synthetic or synthetic:SEASONSxTEAMSxGAMES "
+                                     f"(e.g. synthetic:3x30x82): {exc}", param_hint="--data") from exc
+        frame = canonicalize_frame(frame, source="synthetic")
+        return DataInfo(frame, f"synthetic:{seasons}x{teams}x{games} seed {seed}", content_digest(frame))
+    paths = [Path(p.strip()) for p in parts]
+    logs = load_gamelogs(paths)
+    return DataInfo(logs.frame, logs.version.source, logs.version.digest, tuple(str(p) for p in paths))
+
+
 @main.group()
 def data() -> None:
     """Load, validate, synthesize and fingerprint game logs."""
@@ -79,8 +142,8 @@ def data_validate(paths: tuple[Path, ...], quarantine: bool) -> None:
 
 
 @data.command("synth")
-@click.option("--seasons", default=3, show_default=True, type=click.IntRange(1, 20), help="Number of seasons.")
-@click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same league).")
+@click.option("--seasons", default=3, show_default=True, type=WholeNumber(1), help="Number of seasons.")
+@click.option("--seed", default=7, show_default=True, type=WholeNumber(0), help="Random seed (same seed, same league).")
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help=".csv, .csv.gz or .parquet")
 @click.option("--start-year", default=2021, show_default=True, type=int, help="First season's start year.")
 @click.option("--teams", default=30, show_default=True, type=click.IntRange(4, 30), help="Teams (even).")
@@ -146,6 +209,185 @@ def backtest(data_paths, test_season, output, refit_every, train_window, backend
     click.echo(f"data version {logs.version.digest} ({logs.version.summary()})")
     click.echo(result.summary())
     click.echo(f"\nwrote {len(result.predictions):,} predictions to {output}")
+
+
+SYNTHETIC = "synthetic"
+
+
+@main.command("train")
+@click.option("--data", "data_specs", multiple=True, default=(SYNTHETIC,), show_default=True,
+              help="Game-log files/folders (repeat or comma-separate), or synthetic[:SEASONSxTEAMSxGAMES].")
+@click.option("--test-season", default=None, help="Validation season (default: the data's last season).")
+@click.option("--feature-set", default="full", show_default=True)
+@click.option("--backend", default="lightgbm", show_default=True, type=click.Choice(["xgboost", "lightgbm"]))
+@click.option("--minutes-params", default="", help='Stage-1 booster hyperparameters as JSON, e.g. \'{"n_estimators": 200}\'.')
+@click.option("--pra-params", default="", help="Stage-2 booster hyperparameters as JSON.")
+@click.option("--stage2-target", default="pra", show_default=True, type=click.Choice(["pra", "rate"]))
+@click.option("--refit-every", default=7, show_default=True, type=WholeNumber(1), help="Days between refits.")
+@click.option("--train-window", default=1100, show_default=True, type=WholeNumber(30), help="Training window (days).")
+@click.option("--seed", default=7, show_default=True, type=WholeNumber(0), help="Model seed (and the synthetic league's).")
+@click.option("--phase", default="model", show_default=True, help="features | model | tuning | production.")
+@click.option("--experiment", default="", help="Experiment name (default: NBAProps/<Phase>).")
+@click.option("--register", "register_name", default="", help="Register the model under this name.")
+@click.option("--baseline-run", default="", help="Run id to report deltas against.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_translate_errors
+def train(data_specs, test_season, feature_set, backend, minutes_params, pra_params, stage2_target, refit_every,
+          train_window, seed, phase, experiment, register_name, baseline_run, quiet) -> None:
+    """Walk-forward validate, fit on all data, and log the run by the tracking standard."""
+    import mlflow
+
+    from mlflow_nbaprops.context import context_tags
+    from mlflow_nbaprops.context.provider import NBAPropsRunContext
+    from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
+    from mlflow_nbaprops.features import FEATURE_SETS
+    from mlflow_nbaprops.model.predictor import PropsPredictor
+    from mlflow_nbaprops.tracking import experiment_name, log_training_run, run_name
+    from mlflow_nbaprops.tracking.standard import validation_label
+
+    if feature_set not in FEATURE_SETS:
+        raise click.BadParameter(f"unknown feature set {feature_set!r}; known: {', '.join(sorted(FEATURE_SETS))}",
+                                 param_hint="--feature-set")
+    minutes = _json_params(minutes_params, "--minutes-params")
+    pra = _json_params(pra_params, "--pra-params")
+    data = _load_training_data(data_specs, seed)
+    seasons = sorted(data.frame["SEASON"].unique())
+    test_season = test_season or seasons[-1]
+    if test_season not in seasons:
+        raise click.BadParameter(f"{test_season!r} is not in the data (seasons: {', '.join(seasons)})",
+                                 param_hint="--test-season")
+    config = BacktestConfig(test_season=test_season, refit_every=refit_every, train_window_days=train_window,
+                            backend=backend, feature_set=feature_set, minutes_params=minutes, pra_params=pra,
+                            stage2_target=stage2_target, seed=seed)
+    try:
+        result = walk_forward(data.frame, config, progress=not quiet)
+        predictor = PropsPredictor.train(data.frame, config.estimator(), feature_set, train_window)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    resumed = bool(os.environ.get("MLFLOW_RUN_ID"))  # inside `mlflow run`: the project runner made the run
+    if not resumed:
+        mlflow.set_experiment(experiment or experiment_name(phase))
+    with mlflow.start_run() as run:
+        client = mlflow.MlflowClient()
+        name = run_name(client, run.info.experiment_id, phase, feature_set, validation_label(refit_every))
+        client.update_run(run.info.run_id, name=name)
+        # MLflow calls run-context providers only for runs it creates itself (not `mlflow run`'s)
+        context = context_tags() if NBAPropsRunContext().in_context() else {}
+        logged = log_training_run(result, predictor, data, phase, context, baseline_run or None,
+                                  register_name or None)
+    click.echo(result.summary())
+    click.echo(f"\nrun {name} ({logged['run_id']}) in experiment {run.info.experiment_id}")
+    click.echo(f"model {logged['model_uri']}" + (f", registered {register_name} v{logged['registered_version']}"
+                                                  if register_name else ""))
+
+
+def _csv_list(value: str) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+@main.command("compare")
+@click.option("--runs", default="", help="Run ids, comma-separated (or use --experiment/--filter).")
+@click.option("--experiment", default="", help="Experiment whose training runs to compare.")
+@click.option("--filter", "filter_string", default="", help='MLflow filter, e.g. "metrics.val_pra_mae < 6".')
+@click.option("--baseline-run", default="", help="Run id the deltas are computed against.")
+@click.option("--metrics", default=",".join(("val_pra_mae", "val_min_mae", "val_vs_l10_pct", "val_bet_calibration_error")),
+              show_default=True, help="Metrics to show, comma-separated.")
+@click.option("--output-dir", default="comparison", show_default=True, type=click.Path(path_type=Path))
+@click.option("--log-run", is_flag=True, help="Log the table and plot as artifacts of a comparison run.")
+@_translate_errors
+def compare_command(runs, experiment, filter_string, baseline_run, metrics, output_dir, log_run) -> None:
+    """Side-by-side table of training runs, deltas vs a baseline run, CSV/Markdown and a fold-MAE plot."""
+    import mlflow
+
+    from mlflow_nbaprops.tracking.compare import compare, select_runs
+
+    client = mlflow.MlflowClient()
+    selected = select_runs(client, _csv_list(runs), experiment or None, filter_string)
+    comparison = compare(client, selected, _csv_list(metrics), baseline_run or None)
+    click.echo(comparison.text())
+    files = comparison.write(output_dir)
+    click.echo(f"\nwrote {', '.join(str(f) for f in files)}")
+    if log_run:
+        if not os.environ.get("MLFLOW_RUN_ID"):
+            mlflow.set_experiment("NBAProps/Comparisons")
+        with mlflow.start_run() as run:
+            mlflow.set_tags({"nbaprops.phase": "compare", "nbaprops.compared_runs": ",".join(
+                r.info.run_id for r in selected)[:5000], "nbaprops.baseline_run": baseline_run})
+            for file in files:
+                mlflow.log_artifact(str(file), "comparison")
+            mlflow.log_table(comparison.table, "comparison/comparison_table.json")
+        click.echo(f"logged comparison run {run.info.run_id}")
+
+
+def _criteria_options(command):
+    options = [
+        click.option("--max-pra-mae", default=float("inf"), type=float, help="Fail above this validation PRA MAE."),
+        click.option("--min-improvement-pct", default=0.0, type=float, help="Must beat previous-10 by this many %."),
+        click.option("--min-predictions", default=1, type=WholeNumber(0), help="Minimum validated predictions."),
+        click.option("--max-calibration-error", default=1.0, type=float, help="Maximum P(over) calibration error."),
+        click.option("--min-roi", default=None, type=float, help="Minimum ROI (bookmaker lines only)."),
+        click.option("--min-win-rate", default=None, type=float, help="Minimum win rate (bookmaker lines only)."),
+        click.option("--allow-worse-than-production", is_flag=True,
+                     help="Skip the not-worse-than-production check."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@main.command("register")
+@click.option("--run-id", default="", help="Training run whose model to register (or --version).")
+@click.option("--version", "version_", default="", help="An existing version to promote instead.")
+@click.option("--name", default="NBAPropsModel", show_default=True, help="Registered model name.")
+@click.option("--alias", default="staging", show_default=True, type=click.Choice(["staging", "production", "none"]))
+@click.option("--reason", default="", help="Why (recorded in the history).")
+@_criteria_options
+@_translate_errors
+def register_command(run_id, version_, name, alias, reason, max_pra_mae, min_improvement_pct, min_predictions,
+                     max_calibration_error, min_roi, min_win_rate, allow_worse_than_production) -> None:
+    """Register a run's model, check the promotion criteria and move the alias if they all pass."""
+    from mlflow_nbaprops import registry
+
+    if bool(run_id) == bool(version_):
+        raise click.UsageError("give exactly one of --run-id or --version")
+    version = version_ or registry.register_run(run_id, name)
+    click.echo(f"{name} version {version}" + (f" (from run {run_id})" if run_id else ""))
+    if alias == "none":
+        return
+    criteria = registry.Criteria(max_pra_mae, min_improvement_pct, min_predictions, max_calibration_error,
+                                 min_roi, min_win_rate, not allow_worse_than_production)
+    decision = registry.promote(name, version, alias, reason, criteria)
+    click.echo(decision.table())
+    if not decision.passed:
+        raise click.ClickException(f"promotion of {name} v{version} to @{alias} refused: "
+                                   f"{', '.join(c.name for c in decision.checks if not c.passed)} failed; "
+                                   "no alias changed")
+    click.echo(f"{name}@{alias} -> version {version}  (load: models:/{name}@{alias})")
+
+
+@main.command("rollback")
+@click.option("--name", default="NBAPropsModel", show_default=True)
+@click.option("--reason", required=True, help="Why (recorded in the history).")
+@_translate_errors
+def rollback_command(name, reason) -> None:
+    """Point @production back at the version it had before its latest promotion."""
+    from mlflow_nbaprops import registry
+
+    old, new = registry.rollback(name, reason)
+    click.echo(f"{name}@production: version {old} -> {new} (rolled back: {reason})")
+
+
+@main.command("history")
+@click.option("--name", default="NBAPropsModel", show_default=True)
+@_translate_errors
+def history_command(name) -> None:
+    """Every recorded alias move of a registered model, oldest first."""
+    from mlflow_nbaprops import registry
+
+    for e in registry.history(name):
+        click.echo(f"{e['at']}  {e['action']:<8} @{e['alias']:<10} v{e['from_version'] or '-'} -> v{e['version']}"
+                   f"  by {e['by']}: {e['reason']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

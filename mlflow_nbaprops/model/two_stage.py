@@ -236,6 +236,17 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         frac = (pos - lo)[:, None]
         return (1 - frac) * self.residual_quantiles_[lo] + frac * self.residual_quantiles_[hi]
 
+    def stage_importances(self) -> dict[str, pd.Series]:
+        """Gain importance of each stage's inputs as shares summing to 1 (boosters only)."""
+        check_is_fitted(self, "pra_model_")
+        names = {"minutes": list(self.feature_names_in_), "pra": [*self.feature_names_in_, PRED_MINUTES]}
+        out = {}
+        for stage, model in (("minutes", self.minutes_model_), ("pra", self.pra_model_)):
+            gains = _gains(model, names[stage])
+            if gains is not None:
+                out[stage] = gains / gains.sum() if gains.sum() > 0 else gains
+        return out
+
     # ------------------------------------------------------------------ helpers
 
     def _check_X(self, X, fitting: bool = False) -> pd.DataFrame:
@@ -284,6 +295,19 @@ def stage_predict(model, X: pd.DataFrame) -> np.ndarray:
     if module.startswith("xgboost"):  # float32 out: widen, so every output column is float64
         return np.asarray(model.predict(X.to_numpy(dtype=float)), dtype=float)
     return np.asarray(model.predict(X), dtype=float)
+
+
+def _gains(model, names: list[str]) -> pd.Series | None:
+    module = type(model).__module__
+    if module.startswith("lightgbm"):
+        booster = model.booster_ if hasattr(model, "booster_") else model
+        return pd.Series(booster.feature_importance("gain"), index=names, dtype=float)
+    if module.startswith("xgboost"):
+        score = model.get_booster().get_score(importance_type="total_gain")
+        booster_names = model.get_booster().feature_names or [f"f{i}" for i in range(len(names))]
+        by_position = [score.get(name, 0.0) for name in booster_names]
+        return pd.Series(by_position, index=names, dtype=float)
+    return None
 
 
 def _split_targets(y, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,81 @@
+"""Figures of a backtest (matplotlib, headless): each function returns a Figure, nothing is saved here."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def feature_importance(importances: dict[str, pd.Series], top: int = 20):
+    """Horizontal bars of the ``top`` features by gain, one panel per stage."""
+    fig, axes = plt.subplots(1, len(importances), figsize=(6 * len(importances), 0.3 * top + 1.5))
+    axes = np.atleast_1d(axes)
+    for ax, (stage, values) in zip(axes, importances.items()):
+        shown = values.sort_values().tail(top)
+        ax.barh(shown.index, shown.to_numpy(), color="#3b6ea8")
+        ax.set_title(f"{stage}: importance (gain share)")
+        ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def calibration_curve(table: pd.DataFrame, ece: float, line_source: str):
+    """Observed frequency of PRA > line against the predicted P(over), per probability bin."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
+    ax.plot(table["predicted"], table["observed"], marker="o", label=f"model (ECE {ece:.3f})")
+    for row in table.itertuples(index=False):
+        ax.annotate(f"{row.n}", (row.predicted, row.observed), fontsize=7, xytext=(3, -9), textcoords="offset points")
+    ax.set_xlabel("predicted P(PRA > line)")
+    ax.set_ylabel("observed share over")
+    ax.set_title(f"calibration vs {line_source} lines")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def residuals(predictions: pd.DataFrame):
+    """Residual histogram and residuals against the prediction."""
+    resid = predictions["PRA"] - predictions["pred_PRA"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.hist(resid, bins=60, color="#3b6ea8")
+    left.axvline(0, color="black", linewidth=1)
+    left.set_title(f"residuals (actual - predicted), MAE {resid.abs().mean():.2f}")
+    right.scatter(predictions["pred_PRA"], resid, s=2, alpha=0.15)
+    right.axhline(0, color="black", linewidth=1)
+    right.set_xlabel("predicted PRA")
+    right.set_ylabel("residual")
+    fig.tight_layout()
+    return fig
+
+
+def mae_over_season(folds: pd.DataFrame, label: str = "two-stage"):
+    """PRA MAE per refit period (fold) against the previous-10 baseline."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(folds["start"], folds["mae"], marker="o", label=label)
+    ax.plot(folds["start"], folds["l10_mae"], marker=".", linestyle="--", label="previous-10 mean")
+    ax.set_ylabel("PRA MAE")
+    ax.set_title("MAE over the season (one point per refit)")
+    ax.legend()
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def fold_mae_overlay(series: dict[str, pd.Series]):
+    """Fold MAE of several runs on one axis (``run name -> MAE by fold``)."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for name, values in series.items():
+        ax.plot(values.index, values.to_numpy(), marker=".", label=name)
+    ax.set_xlabel("fold (refit period)")
+    ax.set_ylabel("PRA MAE")
+    ax.set_title("fold MAE over the season")
+    if len(series) <= 12:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,236 @@
+"""The run standard: what every training run records, in one place.
+
+``log_training_run`` takes a finished walk-forward backtest and the final predictor and
+writes, to the active run:
+
+- params: every hyperparameter of both stages (defaults merged), feature set name /
+  version / hash, refit cadence, window, seed, test season, data version;
+- inputs: training and validation data through ``mlflow.log_input`` with the package's
+  full-content digest (contexts ``training`` / ``validation``);
+- tags: the plugin's git / data / lineage tags (applied explicitly: ``mlflow run`` runs
+  never see run-context providers), model type, architecture, phase, validation, baseline;
+- metrics: headline ``val_*``, per fold with ``step`` = fold, segments, betting, deltas
+  against the baselines and against a named baseline run;
+- artifacts: feature lineage, training config, predictions, error analysis, figures;
+- the model (``nbaprops`` flavor), registered when asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from mlflow_nbaprops.data import content_digest
+from mlflow_nbaprops.evaluation import BacktestResult, plots
+from mlflow_nbaprops.features import diff, get_feature_set
+from mlflow_nbaprops.model import DEFAULT_PARAMS
+from mlflow_nbaprops.model.predictor import PropsPredictor
+from mlflow_nbaprops.model.two_stage import STAGE2_OBJECTIVE
+
+EXPERIMENT_ROOT = "NBAProps"
+PHASES = {"features": "Phase1_Features", "model": "Phase2_Model", "tuning": "Phase3_Tuning",
+          "production": "Phase4_Production"}
+#: The feature set lineage artifacts are compared with (added / removed features).
+BASELINE_FEATURE_SET = "core"
+#: Headline metrics, as logged (``val_`` + the backtest's name).
+HEADLINE = ["pra_mae", "pra_rmse", "pra_r2", "pra_within_3", "pra_within_5", "pra_within_10", "min_mae", "min_r2",
+            "l10_pra_mae", "single_pra_mae", "season_pra_mae", "vs_l10_pct", "vs_single_pct", "vs_season_pct",
+            "coverage_80", "n_predictions"]
+BETTING = ["bets", "roi", "win_rate", "clv", "sharpe", "max_drawdown", "brier", "calibration_error",
+           "kelly_fraction", "profit_units"]
+
+
+@dataclass
+class DataInfo:
+    """The frame a run trained and validated on, and where it came from."""
+
+    frame: pd.DataFrame
+    source: str
+    digest: str
+    paths: tuple[str, ...] = ()  # the files/folders read; empty for the synthetic league
+
+    def dataset_source(self):
+        """What ``mlflow.data`` records as the source: the data's folder/file, or this code."""
+        if self.paths:
+            import os
+
+            return os.path.commonpath([os.path.abspath(p) for p in self.paths])
+        from mlflow.data.code_dataset_source import CodeDatasetSource
+
+        return CodeDatasetSource(tags={"mlflow.source.name": self.source})
+
+
+def experiment_name(phase: str) -> str:
+    """``NBAProps/Phase1_Features`` etc.; an unknown phase becomes its own capitalised folder."""
+    return f"{EXPERIMENT_ROOT}/{PHASES.get(phase, phase.replace(' ', '_').title())}"
+
+
+def run_name(client: mlflow.MlflowClient, experiment_id: str, phase: str, feature_set: str, validation: str,
+             today: dt.date | None = None) -> str:
+    """``{date}_{phase}_{feature_set}_{validation}_v{n}``, n one more than the runs so named already."""
+    stem = f"{(today or dt.date.today()).strftime('%Y%m%d')}_{phase}_{feature_set}_{validation}"
+    existing = client.search_runs([experiment_id], filter_string=f"attributes.run_name LIKE '{stem}_v%'",
+                                  max_results=1000)
+    taken = [int(m.group(1)) for r in existing if (m := re.fullmatch(rf"{re.escape(stem)}_v(\d+)", r.info.run_name))]
+    return f"{stem}_v{max(taken, default=0) + 1}"
+
+
+def validation_label(refit_every: int) -> str:
+    return f"walkforward{refit_every}d"
+
+
+def training_params(result: BacktestResult, data: DataInfo) -> dict[str, Any]:
+    """Every parameter that defines the run (both stages' effective hyperparameters included)."""
+    config = result.config
+    fs = get_feature_set(config.feature_set)
+    params: dict[str, Any] = {
+        "backend": config.backend, "feature_set": fs.name, "feature_set_version": fs.version,
+        "feature_set_hash": fs.hash, "n_features": len(fs.names), "stage2_target": config.stage2_target,
+        "n_folds": config.n_folds, "refit_every_days": config.refit_every, "train_window_days": config.train_window_days,
+        "test_season": config.test_season, "seed": config.seed, "min_edge": config.min_edge,
+        "data_version": data.digest, "data_source": data.source, "data_rows": len(data.frame),
+    }
+    stage1 = {**DEFAULT_PARAMS[config.backend], **(config.minutes_params or {})}
+    stage2 = {**DEFAULT_PARAMS[config.backend], **STAGE2_OBJECTIVE.get(config.backend, {}), **(config.pra_params or {})}
+    params.update({f"stage1.{k}": v for k, v in stage1.items()})
+    params.update({f"stage2.{k}": v for k, v in stage2.items()})
+    return params
+
+
+def feature_lineage(feature_set: str, baseline: str = BASELINE_FEATURE_SET) -> dict[str, Any]:
+    fs, base = get_feature_set(feature_set), get_feature_set(baseline)
+    changes = diff(base, fs)
+    return {**fs.lineage(), "baseline_set": f"{base.name} {base.version}", "vs_baseline": changes}
+
+
+def log_training_run(
+    result: BacktestResult,
+    predictor: PropsPredictor,
+    data: DataInfo,
+    phase: str,
+    context: dict[str, str],
+    baseline_run: str | None = None,
+    registered_model_name: str | None = None,
+) -> dict[str, Any]:
+    """Write the whole standard to the active run; returns what the CLI prints."""
+    run = mlflow.active_run()
+    client = mlflow.MlflowClient()
+    config = result.config
+    m = result.metrics
+
+    mlflow.log_params(training_params(result, data))
+    season = data.frame["SEASON"] == config.test_season
+    for frame, context_name in ((data.frame[~season], "training"), (data.frame[season], "validation")):
+        with warnings.catch_warnings():  # MLflow's hint about integer columns is for model schemas
+            warnings.simplefilter("ignore", UserWarning)
+            dataset = mlflow.data.from_pandas(frame, source=data.dataset_source(),
+                                              name=f"{context_name}-{config.test_season}", digest=content_digest(frame))
+        mlflow.log_input(dataset, context=context_name)
+
+    mlflow.set_tags({
+        **context,
+        "nbaprops.model_type": f"two_stage_{config.backend}",
+        "nbaprops.architecture": "two_stage",
+        "nbaprops.phase": phase,
+        "nbaprops.validation": validation_label(config.refit_every),
+        "nbaprops.test_season": config.test_season,
+        "nbaprops.line_source": result.line_source,
+        "nbaprops.baseline_mae": f"{m['l10_pra_mae']:.4f}",
+        # the data this run actually read (the plugin only knows the configured data)
+        "nbaprops.data.status": "read by the run",
+        "nbaprops.data.digest": data.digest,
+        "nbaprops.data.rows": str(len(data.frame)),
+        "nbaprops.data.seasons": ",".join(sorted(data.frame["SEASON"].unique())),
+        "nbaprops.data.date_range": f"{data.frame['GAME_DATE'].min().date()}..{data.frame['GAME_DATE'].max().date()}",
+        "nbaprops.data.source": data.source[:250],
+        "nbaprops.backtest_seconds": f"{result.seconds:.1f}",  # a tag: metrics must be reproducible
+    })
+
+    metrics = {f"val_{k}": float(m[k]) for k in HEADLINE if k in m and np.isfinite(m[k])}
+    metrics["val_pra_mae_delta_vs_l10"] = float(m["pra_mae"] - m["l10_pra_mae"])
+    metrics["val_pra_mae_delta_vs_single"] = float(m["pra_mae"] - m["single_pra_mae"])
+    metrics.update({f"val_bet_{k}": float(m[k]) for k in BETTING if k in m and np.isfinite(m[k])})
+    metrics.update({f"val_{k}": float(v) for k, v in m.items() if k.startswith("seg_") and np.isfinite(v)})
+    if baseline_run:
+        base = client.get_run(baseline_run).data.metrics.get("val_pra_mae")
+        if base is not None:
+            metrics["val_pra_mae_delta_vs_baseline_run"] = float(m["pra_mae"] - base)
+            metrics["val_vs_baseline_run_pct"] = float(100.0 * (m["pra_mae"] - base) / base)
+            mlflow.set_tag("nbaprops.baseline_run", baseline_run)
+    mlflow.log_metrics(metrics)
+    _log_folds(client, run.info.run_id, result.folds)
+
+    mlflow.log_dict(feature_lineage(config.feature_set), "feature_lineage.json")
+    mlflow.log_dict({"backtest": config.to_dict(), "phase": phase, "data": {"source": data.source,
+                     "version": data.digest, "rows": len(data.frame)}, "model_info": predictor.info},
+                    "training_config.json")
+    _log_frame(result.predictions, "predictions/predictions.parquet")
+    mlflow.log_table(result.segments, "analysis/error_by_segment.json")
+    mlflow.log_table(_jsonable(result.folds), "analysis/folds.json")
+    mlflow.log_table(result.reliability, "analysis/calibration.json")
+    _log_figures(result, predictor)
+
+    from mlflow_nbaprops import flavor
+
+    info = flavor.log_model(predictor, name="model", registered_model_name=registered_model_name)
+    mlflow.set_tag("nbaprops.model_uri", info.model_uri)  # what `nbaprops register --run-id` registers
+    return {"run_id": run.info.run_id, "model_uri": info.model_uri,
+            "registered_version": info.registered_model_version, "metrics": metrics}
+
+
+def _log_folds(client: mlflow.MlflowClient, run_id: str, folds: pd.DataFrame) -> None:
+    """Per-fold metrics in one batch: ``step`` is the fold index, the timestamp its start date."""
+    from mlflow.entities import Metric
+
+    batch = []
+    for row in folds.itertuples(index=False):
+        stamp = int(pd.Timestamp(row.start).timestamp() * 1000)
+        values = {"val_fold_mae": row.mae, "val_fold_l10_mae": row.l10_mae, "val_fold_n": row.n_predictions,
+                  "val_fold_n_train": row.n_train, "val_fold_start_yyyymmdd": float(pd.Timestamp(row.start).strftime("%Y%m%d"))}
+        batch += [Metric(k, float(v), stamp, int(row.fold)) for k, v in values.items() if pd.notna(v)]
+    for i in range(0, len(batch), 900):
+        client.log_batch(run_id, metrics=batch[i:i + 900])
+
+
+def _log_frame(frame: pd.DataFrame, artifact_file: str) -> None:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(artifact_file).name
+        frame.to_parquet(path, index=False)
+        mlflow.log_artifact(str(path), str(Path(artifact_file).parent))
+
+
+def _log_figures(result: BacktestResult, predictor: PropsPredictor) -> None:
+    import matplotlib.pyplot as plt
+
+    from mlflow_nbaprops.evaluation.metrics import reliability
+
+    figures = {
+        "figures/feature_importance.png": plots.feature_importance(predictor.regressor.stage_importances()),
+        "figures/residuals.png": plots.residuals(result.predictions),
+        "figures/mae_over_season.png": plots.mae_over_season(result.folds),
+    }
+    preds = result.predictions.dropna(subset=["line", "p_over"])
+    if len(preds):
+        table, ece = reliability(preds["p_over"], (preds["PRA"] > preds["line"]).astype(float))
+        figures["figures/calibration_curve.png"] = plots.calibration_curve(table, ece, result.line_source)
+    for name, fig in figures.items():
+        mlflow.log_figure(fig, name)
+        plt.close(fig)
+
+
+def _jsonable(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return out
