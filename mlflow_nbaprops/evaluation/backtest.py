@@ -163,7 +163,9 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
                                  "HOME", "MIN"]].copy()
     out["PRA"] = pra[pred.index]
     out = out.join(pred).join(baselines).join(lines)
-    out["back_to_back"] = features.loc[pred.index, "back_to_back"].to_numpy()
+    # the back-to-back segment needs the flag whether or not the feature set uses it
+    context = features if "back_to_back" in features else build_features(frame, get_feature_set("full"))
+    out["back_to_back"] = context.loc[pred.index, "back_to_back"].to_numpy()
     out = out.reset_index(drop=True)
 
     metrics, segments, table, bets = _evaluate(out, config)

@@ -27,6 +27,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from mlflow_nbaprops.context.provider import lineage_tags
 from mlflow_nbaprops.data import content_digest
 from mlflow_nbaprops.evaluation import BacktestResult, plots
 from mlflow_nbaprops.features import diff, get_feature_set
@@ -125,7 +126,7 @@ def log_training_run(
     config = result.config
     m = result.metrics
 
-    mlflow.log_params(training_params(result, data))
+    _log_params(client, run.info.run_id, training_params(result, data))
     season = data.frame["SEASON"] == config.test_season
     for frame, context_name in ((data.frame[~season], "training"), (data.frame[season], "validation")):
         with warnings.catch_warnings():  # MLflow's hint about integer columns is for model schemas
@@ -136,6 +137,7 @@ def log_training_run(
 
     mlflow.set_tags({
         **context,
+        **lineage_tags(config.feature_set),  # the set this run trained, not only the configured one
         "nbaprops.model_type": f"two_stage_{config.backend}",
         "nbaprops.architecture": "two_stage",
         "nbaprops.phase": phase,
@@ -183,6 +185,19 @@ def log_training_run(
     mlflow.set_tag("nbaprops.model_uri", info.model_uri)  # what `nbaprops register --run-id` registers
     return {"run_id": run.info.run_id, "model_uri": info.model_uri,
             "registered_version": info.registered_model_version, "metrics": metrics}
+
+
+def _log_params(client: mlflow.MlflowClient, run_id: str, params: dict[str, Any]) -> None:
+    """Log ``params``; where ``mlflow run`` already logged an entry-point parameter of the same
+    name with another spelling (``test_season=''`` -> the season chosen), add ``<name>_resolved``."""
+    existing = client.get_run(run_id).data.params
+    out = {}
+    for key, value in params.items():
+        if key in existing and existing[key] != str(value):
+            out[f"{key}_resolved"] = value
+        elif key not in existing:
+            out[key] = value
+    mlflow.log_params(out)
 
 
 def _log_folds(client: mlflow.MlflowClient, run_id: str, folds: pd.DataFrame) -> None:

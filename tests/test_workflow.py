@@ -1,0 +1,196 @@
+"""The MLproject workflow: a real `mlflow run` of train (twice: reproducible), the tracking
+standard on the run, data versions, compare, and the registry path with rollback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from processes import mlflow_cli, python_env
+
+from mlflow_nbaprops.cli import main
+from mlflow_nbaprops.data import write_gamelogs
+from mlflow_nbaprops.data.synth import synthesize_league
+from mlflow_nbaprops.registry import alias_stack, history
+
+PROJECT = Path(__file__).resolve().parents[1]
+FAST = '{"n_estimators": 25, "learning_rate": 0.2}'
+SMALL = "synthetic:2x8x24"
+TRAIN_ARGS = ["--refit-every", "21", "--minutes-params", FAST, "--pra-params", FAST, "--quiet"]
+
+
+def cli(*args: str, ok: bool = True):
+    result = CliRunner().invoke(main, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output + repr(result.exception)
+    return result
+
+
+def runs_of(experiment: str) -> list:
+    exp = mlflow.get_experiment_by_name(experiment)
+    return mlflow.MlflowClient().search_runs([exp.experiment_id], order_by=["attributes.start_time ASC"])
+
+
+@pytest.mark.slow
+def test_mlflow_run_train_is_reproducible_and_tagged(tmp_path):
+    """`mlflow run . -e train --env-manager local` twice: identical metrics and predictions,
+    the plugin's tags on the resumed runs, standardized run names."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = python_env(MLFLOW_TRACKING_URI=uri, NBAPROPS_CACHE_DIR=str(tmp_path / "cache"))
+    for _ in range(2):
+        done = subprocess.run(
+            mlflow_cli("run", str(PROJECT), "-e", "train", "--env-manager", "local",
+                       "--experiment-name", "NBAProps/Phase2_Model",
+                       "-P", f"data={SMALL}", "-P", "refit_every=21", "-P", f"minutes_params={FAST}",
+                       "-P", f"pra_params={FAST}"),
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+    mlflow.set_tracking_uri(uri)
+    try:
+        first, second = runs_of("NBAProps/Phase2_Model")
+        client = mlflow.MlflowClient()
+        assert first.info.status == second.info.status == "FINISHED"
+        assert first.data.metrics == second.data.metrics and len(first.data.metrics) > 30
+        assert first.data.params == second.data.params
+        paths = [client.download_artifacts(r.info.run_id, "predictions/predictions.parquet", str(tmp_path / r.info.run_id))
+                 for r in (first, second)]
+        pd.testing.assert_frame_equal(pd.read_parquet(paths[0]), pd.read_parquet(paths[1]))
+        head = subprocess.run(["git", "-C", str(PROJECT), "rev-parse", "HEAD"], capture_output=True, text=True)
+        for run in (first, second):
+            tags = run.data.tags
+            assert tags["mlflow.source.type"] == "PROJECT"  # really made by `mlflow run`
+            assert tags["nbaprops.plugin_version"] == "0.1.0" and tags["nbaprops.features.hash"]
+            if head.returncode == 0:
+                assert tags["nbaprops.git.commit"] == head.stdout.strip()
+            assert tags["nbaprops.data.digest"] == run.data.params["data_version"]
+        assert first.info.run_name.endswith("_model_full_walkforward21d_v1")
+        assert second.info.run_name.endswith("_model_full_walkforward21d_v2")
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture(scope="module")
+def league_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "league.parquet"
+    write_gamelogs(synthesize_league(2, seed=21, n_teams=8, games_per_team=24), path)
+    return path
+
+
+def test_training_run_follows_the_standard(league_file):
+    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--phase", "features", "--register", "NBAPropsModel")
+    (run,) = runs_of("NBAProps/Phase1_Features")
+    client = mlflow.MlflowClient()
+    params, tags, metrics = run.data.params, run.data.tags, run.data.metrics
+    assert {"stage1.n_estimators", "stage1.learning_rate", "stage2.objective", "stage2.num_leaves", "feature_set_version",
+            "feature_set_hash", "refit_every_days", "train_window_days", "seed", "data_version"} <= set(params)
+    assert params["stage1.n_estimators"] == "25" and params["stage2.objective"] == "l1"
+    contexts = {i.dataset.name: [t.value for t in i.tags] for i in run.inputs.dataset_inputs}
+    assert sorted(v[0] for v in contexts.values()) == ["training", "validation"]
+    assert all(len(i.dataset.digest) == 32 for i in run.inputs.dataset_inputs)
+    assert tags["nbaprops.architecture"] == "two_stage" and tags["nbaprops.phase"] == "features"
+    assert tags["nbaprops.validation"] == "walkforward21d" and float(tags["nbaprops.baseline_mae"]) > 0
+    for key in ("val_pra_mae", "val_pra_rmse", "val_pra_r2", "val_pra_within_3", "val_pra_within_10", "val_min_mae",
+                "val_min_r2", "val_vs_l10_pct", "val_vs_single_pct", "val_vs_season_pct", "val_bet_roi",
+                "val_bet_win_rate", "val_bet_clv", "val_bet_sharpe", "val_bet_max_drawdown", "val_bet_brier",
+                "val_bet_calibration_error", "val_bet_kelly_fraction", "val_seg_home_home_mae"):
+        assert key in metrics, key
+    folds = client.get_metric_history(run.info.run_id, "val_fold_mae")
+    assert [m.step for m in folds] == list(range(len(folds))) and len(folds) >= 3
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    artifacts |= {a.path for d in ("figures", "analysis", "predictions") for a in client.list_artifacts(run.info.run_id, d)}
+    assert {"feature_lineage.json", "training_config.json", "predictions/predictions.parquet",
+            "analysis/error_by_segment.json", "figures/feature_importance.png", "figures/calibration_curve.png",
+            "figures/residuals.png", "figures/mae_over_season.png"} <= artifacts
+    lineage = json.loads(Path(client.download_artifacts(run.info.run_id, "feature_lineage.json")).read_text())
+    assert lineage["name"] == "full" and len(lineage["vs_baseline"]["added"]) == 39 - 23
+    version = client.get_model_version("NBAPropsModel", "1")
+    assert version.run_id == run.info.run_id
+
+
+def test_changed_data_changes_the_data_version(tmp_path, league_file):
+    changed = tmp_path / "changed.parquet"
+    frame = pd.read_parquet(league_file)
+    frame.loc[frame.index[10], "PTS"] += 1
+    frame.to_parquet(changed, index=False)
+    cli("train", *TRAIN_ARGS, "--data", str(league_file))
+    cli("train", *TRAIN_ARGS, "--data", str(changed))
+    a, b = runs_of("NBAProps/Phase2_Model")
+    assert a.data.params["data_version"] != b.data.params["data_version"]
+    assert a.data.tags["nbaprops.data.digest"] == a.data.params["data_version"]
+
+
+def test_bad_train_parameters_are_refused_before_any_run(tmp_path):
+    for args, message in ((["--minutes-params", "{not json"], "not JSON"),
+                          (["--refit-every", "7.5"], "not a whole number"),
+                          (["--feature-set", "nope"], "unknown feature set"),
+                          (["--data", str(tmp_path / "missing.csv")], "missing.csv"),
+                          (["--data", "synthetic:3x"], "SEASONSxTEAMSxGAMES"),
+                          (["--test-season", "1999-00"], "not in the data")):
+        result = cli("train", *TRAIN_ARGS, *(args if "--data" in args else ["--data", SMALL, *args]), ok=False)
+        assert result.exit_code != 0 and message in result.output, (args, result.output)
+    assert mlflow.get_experiment_by_name("NBAProps/Phase2_Model") is None or not runs_of("NBAProps/Phase2_Model")
+
+
+def test_compare_by_filter_with_baseline(tmp_path, league_file):
+    cli("train", *TRAIN_ARGS, "--data", str(league_file))
+    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--feature-set", "core")
+    base, other = runs_of("NBAProps/Phase2_Model")
+    result = cli("compare", "--experiment", "NBAProps/Phase2_Model", "--filter", "metrics.val_pra_mae < 100",
+                 "--baseline-run", base.info.run_id, "--output-dir", str(tmp_path / "cmp"), "--log-run")
+    assert base.info.run_name in result.output and other.info.run_name in result.output
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    assert list(table["feature_set"]) == ["full", "core"]
+    assert table.loc[0, "val_pra_mae_delta"] == 0
+    assert table.loc[1, "val_pra_mae_delta"] == pytest.approx(
+        other.data.metrics["val_pra_mae"] - base.data.metrics["val_pra_mae"])
+    assert (tmp_path / "cmp" / "fold_mae.png").stat().st_size > 1000
+    assert "| run_name |" in (tmp_path / "cmp" / "comparison.md").read_text()
+    (logged,) = runs_of("NBAProps/Comparisons")
+    names = {a.path for a in mlflow.MlflowClient().list_artifacts(logged.info.run_id, "comparison")}
+    assert "comparison/comparison.csv" in names and "comparison/fold_mae.png" in names
+    bad = cli("compare", "--experiment", "NBAProps/Phase2_Model", "--filter", "metrics.val_pra_mae <", ok=False)
+    assert bad.exit_code == 1 and "bad filter" in bad.output
+
+
+def test_register_promote_and_roll_back_with_history(league_file):
+    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--seed", "1")
+    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--seed", "2")
+    first, second = runs_of("NBAProps/Phase2_Model")
+    client = mlflow.MlflowClient()
+
+    out = cli("register", "--run-id", first.info.run_id, "--alias", "production", "--reason", "first model").output
+    assert "PASS" in out and "NBAPropsModel@production -> version 1" in out
+    # a failing criterion leaves every alias where it was and exits non-zero
+    refused = cli("register", "--run-id", second.info.run_id, "--alias", "production", "--max-pra-mae", "1",
+                  ok=False)
+    assert refused.exit_code == 1 and "FAIL" in refused.output and "no alias changed" in refused.output
+    assert str(client.get_model_version_by_alias("NBAPropsModel", "production").version) == "1"
+
+    cli("register", "--version", "2", "--alias", "staging", "--reason", "candidate")
+    cli("register", "--version", "2", "--alias", "production", "--reason", "better on 2022-23",
+        "--allow-worse-than-production")
+    assert str(client.get_model_version_by_alias("NBAPropsModel", "production").version) == "2"
+    assert client.get_model_version("NBAPropsModel", "1").tags["archived"] == "true"
+    assert json.loads(client.get_model_version("NBAPropsModel", "1").tags["nbaprops.archived"])["replaced_by"] == "2"
+
+    rolled = cli("rollback", "--reason", "bad live results").output
+    assert "version 2 -> 1" in rolled
+    assert str(client.get_model_version_by_alias("NBAPropsModel", "production").version) == "1"
+    events = history("NBAPropsModel")
+    assert [(e["action"], e["alias"], e["version"]) for e in events] == [
+        ("promote", "production", "1"), ("promote", "staging", "2"), ("promote", "production", "2"),
+        ("rollback", "production", "1")]
+    assert events[-1]["reason"] == "bad live results" and events[-1]["from_version"] == "2"
+    assert alias_stack("NBAPropsModel", "production") == ["1"]
+    again = cli("rollback", "--reason", "again", ok=False)
+    assert again.exit_code == 1 and "nothing to roll back" in again.output
+    from mlflow_nbaprops import flavor
+
+    production = flavor.load_model("models:/NBAPropsModel@production")
+    assert production.info["data_version"] == first.data.params["data_version"]
+    assert "rollback" in cli("history").output
