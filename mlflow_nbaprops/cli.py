@@ -237,6 +237,7 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
     """Walk-forward validate, fit on all data, and log the run by the tracking standard."""
     import mlflow
 
+    from mlflow_nbaprops import flavor
     from mlflow_nbaprops.context import context_tags
     from mlflow_nbaprops.context.provider import NBAPropsRunContext
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
@@ -274,8 +275,10 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
         client.update_run(run.info.run_id, name=name)
         # MLflow calls run-context providers only for runs it creates itself (not `mlflow run`'s)
         context = context_tags() if NBAPropsRunContext().in_context() else {}
-        logged = log_training_run(result, predictor, data, phase, context, baseline_run or None,
-                                  register_name or None)
+        logged = log_training_run(
+            result, predictor, data, phase, context,
+            log_model=lambda model, registered: flavor.log_model(model, name="model", registered_model_name=registered),
+            baseline_run=baseline_run or None, registered_model_name=register_name or None)
     click.echo(result.summary())
     click.echo(f"\nrun {name} ({logged['run_id']}) in experiment {run.info.experiment_id}")
     click.echo(f"model {logged['model_uri']}" + (f", registered {register_name} v{logged['registered_version']}"

@@ -30,6 +30,17 @@ def _isolated_mlflow(tmp_path, monkeypatch):
     """Every test gets its own sqlite tracking store in a tmp dir: nothing lands in the checkout."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv("NBAPROPS_CACHE_DIR", str(tmp_path / "nbaprops-cache"))
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    yield
+    # `mlflow.set_experiment` (the CLI calls it) leaves a process-wide active experiment and
+    # sets MLFLOW_EXPERIMENT_ID: both would point the next test at another test's store
+    import mlflow
+    import mlflow.tracking.fluent as fluent
+
+    while mlflow.active_run():
+        mlflow.end_run()
+    fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
     monkeypatch.chdir(tmp_path)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +29,46 @@ def test_package_root_is_import_light():
     code = "import sys, mlflow_nbaprops; print(','.join(m for m in ('pandas', 'numpy', 'mlflow') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+#: Each module's layer; a module may import its own layer and the ones below, never above.
+LAYERS = {
+    "errors": 0, "redact": 0,
+    "data": 1, "features": 2, "model": 3, "evaluation": 4, "tracking": 5,
+    "flavor": 6, "registry": 6, "context": 6,
+    "cli": 7,
+}
+PACKAGE = Path(__file__).resolve().parents[1] / "mlflow_nbaprops"
+
+
+def _layer_of(module: str) -> str:
+    return module.split(".")[1] if module.count(".") else ""
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mlflow_nbaprops"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names if node.module == "mlflow_nbaprops")
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("mlflow_nbaprops"))
+    return found
+
+
+def test_no_module_imports_an_upper_layer():
+    """data -> features -> model -> evaluation -> tracking -> flavor/registry/context -> cli,
+    checked on every import statement (lazy ones inside functions included)."""
+    violations = []
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        module = ".".join(rel.parts)
+        own = _layer_of(module) if module.count(".") else ""
+        if own not in LAYERS:
+            continue
+        for target in _imports(path):
+            other = _layer_of(target)
+            if other in LAYERS and other != own and LAYERS[other] >= LAYERS[own] and other != "__init__":
+                violations.append(f"{module} imports {target}")
+    assert violations == []

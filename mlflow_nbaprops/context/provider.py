@@ -36,8 +36,8 @@ class NBAPropsRunContext:
         try:
             return context_tags()
         except Exception as exc:  # noqa: BLE001 -- a plugin must never break a run
-            _logger.warning("mlflow-nbaprops could not tag the run: %s", exc)
-            return {ERROR_TAG: _cap(f"context: {type(exc).__name__}: {exc}")}
+            _logger.warning("mlflow-nbaprops could not tag the run: %s", redact_text(str(exc)))
+            return {ERROR_TAG: _cap(redact_text(f"context: {type(exc).__name__}: {exc}"))}
 
 
 def context_tags() -> dict[str, str]:
@@ -62,7 +62,7 @@ def context_tags() -> dict[str, str]:
         errors.append(f"features: {exc.args[0] if exc.args else exc}")
     if errors:
         tags[ERROR_TAG] = "; ".join(errors)
-        _logger.warning("mlflow-nbaprops run context: %s", "; ".join(errors))
+        _logger.warning("mlflow-nbaprops run context: %s", redact_text("; ".join(errors)))
     return {key: _cap(redact_text(str(value))) for key, value in tags.items()}
 
 
@@ -72,9 +72,7 @@ def lineage_tags(feature_set: str | None) -> dict[str, str]:
 
     name = feature_set or DEFAULT_FEATURE_SET
     if name not in _LINEAGE:
-        fs = get_feature_set(name)
-        _LINEAGE[name] = {"nbaprops.features.set": fs.name, "nbaprops.features.version": fs.version,
-                          "nbaprops.features.hash": fs.hash, "nbaprops.features.count": str(len(fs.names))}
+        _LINEAGE[name] = get_feature_set(name).tags()
     return dict(_LINEAGE[name])
 
 

@@ -54,6 +54,11 @@ class FeatureSet:
     def tiers(self) -> dict[str, list[str]]:
         return {tier: [f.name for f in self.features if f.tier == tier] for tier in TIERS}
 
+    def tags(self) -> dict[str, str]:
+        """The lineage tags runs carry (``nbaprops.features.*``)."""
+        return {"nbaprops.features.set": self.name, "nbaprops.features.version": self.version,
+                "nbaprops.features.hash": self.hash, "nbaprops.features.count": str(len(self.features))}
+
     def lineage(self) -> dict:
         """What the lineage artifact and tags report about this set."""
         return {

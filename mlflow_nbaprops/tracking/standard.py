@@ -21,13 +21,12 @@ import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import mlflow
 import numpy as np
 import pandas as pd
 
-from mlflow_nbaprops.context.provider import lineage_tags
 from mlflow_nbaprops.data import content_digest
 from mlflow_nbaprops.evaluation import BacktestResult, plots
 from mlflow_nbaprops.features import diff, get_feature_set
@@ -117,10 +116,15 @@ def log_training_run(
     data: DataInfo,
     phase: str,
     context: dict[str, str],
+    log_model: Callable[[PropsPredictor, str | None], Any],
     baseline_run: str | None = None,
     registered_model_name: str | None = None,
 ) -> dict[str, Any]:
-    """Write the whole standard to the active run; returns what the CLI prints."""
+    """Write the whole standard to the active run; returns what the CLI prints.
+
+    ``log_model(predictor, registered_model_name)`` logs the model with its flavor and returns
+    MLflow's ``ModelInfo`` (the flavor is an upper layer: the caller passes it in).
+    """
     run = mlflow.active_run()
     client = mlflow.MlflowClient()
     config = result.config
@@ -137,7 +141,7 @@ def log_training_run(
 
     mlflow.set_tags({
         **context,
-        **lineage_tags(config.feature_set),  # the set this run trained, not only the configured one
+        **get_feature_set(config.feature_set).tags(),  # the set this run trained, not the configured one
         "nbaprops.model_type": f"two_stage_{config.backend}",
         "nbaprops.architecture": "two_stage",
         "nbaprops.phase": phase,
@@ -179,9 +183,7 @@ def log_training_run(
     mlflow.log_table(result.reliability, "analysis/calibration.json")
     _log_figures(result, predictor)
 
-    from mlflow_nbaprops import flavor
-
-    info = flavor.log_model(predictor, name="model", registered_model_name=registered_model_name)
+    info = log_model(predictor, registered_model_name)
     mlflow.set_tag("nbaprops.model_uri", info.model_uri)  # what `nbaprops register --run-id` registers
     return {"run_id": run.info.run_id, "model_uri": info.model_uri,
             "registered_version": info.registered_model_version, "metrics": metrics}
