@@ -17,17 +17,27 @@ import click
 
 from mlflow_nbaprops import __version__
 from mlflow_nbaprops.errors import NBAPropsError
+from mlflow_nbaprops.redact import redact_text
 
 
 def _translate_errors(command):
-    """Turn :class:`NBAPropsError` into a clean ``Error: ...`` and exit status 1."""
+    """Turn :class:`NBAPropsError` and MLflow failures (an unreachable tracking server, a
+    refused request) into a clean, credential-free ``Error: ...`` and exit status 1."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except NBAPropsError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(redact_text(str(exc))) from exc
+        except OSError as exc:  # e.g. an artifact store or output path that cannot be written
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise click.ClickException(redact_text(f"{exc.strerror or exc}{where}")) from exc
+        except Exception as exc:
+            if type(exc).__name__ != "MlflowException" and not type(exc).__module__.startswith("mlflow"):
+                raise
+            first = str(getattr(exc, "message", exc)).strip().splitlines()[0][:600]
+            raise click.ClickException(f"MLflow: {redact_text(first)}") from exc
 
     return wrapper
 
@@ -243,8 +253,8 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
     from mlflow_nbaprops.features import FEATURE_SETS
     from mlflow_nbaprops.model.predictor import PropsPredictor
-    from mlflow_nbaprops.tracking import experiment_name, log_training_run, run_name
-    from mlflow_nbaprops.tracking.standard import validation_label
+    from mlflow_nbaprops.tracking import experiment_name, log_training_run
+    from mlflow_nbaprops.tracking.standard import claim_run_name, validation_label
 
     if feature_set not in FEATURE_SETS:
         raise click.BadParameter(f"unknown feature set {feature_set!r}; known: {', '.join(sorted(FEATURE_SETS))}",
@@ -271,8 +281,8 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
         mlflow.set_experiment(experiment or experiment_name(phase))
     with mlflow.start_run() as run:
         client = mlflow.MlflowClient()
-        name = run_name(client, run.info.experiment_id, phase, feature_set, validation_label(refit_every))
-        client.update_run(run.info.run_id, name=name)
+        name = claim_run_name(client, client.get_run(run.info.run_id), phase, feature_set,
+                              validation_label(refit_every))
         # MLflow calls run-context providers only for runs it creates itself (not `mlflow run`'s)
         context = context_tags() if NBAPropsRunContext().in_context() else {}
         logged = log_training_run(
@@ -366,7 +376,10 @@ def register_command(run_id, version_, name, alias, reason, max_pra_mae, min_imp
         raise click.ClickException(f"promotion of {name} v{version} to @{alias} refused: "
                                    f"{', '.join(c.name for c in decision.checks if not c.passed)} failed; "
                                    "no alias changed")
-    click.echo(f"{name}@{alias} -> version {version}  (load: models:/{name}@{alias})")
+    if decision.moved:
+        click.echo(f"{name}@{alias} -> version {version}  (load: models:/{name}@{alias})")
+    else:
+        click.echo(f"{name}@{alias} is already version {version}: nothing changed")
 
 
 @main.command("rollback")

@@ -60,6 +60,7 @@ class Decision:
     version: str
     alias: str
     checks: list[Check] = field(default_factory=list)
+    moved: bool = False  # False when the criteria failed or the alias was already there
 
     @property
     def passed(self) -> bool:
@@ -169,6 +170,7 @@ def promote(name: str, version: str, alias: str, reason: str, criteria: Criteria
     if previous == str(version):
         return decision
     _move_alias(client, name, alias, str(version), previous, reason or "promotion", "promote")
+    decision.moved = True
     return decision
 
 

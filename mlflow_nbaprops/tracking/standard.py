@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -73,13 +74,29 @@ def experiment_name(phase: str) -> str:
 
 
 def run_name(client: mlflow.MlflowClient, experiment_id: str, phase: str, feature_set: str, validation: str,
-             today: dt.date | None = None) -> str:
+             today: dt.date | None = None, exclude: str | None = None) -> str:
     """``{date}_{phase}_{feature_set}_{validation}_v{n}``, n one more than the runs so named already."""
     stem = f"{(today or dt.date.today()).strftime('%Y%m%d')}_{phase}_{feature_set}_{validation}"
     existing = client.search_runs([experiment_id], filter_string=f"attributes.run_name LIKE '{stem}_v%'",
                                   max_results=1000)
-    taken = [int(m.group(1)) for r in existing if (m := re.fullmatch(rf"{re.escape(stem)}_v(\d+)", r.info.run_name))]
+    taken = [int(m.group(1)) for r in existing
+             if r.info.run_id != exclude and (m := re.fullmatch(rf"{re.escape(stem)}_v(\d+)", r.info.run_name))]
     return f"{stem}_v{max(taken, default=0) + 1}"
+
+
+def claim_run_name(client: mlflow.MlflowClient, run, phase: str, feature_set: str, validation: str) -> str:
+    """Give ``run`` the next standardized name, safely when several processes start runs at once:
+    of runs that took the same name, the earliest-started keeps it and the others take the next."""
+    run_id, experiment_id = run.info.run_id, run.info.experiment_id
+    mine = (run.info.start_time, run_id)
+    for _ in range(50):
+        name = run_name(client, experiment_id, phase, feature_set, validation, exclude=run_id)
+        client.update_run(run_id, name=name)
+        same = client.search_runs([experiment_id], filter_string=f"attributes.run_name = '{name}'")
+        if all(mine <= (r.info.start_time, r.info.run_id) for r in same):
+            return name
+        time.sleep(0.05)
+    raise RuntimeError(f"could not claim a unique run name in experiment {experiment_id}")
 
 
 def validation_label(refit_every: int) -> str:
@@ -137,7 +154,7 @@ def log_training_run(
             warnings.simplefilter("ignore", UserWarning)
             dataset = mlflow.data.from_pandas(frame, source=data.dataset_source(),
                                               name=f"{context_name}-{config.test_season}", digest=content_digest(frame))
-        mlflow.log_input(dataset, context=context_name)
+            mlflow.log_input(dataset, context=context_name)
 
     mlflow.set_tags({
         **context,

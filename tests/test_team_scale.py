@@ -1,0 +1,199 @@
+"""Team scale: a real PostgreSQL-backed `mlflow server` — the whole flow, concurrent writers,
+racing promotions, and faults (server killed mid-run, database restart, corrupted model
+file, failing artifact upload)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from pgserver import client_env, mlflow_server, nbaprops, postgres_cluster, restart, why_unavailable
+from processes import free_port, mlflow_cli, running, stop
+
+from mlflow_nbaprops import flavor, registry
+from mlflow_nbaprops.cli import main
+from mlflow_nbaprops.data import load_gamelogs, write_gamelogs
+from mlflow_nbaprops.data.synth import synthesize_league
+from mlflow_nbaprops.errors import ModelIntegrityError
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.skipif(why_unavailable() is not None, reason=str(why_unavailable()))]
+FAST = '{"n_estimators": 25, "learning_rate": 0.2}'
+TRAIN = ["train", "--refit-every", "21", "--minutes-params", FAST, "--pra-params", FAST, "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    root = tmp_path_factory.mktemp("team")
+    data = root / "league.parquet"
+    write_gamelogs(synthesize_league(2, seed=31, n_teams=8, games_per_team=24), data)
+    with postgres_cluster() as cluster, mlflow_server(cluster, root / "server") as server:
+        yield {"server": server, "cluster": cluster, "data": data, "root": root}
+
+
+@pytest.fixture
+def on_server(stack, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", stack["server"].url)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    return mlflow.MlflowClient(stack["server"].url)
+
+
+def cli(*args: str, ok: bool = True):
+    result = CliRunner().invoke(main, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output + repr(result.exception)
+    return result
+
+
+def train_process(stack, *extra: str, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(nbaprops(*TRAIN, "--data", str(stack["data"]), *extra), cwd=cwd,
+                            env=client_env(stack["server"], NBAPROPS_CACHE_DIR=str(cwd / "cache")),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def runs(client, experiment: str) -> list:
+    exp = client.get_experiment_by_name(experiment)
+    return client.search_runs([exp.experiment_id], order_by=["attributes.start_time ASC"]) if exp else []
+
+
+def test_whole_flow_train_register_promote_serve_compare_rollback(stack, on_server, tmp_path):
+    client = on_server
+    name = "FlowModel"
+    cli(*TRAIN, "--data", str(stack["data"]), "--seed", "1", "--phase", "production", "--register", name)
+    cli(*TRAIN, "--data", str(stack["data"]), "--seed", "2", "--phase", "production", "--register", name)
+    first, second = runs(client, "NBAProps/Phase4_Production")
+    for run in (first, second):
+        assert run.info.status == "FINISHED"
+        tags = run.data.tags
+        assert tags["nbaprops.plugin_version"] == "0.1.0" and tags["nbaprops.features.hash"]
+        assert tags["nbaprops.data.digest"] == run.data.params["data_version"]
+    cli("register", "--version", "1", "--name", name, "--alias", "production", "--reason", "first")
+    cli("register", "--version", "2", "--name", name, "--alias", "staging", "--reason", "candidate")
+    cli("register", "--version", "2", "--name", name, "--alias", "production", "--reason", "promote",
+        "--allow-worse-than-production")
+    assert str(client.get_model_version_by_alias(name, "production").version) == "2"
+
+    # serve the production alias from the server's registry and artifact store
+    port = free_port()
+    serve = mlflow_cli("models", "serve", "-m", f"models:/{name}@production", "--env-manager", "local",
+                       "-h", "127.0.0.1", "-p", str(port), "-w", "1")
+    frame = load_gamelogs(stack["data"]).frame
+    last = frame[frame["GAME_DATE"] == frame["GAME_DATE"].max()].head(3)
+    slate = {"dataframe_records": [
+        {"PLAYER_ID": float(r.PLAYER_ID), "GAME_DATE": (r.GAME_DATE + pd.Timedelta(days=2)).strftime("%Y-%m-%d"),
+         "TEAM": r.TEAM, "OPPONENT": r.OPPONENT, "HOME": bool(r.HOME), "LINE": 15.5} for r in last.itertuples()]}
+    with running(serve, f"http://127.0.0.1:{port}/ping", client_env(stack["server"]), tmp_path / "serve.log"):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", json.dumps(slate).encode(),
+                                         {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            served = json.loads(response.read())["predictions"]
+    expected = flavor.load_model(f"models:/{name}@production").predict(pd.DataFrame(slate["dataframe_records"]))
+    np.testing.assert_allclose([p["pred_PRA"] for p in served], expected["pred_PRA"], rtol=1e-9)
+
+    out = cli("compare", "--runs", f"{first.info.run_id},{second.info.run_id}", "--baseline-run",
+              first.info.run_id, "--output-dir", str(tmp_path / "cmp")).output
+    assert first.info.run_name in out and second.info.run_name in out
+    cli("rollback", "--name", name, "--reason", "drift")
+    assert str(client.get_model_version_by_alias(name, "production").version) == "1"
+    assert [e["action"] for e in registry.history(name, client)][-1] == "rollback"
+
+
+def test_concurrent_training_processes_register_unique_versions(stack, on_server, tmp_path):
+    client = on_server
+    procs = [train_process(stack, "--seed", str(i), "--phase", "tuning", "--register", "ConcurrentModel", cwd=tmp_path)
+             for i in range(3)]
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], "\n".join(o[-1500:] for o in outputs)
+    finished = runs(client, "NBAProps/Phase3_Tuning")
+    assert len(finished) == 3 and all(r.info.status == "FINISHED" for r in finished)
+    assert len({r.info.run_name for r in finished}) == 3  # v1, v2, v3 even when started together
+    versions = client.search_model_versions("name = 'ConcurrentModel'")
+    assert sorted(int(v.version) for v in versions) == [1, 2, 3]
+    assert sorted(v.run_id for v in versions) == sorted(r.info.run_id for r in finished)
+    for run in finished:  # every run complete: metrics, params, artifacts, model
+        assert "val_pra_mae" in run.data.metrics and "data_version" in run.data.params
+        assert client.list_artifacts(run.info.run_id, "figures")
+
+
+def test_racing_promotions_end_consistent_with_history(stack, on_server, tmp_path):
+    client = on_server
+    name = "RaceModel"
+    cli(*TRAIN, "--data", str(stack["data"]), "--phase", "tuning", "--register", name)
+    cli(*TRAIN, "--data", str(stack["data"]), "--phase", "tuning", "--seed", "3", "--register", name)
+    env = client_env(stack["server"])
+    moves = 0
+    for round_ in range(3):
+        racers = [subprocess.Popen(nbaprops("register", "--version", v, "--name", name, "--alias", "production",
+                                            "--reason", f"race {round_}", "--allow-worse-than-production"),
+                                   env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                  for v in ("1", "2")]
+        results = [r.communicate(timeout=180) for r in racers]
+        assert all(r.returncode == 0 for r in racers), results
+        moves += sum(f"{name}@production -> version" in out for out, _ in results)
+    events = [e for e in registry.history(name, client) if e["alias"] == "production"]
+    assert len(events) == moves >= 3  # every move is in the history: none overwritten by a racer
+    assert str(client.get_model_version_by_alias(name, "production").version) == registry.alias_stack(
+        name, "production", client)[-1]
+
+
+def test_server_killed_mid_run_then_rerun_works(stack, on_server, tmp_path):
+    client = on_server
+    server = stack["server"]
+    before = stack["data"].read_bytes()
+    proc = train_process(stack, "--phase", "features", "--experiment", "Killed", cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not runs(client, "Killed") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert runs(client, "Killed"), "the run never appeared"
+    os.killpg(server.proc.pid, signal.SIGKILL)  # the server and its uvicorn worker, mid-run
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 1 and "Error: MLflow:" in output and "Traceback" not in output, output[-2000:]
+    restart(server)
+    (orphan,) = runs(client, "Killed")
+    assert orphan.info.status in ("RUNNING", "FAILED")  # resumable or failed, never "finished"
+    assert stack["data"].read_bytes() == before and not (tmp_path / "mlruns").exists()  # nothing local touched
+    rerun = train_process(stack, "--phase", "features", "--experiment", "Killed", cwd=tmp_path)
+    out, _ = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, out[-2000:]
+    assert [r.info.status for r in runs(client, "Killed")].count("FINISHED") == 1
+
+
+def test_database_restarted_between_runs(stack, on_server):
+    cli(*TRAIN, "--data", str(stack["data"]), "--experiment", "Restarted")
+    stack["cluster"].ctl("restart")
+    result = cli(*TRAIN, "--data", str(stack["data"]), "--experiment", "Restarted", ok=False)
+    if result.exit_code != 0:  # a pooled connection may die with the database: one retry is what a user does
+        cli(*TRAIN, "--data", str(stack["data"]), "--experiment", "Restarted")
+    assert [r.info.status for r in runs(on_server, "Restarted")].count("FINISHED") == 2
+
+
+def test_model_file_corrupted_after_logging_is_refused(stack, on_server):
+    cli(*TRAIN, "--data", str(stack["data"]), "--experiment", "Corrupt", "--register", "CorruptModel")
+    version = on_server.get_model_version("CorruptModel", "1")
+    model_id = version.source.rsplit("/", 1)[-1]
+    (pra,) = [p for p in (stack["root"] / "server" / "artifacts").rglob("pra.txt") if model_id in str(p)]
+    pra.write_text(pra.read_text().replace("leaf_value=", "leaf_value=1", 1))
+    with pytest.raises(ModelIntegrityError, match="pra.txt failed its SHA-256 check"):
+        flavor.load_model("models:/CorruptModel/1")
+
+
+def test_failing_artifact_upload_fails_the_run_cleanly(stack, on_server):
+    client = on_server
+    client.create_experiment("Unwritable", artifact_location="file:///proc/nbaprops-cannot-write-here")
+    result = cli(*TRAIN, "--data", str(stack["data"]), "--experiment", "Unwritable", "--register", "NeverModel",
+                 ok=False)
+    assert result.exit_code == 1 and "Error:" in result.output
+    (run,) = runs(client, "Unwritable")
+    assert run.info.status == "FAILED"  # marked failed, not left running
+    assert not client.search_model_versions("name = 'NeverModel'")
