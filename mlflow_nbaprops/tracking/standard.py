@@ -34,6 +34,7 @@ from mlflow_nbaprops.features import diff, get_feature_set
 from mlflow_nbaprops.model import DEFAULT_PARAMS
 from mlflow_nbaprops.model.predictor import PropsPredictor
 from mlflow_nbaprops.model.two_stage import STAGE2_OBJECTIVE
+from mlflow_nbaprops.redact import redact_text
 
 EXPERIMENT_ROOT = "NBAProps"
 PHASES = {"features": "Phase1_Features", "model": "Phase2_Model", "tuning": "Phase3_Tuning",
@@ -156,7 +157,7 @@ def log_training_run(
                                               name=f"{context_name}-{config.test_season}", digest=content_digest(frame))
             mlflow.log_input(dataset, context=context_name)
 
-    mlflow.set_tags({
+    _set_tags({
         **context,
         **get_feature_set(config.feature_set).tags(),  # the set this run trained, not the configured one
         "nbaprops.model_type": f"two_stage_{config.backend}",
@@ -191,7 +192,7 @@ def log_training_run(
     _log_folds(client, run.info.run_id, result.folds)
 
     mlflow.log_dict(feature_lineage(config.feature_set), "feature_lineage.json")
-    mlflow.log_dict({"backtest": config.to_dict(), "phase": phase, "data": {"source": data.source,
+    mlflow.log_dict({"backtest": config.to_dict(), "phase": phase, "data": {"source": redact_text(data.source),
                      "version": data.digest, "rows": len(data.frame)}, "model_info": predictor.info},
                     "training_config.json")
     _log_frame(result.predictions, "predictions/predictions.parquet")
@@ -206,10 +207,16 @@ def log_training_run(
             "registered_version": info.registered_model_version, "metrics": metrics}
 
 
+def _set_tags(tags: dict[str, str]) -> None:
+    """Tags with credentials masked (paths and sources can carry tokens)."""
+    mlflow.set_tags({k: redact_text(str(v)) for k, v in tags.items()})
+
+
 def _log_params(client: mlflow.MlflowClient, run_id: str, params: dict[str, Any]) -> None:
     """Log ``params``; where ``mlflow run`` already logged an entry-point parameter of the same
     name with another spelling (``test_season=''`` -> the season chosen), add ``<name>_resolved``."""
     existing = client.get_run(run_id).data.params
+    params = {k: redact_text(v) if isinstance(v, str) else v for k, v in params.items()}
     out = {}
     for key, value in params.items():
         if key in existing and existing[key] != str(value):

@@ -1,0 +1,318 @@
+"""The bad-input matrix: one test per row of the table in docs/reliability.md.
+
+Each case says what was sent, what must come back (message fragment and exit code or HTTP
+status) and what proves nothing was lost or half-written; the doc's table is rendered from
+this list (``test_reliability_doc_lists_every_case`` keeps them in step).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from mlflow.tracking._tracking_service.utils import _use_tracking_uri
+from processes import free_port, mlflow_cli, python_env, running
+
+import mlflow_nbaprops.flavor as nbaprops_flavor
+from mlflow_nbaprops.cli import main
+from mlflow_nbaprops.data import write_gamelogs
+from mlflow_nbaprops.data.synth import synthesize_league
+from mlflow_nbaprops.model import TwoStageRegressor
+from mlflow_nbaprops.model.predictor import PropsPredictor
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
+PROJECT = Path(__file__).resolve().parents[1]
+FAST = '{"n_estimators": 20, "learning_rate": 0.2}'
+TRAIN = ["train", "--refit-every", "28", "--minutes-params", FAST, "--pra-params", FAST, "--quiet"]
+
+
+@dataclass
+class Case:
+    area: str
+    sent: str
+    code: str  # exit code, or "HTTP nnn"
+    expect: str  # fragment of the message that must come back
+    intact: str  # what proves nothing was lost or half-written
+    run: Callable  # (env) -> (code, output); asserts the "intact" part itself
+
+
+# ----------------------------------------------------------------------------- environment
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """A valid league file, a tracking store with two trained runs (v1 @production) and a served model."""
+    root = tmp_path_factory.mktemp("matrix")
+    league = root / "league.parquet"
+    frame = synthesize_league(2, seed=41, n_teams=6, games_per_team=20)
+    write_gamelogs(frame, league)
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    runner_env = {"MLFLOW_TRACKING_URI": uri, "NBAPROPS_CACHE_DIR": str(root / "cache")}
+    for seed in ("1", "2"):
+        result = CliRunner().invoke(main, [*TRAIN, "--data", str(league), "--seed", seed, "--register", "Matrix"],
+                                    env=runner_env)
+        assert result.exit_code == 0, result.output
+    CliRunner().invoke(main, ["register", "--version", "1", "--name", "Matrix", "--alias", "production"], env=runner_env)
+    predictor = PropsPredictor.train(frame, TwoStageRegressor(minutes_params=json.loads(FAST),
+                                                              pra_params=json.loads(FAST)))
+    model_dir = root / "served-model"
+    nbaprops_flavor.save_model(predictor, model_dir)
+    port = free_port()
+    serve = mlflow_cli("models", "serve", "-m", str(model_dir), "--env-manager", "local", "-h", "127.0.0.1",
+                       "-p", str(port), "-w", "1")
+    slate_row = nbaprops_flavor.slate_example(predictor).iloc[0].to_dict()
+    with running(serve, f"http://127.0.0.1:{port}/ping", python_env(MLFLOW_TRACKING_URI=uri), root / "serve.log"):
+        yield {"root": root, "league": league, "frame": frame, "uri": uri, "runner_env": runner_env,
+               "url": f"http://127.0.0.1:{port}/invocations", "row": slate_row}
+
+
+def invoke(env, *args) -> tuple[str, str]:
+    result = CliRunner().invoke(main, list(args), env=env["runner_env"])
+    return str(result.exit_code), result.output
+
+
+def with_file(env, name: str, change: Callable[[pd.DataFrame], pd.DataFrame] | None = None, text: str | None = None
+              ) -> Path:
+    path = env["root"] / "bad" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if text is not None:
+        path.write_text(text)
+    else:
+        out = change(env["frame"].copy())
+        out.assign(GAME_DATE=out["GAME_DATE"].astype(str)).to_csv(path, index=False)
+    return path
+
+
+def validate(env, path: Path) -> tuple[str, str]:
+    before = path.read_bytes() if path.is_file() else None
+    code, out = invoke(env, "data", "validate", str(path))
+    assert before is None or path.read_bytes() == before  # the input is never modified
+    return code, out
+
+
+def no_output(env, name: str, *args) -> tuple[str, str]:
+    target = env["root"] / "out" / name
+    code, out = invoke(env, *[a.replace("{out}", str(target)) for a in args])
+    assert not target.exists()  # nothing half-written
+    return code, out
+
+
+def no_new_run(env, *args) -> tuple[str, str]:
+    with _use_tracking_uri(env["uri"]):
+        before = len(mlflow.search_runs(search_all_experiments=True))
+        code, out = invoke(env, *args)
+        assert len(mlflow.search_runs(search_all_experiments=True)) == before
+    return code, out
+
+
+def registry_unchanged(env, *args) -> tuple[str, str]:
+    with _use_tracking_uri(env["uri"]):
+        client = mlflow.MlflowClient()
+        before = (str(client.get_model_version_by_alias("Matrix", "production").version),
+                  len(client.search_model_versions("name = 'Matrix'")))
+        code, out = invoke(env, *args)
+        after = (str(client.get_model_version_by_alias("Matrix", "production").version),
+                 len(client.search_model_versions("name = 'Matrix'")))
+        assert after == before
+    return code, out
+
+
+def http(env, body: str | bytes, content_type: str = "application/json") -> tuple[str, str]:
+    data = body.encode() if isinstance(body, str) else body
+    request = urllib.request.Request(env["url"], data=data, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, text = response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        status, text = err.code, err.read().decode()
+    good = json.dumps({"dataframe_records": [env["row"]]})
+    ok = urllib.request.Request(env["url"], data=good.encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(ok, timeout=60) as response:
+        assert response.status == 200  # the server keeps serving
+    return f"HTTP {status}", text
+
+
+def records(env, **changes) -> str:
+    return json.dumps({"dataframe_records": [{**env["row"], **changes}]})
+
+
+def mlflow_run(env, *params: str) -> tuple[str, str]:
+    args = [p for param in params for p in ("-P", param)]
+    done = subprocess.run(mlflow_cli("run", str(PROJECT), "-e", "train", "--env-manager", "local",
+                                     "--experiment-name", "MatrixRuns", *args),
+                          cwd=env["root"], env=python_env(MLFLOW_TRACKING_URI=env["uri"]), capture_output=True,
+                          text=True, timeout=300)
+    with _use_tracking_uri(env["uri"]):
+        finished = mlflow.search_runs(experiment_names=["MatrixRuns"], filter_string="attributes.status = 'FINISHED'")
+        assert len(finished) == 0  # no run claims success
+    return ("0" if done.returncode == 0 else "1"), done.stdout + done.stderr
+
+
+L, C, P, S, R = "loader", "CLI", "MLproject", "served model", "registry"
+UNCHANGED = "input file byte-identical afterwards"
+NO_FILE = "no output file created"
+NO_RUN = "no run created"
+SERVING = "server answers the next good request"
+NO_MOVE = "aliases and versions unchanged"
+
+CASES: dict[str, Case] = {
+    "path-missing": Case(L, "`data validate` on a path that does not exist", "1", "no such file or folder", UNCHANGED,
+                         lambda e: validate(e, e["root"] / "nope.csv")),
+    "folder-empty": Case(L, "a folder with no .csv/.csv.gz/.parquet files", "1", "no game-log files", UNCHANGED,
+                         lambda e: validate(e, with_file(e, "empty/readme.txt", text="x").parent)),
+    "wrong-extension": Case(L, "a .txt file", "1", "unsupported", UNCHANGED,
+                            lambda e: validate(e, with_file(e, "logs.txt", text="a,b\n1,2\n"))),
+    "missing-column": Case(L, "a file without the PTS column", "1", "PTS", UNCHANGED,
+                           lambda e: validate(e, with_file(e, "nopts.csv", lambda f: f.drop(columns="PTS")))),
+    "bad-date": Case(L, "GAME_DATE `not a date` in one row", "1", "GAME_DATE", UNCHANGED,
+                     lambda e: validate(e, with_file(e, "date.csv", lambda f: f.assign(
+                         GAME_DATE=f["GAME_DATE"].astype(str).where(f.index != 3, "not a date"))))),
+    "text-in-number": Case(L, "PTS `ten` in one row", "1", "PTS", UNCHANGED,
+                           lambda e: validate(e, with_file(e, "text.csv", lambda f: f.astype({"PTS": object}).assign(
+                               PTS=f["PTS"].astype(object).where(f.index != 5, "ten"))))),
+    "fraction-count": Case(L, "REB 2.5", "1", "REB", UNCHANGED,
+                           lambda e: validate(e, with_file(e, "frac.csv", lambda f: f.astype({"REB": float}).assign(
+                               REB=f["REB"].astype(float).where(f.index != 7, 2.5))))),
+    "negative-stat": Case(L, "AST -1", "1", "AST", UNCHANGED,
+                          lambda e: validate(e, with_file(e, "neg.csv", lambda f: f.assign(
+                              AST=f["AST"].where(f.index != 2, -1))))),
+    "impossible-minutes": Case(L, "MIN 80", "1", "MIN", UNCHANGED,
+                               lambda e: validate(e, with_file(e, "min.csv", lambda f: f.assign(
+                                   MIN=f["MIN"].where(f.index != 4, 80.0))))),
+    "duplicate-row": Case(L, "the same (PLAYER_ID, GAME_ID) twice", "1", "duplicate", UNCHANGED,
+                          lambda e: validate(e, with_file(e, "dup.csv", lambda f: pd.concat([f, f.head(1)])))),
+    "empty-team": Case(L, "TEAM empty in one row", "1", "TEAM", UNCHANGED,
+                       lambda e: validate(e, with_file(e, "team.csv", lambda f: f.assign(
+                           TEAM=f["TEAM"].astype(object).where(f.index != 1, None))))),
+    "corrupt-parquet": Case(L, "a .parquet file of random bytes", "1", "corrupt.parquet", UNCHANGED,
+                            lambda e: validate(e, with_file(e, "corrupt.parquet", text="PAR1 not really"))),
+    "empty-file": Case(L, "an empty .csv", "1", "empty.csv", UNCHANGED,
+                       lambda e: validate(e, with_file(e, "empty.csv", text=""))),
+    "synth-bad-suffix": Case(C, "`data synth --output league.txt`", "2", "unsupported output type", NO_FILE,
+                             lambda e: no_output(e, "league.txt", "data", "synth", "--output", "{out}")),
+    "synth-zero-seasons": Case(C, "`data synth --seasons 0`", "2", "below the minimum", NO_FILE,
+                               lambda e: no_output(e, "zero.parquet", "data", "synth", "--seasons", "0",
+                                                   "--output", "{out}")),
+    "backtest-unknown-season": Case(C, "`backtest --test-season 1999-00`", "1", "not in the data", NO_FILE,
+                                    lambda e: no_output(e, "p.csv", "backtest", "--data", str(e["league"]),
+                                                        "--test-season", "1999-00", "--output", "{out}", "--quiet")),
+    "backtest-unknown-features": Case(C, "`backtest --feature-set nope`", "2", "unknown feature set", NO_FILE,
+                                      lambda e: no_output(e, "p2.csv", "backtest", "--data", str(e["league"]),
+                                                          "--test-season", "2022-23", "--feature-set", "nope",
+                                                          "--output", "{out}")),
+    "train-params-not-json": Case(C, "`train --minutes-params '{not json'`", "2", "not JSON", NO_RUN,
+                                  lambda e: no_new_run(e, *TRAIN, "--data", str(e["league"]), "--minutes-params",
+                                                       "{not json")),
+    "train-params-not-object": Case(C, "`train --pra-params '[1, 2]'`", "2", "must be a JSON object", NO_RUN,
+                                    lambda e: no_new_run(e, *TRAIN, "--data", str(e["league"]), "--pra-params",
+                                                         "[1, 2]")),
+    "train-fractional-days": Case(C, "`train --refit-every 7.5`", "2", "not a whole number", NO_RUN,
+                                  lambda e: no_new_run(e, *TRAIN, "--data", str(e["league"]), "--refit-every", "7.5")),
+    "train-bad-synthetic": Case(C, "`train --data synthetic:3x`", "2", "SEASONSxTEAMSxGAMES", NO_RUN,
+                                lambda e: no_new_run(e, *TRAIN, "--data", "synthetic:3x")),
+    "train-unknown-season": Case(C, "`train --test-season 1999-00`", "2", "not in the data", NO_RUN,
+                                 lambda e: no_new_run(e, *TRAIN, "--data", str(e["league"]), "--test-season",
+                                                      "1999-00")),
+    "train-unknown-backend": Case(C, "`train --backend catboost`", "2", "catboost", NO_RUN,
+                                  lambda e: no_new_run(e, *TRAIN, "--data", str(e["league"]), "--backend", "catboost")),
+    "train-missing-data": Case(C, "`train --data missing.csv`", "1", "missing.csv", NO_RUN,
+                               lambda e: no_new_run(e, *TRAIN, "--data", str(e["root"] / "missing.csv"))),
+    "compare-nothing": Case(C, "`compare` with neither runs nor experiment", "1", "give run ids", NO_RUN,
+                            lambda e: no_new_run(e, "compare", "--output-dir", str(e["root"] / "cmp0"))),
+    "compare-bad-filter": Case(C, "`compare --filter 'metrics.val_pra_mae <'`", "1", "bad filter", NO_RUN,
+                               lambda e: no_new_run(e, "compare", "--experiment", "NBAProps/Phase2_Model", "--filter",
+                                                    "metrics.val_pra_mae <", "--output-dir", str(e["root"] / "c1"))),
+    "compare-unknown-run": Case(C, "`compare --runs 0123abc`", "1", "not found", NO_RUN,
+                                lambda e: no_new_run(e, "compare", "--runs", "0123abc", "--output-dir",
+                                                     str(e["root"] / "c2"))),
+    "compare-unknown-experiment": Case(C, "`compare --experiment Nope`", "1", "not found", NO_RUN,
+                                       lambda e: no_new_run(e, "compare", "--experiment", "Nope", "--output-dir",
+                                                            str(e["root"] / "c3"))),
+    "mlproject-text-number": Case(P, "`mlflow run . -e train -P refit_every=weekly`", "1", "not a whole number",
+                                  "no FINISHED run", lambda e: mlflow_run(e, "refit_every=weekly")),
+    "mlproject-bad-json": Case(P, "`mlflow run . -e train -P minutes_params={oops`", "1", "not JSON",
+                               "no FINISHED run", lambda e: mlflow_run(e, "minutes_params={oops")),
+    "serve-missing-column": Case(S, "a slate record without TEAM", "HTTP 400", "TEAM", SERVING,
+                                 lambda e: http(e, json.dumps({"dataframe_records": [
+                                     {k: v for k, v in e["row"].items() if k != "TEAM"}]}))),
+    "serve-text-line": Case(S, "LINE `twenty`", "HTTP 400", "LINE", SERVING,
+                            lambda e: http(e, records(e, LINE="twenty"))),
+    "serve-fractional-id": Case(S, "PLAYER_ID 1626508.5", "HTTP 400", "PLAYER_ID must be a whole number", SERVING,
+                                lambda e: http(e, records(e, PLAYER_ID=e["row"]["PLAYER_ID"] + 0.5))),
+    "serve-null-id": Case(S, "PLAYER_ID null", "HTTP 400", "PLAYER_ID", SERVING,
+                          lambda e: http(e, records(e, PLAYER_ID=None))),
+    "serve-bad-date": Case(S, "GAME_DATE `tomorrow`", "HTTP 400", "GAME_DATE must be a date", SERVING,
+                           lambda e: http(e, records(e, GAME_DATE="tomorrow"))),
+    "serve-same-teams": Case(S, "OPPONENT equal to TEAM", "HTTP 400", "OPPONENT must differ", SERVING,
+                             lambda e: http(e, records(e, OPPONENT=e["row"]["TEAM"]))),
+    "serve-empty-body": Case(S, "an empty body", "HTTP 400", "", SERVING, lambda e: http(e, "")),
+    "serve-no-rows": Case(S, '`{"dataframe_records": []}`', "HTTP 400", "", SERVING,
+                          lambda e: http(e, json.dumps({"dataframe_records": []}))),
+    "serve-malformed-json": Case(S, "`{dataframe_records: [`", "HTTP 400", "", SERVING,
+                                 lambda e: http(e, "{dataframe_records: [")),
+    "serve-wrong-content-type": Case(S, "a slate as text/plain", "HTTP 415", "", SERVING,
+                                     lambda e: http(e, records(e), "text/plain")),
+    "serve-unknown-player": Case(S, "a PLAYER_ID the model never saw", "HTTP 200", "\"unknown_player\": true",
+                                 SERVING, lambda e: http(e, records(e, PLAYER_ID=987654321.0))),
+    "serve-no-line": Case(S, "a record without LINE", "HTTP 200", "\"p_over\": null", SERVING,
+                          lambda e: http(e, json.dumps({"dataframe_records": [
+                              {k: v for k, v in e["row"].items() if k != "LINE"}]}))),
+    "register-unknown-run": Case(R, "`register --run-id 0123abc`", "1", "not found", NO_MOVE,
+                                 lambda e: registry_unchanged(e, "register", "--run-id", "0123abc", "--name", "Matrix")),
+    "register-both-sources": Case(R, "`register --run-id X --version 1`", "2", "exactly one of", NO_MOVE,
+                                  lambda e: registry_unchanged(e, "register", "--run-id", "x", "--version", "1",
+                                                               "--name", "Matrix")),
+    "register-failing-criterion": Case(R, "`register --version 2 --alias production --max-pra-mae 1`", "1",
+                                       "no alias changed", NO_MOVE,
+                                       lambda e: registry_unchanged(e, "register", "--version", "2", "--name", "Matrix",
+                                                                    "--alias", "production", "--max-pra-mae", "1")),
+    "register-unknown-alias": Case(R, "`register --alias champion`", "2", "champion", NO_MOVE,
+                                   lambda e: registry_unchanged(e, "register", "--version", "2", "--name", "Matrix",
+                                                                "--alias", "champion")),
+    "rollback-no-history": Case(R, "`rollback` with a single production version", "1", "nothing to roll back",
+                                NO_MOVE, lambda e: registry_unchanged(e, "rollback", "--name", "Matrix", "--reason",
+                                                                      "try")),
+    "rollback-no-reason": Case(R, "`rollback --reason ''`", "1", "needs a --reason", NO_MOVE,
+                               lambda e: registry_unchanged(e, "rollback", "--name", "Matrix", "--reason", " ")),
+    "history-unknown-model": Case(R, "`history --name Nope`", "1", "not found", NO_MOVE,
+                                  lambda e: registry_unchanged(e, "history", "--name", "Nope")),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case_id", list(CASES))
+def test_bad_input(env, case_id):
+    case = CASES[case_id]
+    code, output = case.run(env)
+    assert code == case.code, f"{case_id}: got {code}\n{output[-1500:]}"
+    assert case.expect in output, f"{case_id}: {case.expect!r} not in\n{output[-1500:]}"
+
+
+def render_table() -> str:
+    lines = ["| # | area | what was sent | what came back | nothing lost or half-written | test id |",
+             "|---|---|---|---|---|---|"]
+    for number, (case_id, c) in enumerate(CASES.items(), start=1):
+        came_back = (f"{c.code}" if c.code.startswith("HTTP") else f"exit {c.code}") + (
+            f", message contains `{c.expect}`" if c.expect else "")
+        lines.append(f"| {number} | {c.area} | {c.sent} | {came_back} | {c.intact} | `{case_id}` |")
+    return "\n".join(lines)
+
+
+def test_reliability_doc_lists_every_case():
+    text = DOC.read_text(encoding="utf-8")
+    assert render_table() in text, "docs/reliability.md is out of date: paste render_table() output"
+    assert f"{len(CASES)} rows" in text and len(CASES) >= 40
+
+
+if __name__ == "__main__":  # python tests/test_bad_inputs.py > table.md
+    print(render_table())
