@@ -233,9 +233,10 @@ def test_large_data_respects_the_time_budget(repo, tmp_path, monkeypatch):
     to_nba_api(frame).to_csv(big, index=False)  # ~240k rows: seconds to load and validate
     monkeypatch.setenv("NBAPROPS_DATA", str(big))
     monkeypatch.setenv("NBAPROPS_DATA_BUDGET", "0.3")
+    mlflow.search_experiments()  # create the sqlite store's tables first: only the plugin is timed
     started = time.perf_counter()
     tags = run_tags()
-    assert time.perf_counter() - started < 3.0
+    assert time.perf_counter() - started < 3.0  # 0.3 s budget + a run's own cost on a busy 2-core box
     assert tags["nbaprops.data.status"] == "pending" and "budget" in tags[ERROR_TAG]
     deadline = time.monotonic() + 120  # the detached worker finishes; a later run has the digest
     while run_tags().get("nbaprops.data.status") == "pending" and time.monotonic() < deadline:
