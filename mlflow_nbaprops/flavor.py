@@ -31,7 +31,6 @@ from mlflow.environment_variables import MLFLOW_ALLOW_PICKLE_DESERIALIZATION
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model, ModelInputExample, ModelSignature
 from mlflow.models.model import MLMODEL_FILE_NAME
-from mlflow.models.signature import ModelSignature as _Signature
 from mlflow.models.utils import _save_example
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.tracking._model_registry import DEFAULT_AWAIT_MAX_SLEEP_SECONDS
@@ -102,7 +101,7 @@ def slate_signature(predictor: PropsPredictor) -> ModelSignature:
     inputs += [ColSpec(DataType.double, name, required=False) for name in predictor.feature_set.names]
     outputs = [ColSpec(DataType.double, c) for c in OUTPUT_COLUMNS[:-2]]
     outputs += [ColSpec(DataType.boolean, "unknown_player"), ColSpec(DataType.string, "warning")]
-    return _Signature(inputs=Schema(inputs), outputs=Schema(outputs))
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
 def as_slate_request(slate: pd.DataFrame) -> pd.DataFrame:
@@ -266,7 +265,9 @@ def _load_verified(model_dir: Path, conf: dict) -> PropsPredictor:
             f"{model_dir}: nbaprops flavor format {conf.get('format_version')!r} is not supported by "
             f"mlflow-nbaprops {__version__} (format {FORMAT_VERSION})")
     data_dir = model_dir / conf.get("data", DATA_DIR)
-    for name, expected in conf.get("sha256", {}).items():
+    if not conf.get("sha256"):
+        raise ModelIntegrityError(f"{model_dir}: the MLmodel records no file checksums; refusing to load unverified files")
+    for name, expected in conf["sha256"].items():
         file = data_dir / name
         if not file.is_file():
             raise ModelIntegrityError(f"model file {DATA_DIR}/{name} is missing from {model_dir}")

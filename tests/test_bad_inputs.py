@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Callable
 
 import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner

@@ -99,6 +99,16 @@ def test_tampered_files_are_refused(trained, tmp_path, damage):
         mlflow.pyfunc.load_model(str(path))
 
 
+def test_models_without_checksums_are_refused(trained, tmp_path):
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(trained["lightgbm"], path)
+    mlmodel = mlflow.models.Model.load(str(path))
+    del mlmodel.flavors["nbaprops"]["sha256"]
+    mlmodel.save(str(path / "MLmodel"))
+    with pytest.raises(ModelIntegrityError, match="no file checksums"):
+        nbaprops_flavor.load_model(str(path))
+
+
 def test_changed_feature_definitions_are_refused(trained, tmp_path):
     path = tmp_path / "model"
     nbaprops_flavor.save_model(trained["lightgbm"], path)

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from pgserver import client_env, mlflow_server, nbaprops, postgres_cluster, restart, why_unavailable
-from processes import free_port, mlflow_cli, running, stop
+from processes import free_port, mlflow_cli, running
 
 from mlflow_nbaprops import flavor, registry
 from mlflow_nbaprops.cli import main
