@@ -248,8 +248,7 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
     import mlflow
 
     from mlflow_nbaprops import flavor
-    from mlflow_nbaprops.context import context_tags
-    from mlflow_nbaprops.context.provider import NBAPropsRunContext
+    from mlflow_nbaprops.context import NBAPropsRunContext
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
     from mlflow_nbaprops.features import FEATURE_SETS
     from mlflow_nbaprops.model.predictor import PropsPredictor
@@ -284,7 +283,8 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
         name = claim_run_name(client, client.get_run(run.info.run_id), phase, feature_set,
                               validation_label(refit_every))
         # MLflow calls run-context providers only for runs it creates itself (not `mlflow run`'s)
-        context = context_tags() if NBAPropsRunContext().in_context() else {}
+        plugin = NBAPropsRunContext()  # its tags() never raises: a tagging problem must not fail training
+        context = plugin.tags() if plugin.in_context() else {}
         logged = log_training_run(
             result, predictor, data, phase, context,
             log_model=lambda model, registered: flavor.log_model(model, name="model", registered_model_name=registered),
