@@ -222,17 +222,17 @@ def _move_alias(client, name: str, alias: str, version: str, previous: str | Non
              "at": now.isoformat(timespec="seconds"), "at_ns": time.time_ns(), "id": secrets.token_hex(4),
              "by": _user(), "reason": reason[:300]}
     # history first: a crash between the two leaves a recorded intent, never an unrecorded move
-    client.set_registered_model_tag(name, f"{HISTORY_PREFIX}{event['at_ns']}-{event['id']}", json.dumps(event))
-    client.set_registered_model_alias(name, alias, version)
+    _retry(client.set_registered_model_tag, name, f"{HISTORY_PREFIX}{event['at_ns']}-{event['id']}", json.dumps(event))
+    _retry(client.set_registered_model_alias, name, alias, version)
     _reconcile(client, name, alias)
     stamp = {"at": event["at"], "by": event["by"], "reason": event["reason"]}
-    client.set_model_version_tag(name, version, f"nbaprops.{action}d_to_{alias}", json.dumps(
+    _retry(client.set_model_version_tag, name, version, f"nbaprops.{action}d_to_{alias}", json.dumps(
         {**stamp, "from_version": previous}))
     if alias == "production":
-        client.set_model_version_tag(name, version, "archived", "false")
+        _retry(client.set_model_version_tag, name, version, "archived", "false")
         if previous:
-            client.set_model_version_tag(name, previous, "archived", "true")
-            client.set_model_version_tag(name, previous, "nbaprops.archived", json.dumps(
+            _retry(client.set_model_version_tag, name, previous, "archived", "true")
+            _retry(client.set_model_version_tag, name, previous, "nbaprops.archived", json.dumps(
                 {**stamp, "replaced_by": version, "action": action}))
 
 
@@ -241,4 +241,17 @@ def _reconcile(client, name: str, alias: str) -> None:
     whichever alias write landed last (every promoter runs this after its own write)."""
     stack = alias_stack(name, alias, client)
     if stack and current_version(name, alias, client) != stack[-1]:
-        client.set_registered_model_alias(name, alias, stack[-1])
+        _retry(client.set_registered_model_alias, name, alias, stack[-1])
+
+
+def _retry(write, *args, attempts: int = 6) -> None:
+    """An idempotent registry write, retried: two servers' workers inserting the same alias or
+    tag at once make one of them fail a unique constraint (seen on PostgreSQL)."""
+    for attempt in range(attempts):
+        try:
+            write(*args)
+            return
+        except MlflowException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1) + secrets.randbelow(100) / 1000)
