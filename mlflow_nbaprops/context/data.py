@@ -4,7 +4,8 @@ The cache key is every data file's path, size and modification time. On a miss t
 is computed by a detached worker process (``python -m mlflow_nbaprops.context.digest_worker``)
 that writes the cache when done; the run waits at most ``NBAPROPS_DATA_BUDGET`` seconds
 (default 2) for it and is otherwise tagged ``nbaprops.data.status=pending`` — the worker
-keeps going, and the next run finds the digest. Standard library only.
+keeps going, and the next run finds the digest. Imports nothing at module level beyond the
+standard library (MLflow imports the plugin while ``import mlflow`` runs).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from pathlib import Path
 ENV_BUDGET = "NBAPROPS_DATA_BUDGET"
 ENV_CACHE_DIR = "NBAPROPS_CACHE_DIR"
 DEFAULT_BUDGET_S = 2.0
-SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _MEMO: dict[str, tuple[int, dict]] = {}  # cache file -> (mtime, content)
 
 
@@ -39,20 +39,23 @@ def cache_dir() -> Path:
 
 
 def data_files(paths: list[Path]) -> list[Path]:
-    """The game-log files of ``paths`` (files, or folders of them), or ``OSError`` naming the path."""
-    files: list[Path] = []
+    """The game-log files of ``paths`` (files, or folders of them), or ``OSError`` naming the path.
+
+    Called while a run starts, when ``import mlflow`` has already loaded pandas: the data
+    layer's own :func:`~mlflow_nbaprops.data.find_files` lists the files.
+    """
+    from mlflow_nbaprops.data import find_files
+    from mlflow_nbaprops.errors import DataLoadError
+
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"data path {path} does not exist")
-        if path.is_dir():
-            if not os.access(path, os.R_OK | os.X_OK):
-                raise PermissionError(f"data folder {path} is not readable")
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.name.endswith(SUFFIXES))
-            if not found:
-                raise FileNotFoundError(f"data folder {path} has no {', '.join(SUFFIXES)} files")
-            files += found
-        else:
-            files.append(path)
+        if path.is_dir() and not os.access(path, os.R_OK | os.X_OK):
+            raise PermissionError(f"data folder {path} is not readable")
+    try:
+        files = find_files(paths)
+    except DataLoadError as exc:
+        raise FileNotFoundError(str(exc)) from exc
     for file in files:
         if not os.access(file, os.R_OK):
             raise PermissionError(f"data file {file} is not readable")
@@ -60,7 +63,10 @@ def data_files(paths: list[Path]) -> list[Path]:
 
 
 def cache_key(files: list[Path]) -> str:
-    stats = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    stats = []
+    for file in files:
+        info = file.stat()
+        stats.append((str(file), info.st_size, info.st_mtime_ns))
     return hashlib.sha256(json.dumps(sorted(stats)).encode()).hexdigest()[:32]
 
 
