@@ -100,6 +100,15 @@ def _json_params(value: str | None, param_hint: str) -> dict:
     return parsed
 
 
+def _synthetic_league(seasons: int, seed: int, teams: int, games: int, start_year: int = 2021):
+    """The embedded synthetic league, through the same validation real data gets."""
+    from mlflow_nbaprops.data import canonicalize_frame
+    from mlflow_nbaprops.data.synth import synthesize_league
+
+    frame = synthesize_league(seasons, seed, start_year=start_year, n_teams=teams, games_per_team=games)
+    return canonicalize_frame(frame, source="synthetic")
+
+
 def _load_training_data(specs: tuple[str, ...], seed: int):
     """``synthetic[:SEASONSxTEAMSxGAMES]`` (the embedded league) or game-log paths."""
     from mlflow_nbaprops.data import content_digest, load_gamelogs
@@ -107,17 +116,13 @@ def _load_training_data(specs: tuple[str, ...], seed: int):
 
     parts = [p for spec in specs for p in str(spec).split(",") if p.strip()]
     if len(parts) == 1 and parts[0].strip().startswith(SYNTHETIC):
-        from mlflow_nbaprops.data import canonicalize_frame
-        from mlflow_nbaprops.data.synth import synthesize_league
-
         shape = parts[0].strip()[len(SYNTHETIC):].lstrip(":") or "3x30x82"
         try:
             seasons, teams, games = (int(x) for x in shape.split("x"))
-            frame = synthesize_league(seasons, seed, n_teams=teams, games_per_team=games)
+            frame = _synthetic_league(seasons, seed, teams, games)
         except ValueError as exc:
             raise click.BadParameter(f"{parts[0]!r}: expected synthetic or synthetic:SEASONSxTEAMSxGAMES "
                                      f"(e.g. synthetic:3x30x82): {exc}", param_hint="--data") from exc
-        frame = canonicalize_frame(frame, source="synthetic")
         return DataInfo(frame, f"synthetic:{seasons}x{teams}x{games} seed {seed}", content_digest(frame))
     paths = [Path(p.strip()) for p in parts]
     logs = load_gamelogs(paths)
@@ -161,17 +166,13 @@ def data_validate(paths: tuple[Path, ...], quarantine: bool) -> None:
 @_translate_errors
 def data_synth(seasons: int, seed: int, output: Path, start_year: int, teams: int, games_per_team: int) -> None:
     """Generate a synthetic league in the canonical schema and write it to OUTPUT."""
-    from mlflow_nbaprops.data import canonicalize_frame, data_version, write_gamelogs
-    from mlflow_nbaprops.data.synth import synthesize_league
+    from mlflow_nbaprops.data import data_version, write_gamelogs
 
     _check_output_suffix(output)
     try:
-        frame = synthesize_league(
-            seasons, seed, start_year=start_year, n_teams=teams, games_per_team=games_per_team
-        )
+        frame = _synthetic_league(seasons, seed, teams, games_per_team, start_year)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    frame = canonicalize_frame(frame, source="synthetic")  # the same validation real data gets
     write_gamelogs(frame, output)
     click.echo(f"wrote {output}: {data_version(frame, str(output)).summary()}")
 
@@ -271,7 +272,8 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
                             stage2_target=stage2_target, seed=seed)
     try:
         result = walk_forward(data.frame, config, progress=not quiet)
-        predictor = PropsPredictor.train(data.frame, config.estimator(), feature_set, train_window)
+        predictor = PropsPredictor.train(data.frame, config.estimator(), feature_set, train_window,
+                                         info={"data_version": data.digest})
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
 

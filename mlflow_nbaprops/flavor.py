@@ -59,7 +59,7 @@ from mlflow.utils.requirements_utils import _get_pinned_requirement
 from mlflow_nbaprops import __version__
 from mlflow_nbaprops.errors import DataValidationError, ModelIntegrityError, NBAPropsError
 from mlflow_nbaprops.model.persistence import FORMAT_VERSION, backend_name, load_predictor, save_predictor
-from mlflow_nbaprops.model.predictor import LINE_COLUMN, OUTPUT_COLUMNS, PropsPredictor
+from mlflow_nbaprops.model.predictor import LINE_COLUMN, NUMERIC_OUTPUT_COLUMNS, PropsPredictor
 
 FLAVOR_NAME = "nbaprops"
 #: Folder inside the MLflow model directory holding the predictor's files.
@@ -99,7 +99,7 @@ def slate_signature(predictor: PropsPredictor) -> ModelSignature:
         ColSpec(DataType.double, LINE_COLUMN, required=False),
     ]
     inputs += [ColSpec(DataType.double, name, required=False) for name in predictor.feature_set.names]
-    outputs = [ColSpec(DataType.double, c) for c in OUTPUT_COLUMNS[:-2]]
+    outputs = [ColSpec(DataType.double, c) for c in NUMERIC_OUTPUT_COLUMNS]
     outputs += [ColSpec(DataType.boolean, "unknown_player"), ColSpec(DataType.string, "warning")]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 

@@ -113,7 +113,9 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
     if config.test_season not in set(frame["SEASON"]):
         raise ValueError(f"test season {config.test_season!r} is not in the data "
                          f"(seasons: {', '.join(sorted(frame['SEASON'].unique()))})")
-    features = build_features(frame, fs)
+    # the builder computes every registered feature anyway: build all of them once ("full")
+    # and take the set's columns, so segments can use context features the set leaves out
+    features = build_features(frame, get_feature_set("full"))
     X_all = features[fs.names]
     pra = schema.pra(frame).to_numpy(dtype=float)
     minutes = frame["MIN"].to_numpy(dtype=float)
@@ -163,9 +165,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
                                  "HOME", "MIN"]].copy()
     out["PRA"] = pra[pred.index]
     out = out.join(pred).join(baselines).join(lines)
-    # the back-to-back segment needs the flag whether or not the feature set uses it
-    context = features if "back_to_back" in features else build_features(frame, get_feature_set("full"))
-    out["back_to_back"] = context.loc[pred.index, "back_to_back"].to_numpy()
+    out["back_to_back"] = features.loc[pred.index, "back_to_back"].to_numpy()
     out = out.reset_index(drop=True)
 
     metrics, segments, table, bets = _evaluate(out, config)

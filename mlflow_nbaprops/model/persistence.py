@@ -25,7 +25,7 @@ from mlflow_nbaprops.errors import ModelIntegrityError
 from mlflow_nbaprops.features import get_feature_set
 from mlflow_nbaprops.features.snapshot import HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor
-from mlflow_nbaprops.model.two_stage import TwoStageRegressor, is_foreign
+from mlflow_nbaprops.model.two_stage import TwoStageRegressor, is_foreign, lightgbm_booster
 
 FORMAT_VERSION = 1
 STAGES = ("minutes", "pra")
@@ -82,8 +82,7 @@ def save_regressor(regressor: TwoStageRegressor, directory: Path) -> list[str]:
         model = getattr(regressor, f"{stage}_model_")
         name = f"{stage}.{_EXTENSION[backend]}"
         if backend == "lightgbm":
-            model.booster_.save_model(str(directory / name)) if hasattr(model, "booster_") \
-                else model.save_model(str(directory / name))
+            lightgbm_booster(model).save_model(str(directory / name))
         elif backend == "xgboost":
             model.save_model(str(directory / name))
         else:

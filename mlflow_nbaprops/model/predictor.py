@@ -20,9 +20,11 @@ from mlflow_nbaprops.model.two_stage import LEVELS, PRED_MINUTES, TwoStageRegres
 
 #: Optional slate column: the PRA line, for P(over) / P(under).
 LINE_COLUMN = "LINE"
-#: What ``predict`` returns, in order (p_over / p_under are NaN where no line was given).
-OUTPUT_COLUMNS = [PRED_MINUTES, "pred_PRA", "pred_PRA_q10", "pred_PRA_q50", "pred_PRA_q90", "p_over", "p_under",
-                  "unknown_player", "warning"]
+#: The numeric part of the answer (p_over / p_under are NaN where no line was given).
+NUMERIC_OUTPUT_COLUMNS = [PRED_MINUTES, "pred_PRA", "pred_PRA_q10", "pred_PRA_q50", "pred_PRA_q90", "p_over",
+                          "p_under"]
+#: What ``predict`` returns, in order.
+OUTPUT_COLUMNS = [*NUMERIC_OUTPUT_COLUMNS, "unknown_player", "warning"]
 #: A slate date this many days past the data cutoff gets a staleness warning.
 STALE_AFTER_DAYS = 30
 _TRUE = {"1", "true", "t", "yes", "y", "home", "h"}
@@ -68,8 +70,10 @@ class PropsPredictor:
         prior = _debut_prior(history.loc[debut])
         used = history.loc[rows, "GAME_DATE"]
         meta = {"train_start": used.min().date().isoformat(), "train_end": used.max().date().isoformat(),
-                "train_rows": int(rows.sum()), "data_version": content_digest(history),
-                "train_window_days": int(train_window_days), "prior": prior, **(info or {})}
+                "train_rows": int(rows.sum()), "train_window_days": int(train_window_days), "prior": prior,
+                **(info or {})}
+        if "data_version" not in meta:  # callers that loaded the data usually know it already
+            meta["data_version"] = content_digest(history)
         return cls(regressor, fs, HistorySnapshot.from_history(history, snapshot_days), meta)
 
     # ------------------------------------------------------------------ predicting
@@ -102,7 +106,7 @@ class PropsPredictor:
         warning[unknown] = [f"{w}; {prior}" if w else prior for w in warning[unknown]]
         out = self._answer(X, lines, unknown, warning, slate.index)
         if unknown.any():
-            out.loc[unknown, OUTPUT_COLUMNS[:7]] = self._prior_answer(lines, unknown)
+            out.loc[unknown, NUMERIC_OUTPUT_COLUMNS] = self._prior_answer(lines, unknown)
         return out
 
     def _prior_answer(self, lines: pd.Series | None, rows: np.ndarray) -> np.ndarray:
@@ -110,13 +114,13 @@ class PropsPredictor:
         first games in the training window (the boosters never saw a row without history)."""
         prior = self.info["prior"]
         levels = np.asarray(prior["levels"])
-        grid = np.tile(np.asarray(prior["pra_quantiles"]), (int(rows.sum()), 1))
-        line_values = None if lines is None else lines.to_numpy(dtype=float)[rows]
-        summary = summarize_quantile_grid(grid, levels, self.regressor.quantiles,
-                                          line_values if line_values is not None else np.full(len(grid), np.nan))
-        median = summarize_quantile_grid(grid, levels, (0.5,))["pred_PRA_q50"]
-        columns = {PRED_MINUTES: np.full(len(grid), prior["min_mean"]), "pred_PRA": median, **summary}
-        return np.column_stack([columns[c] for c in OUTPUT_COLUMNS[:7]])
+        quantiles = np.asarray(prior["pra_quantiles"])
+        n = int(rows.sum())
+        grid = np.tile(quantiles, (n, 1))
+        line_values = np.full(n, np.nan) if lines is None else lines.to_numpy(dtype=float)[rows]
+        columns = {PRED_MINUTES: np.full(n, prior["min_mean"]), "pred_PRA": np.full(n, np.interp(0.5, levels, quantiles)),
+                   **summarize_quantile_grid(grid, levels, self.regressor.quantiles, line_values)}
+        return np.column_stack([columns[c] for c in NUMERIC_OUTPUT_COLUMNS])
 
     def _answer(self, X: pd.DataFrame, lines: pd.Series | None, unknown: np.ndarray, warning: np.ndarray,
                 index: pd.Index) -> pd.DataFrame:

@@ -281,6 +281,12 @@ def summarize_quantile_grid(grid: np.ndarray, levels: np.ndarray, quantiles, lin
     return out
 
 
+def lightgbm_booster(model):
+    """The ``lightgbm.Booster`` of a fitted stage: an ``LGBMRegressor``'s ``booster_``, or a
+    booster loaded from its text file as it is."""
+    return model.booster_ if hasattr(model, "booster_") else model
+
+
 def stage_predict(model, X: pd.DataFrame) -> np.ndarray:
     """A stage model's predictions for ``X`` (columns in training order).
 
@@ -290,8 +296,7 @@ def stage_predict(model, X: pd.DataFrame) -> np.ndarray:
     """
     module = type(model).__module__
     if module.startswith("lightgbm"):
-        booster = model.booster_ if hasattr(model, "booster_") else model
-        return np.asarray(booster.predict(X.to_numpy(dtype=float)), dtype=float)
+        return np.asarray(lightgbm_booster(model).predict(X.to_numpy(dtype=float)), dtype=float)
     if module.startswith("xgboost"):  # float32 out: widen, so every output column is float64
         return np.asarray(model.predict(X.to_numpy(dtype=float)), dtype=float)
     return np.asarray(model.predict(X), dtype=float)
@@ -300,8 +305,7 @@ def stage_predict(model, X: pd.DataFrame) -> np.ndarray:
 def _gains(model, names: list[str]) -> pd.Series | None:
     module = type(model).__module__
     if module.startswith("lightgbm"):
-        booster = model.booster_ if hasattr(model, "booster_") else model
-        return pd.Series(booster.feature_importance("gain"), index=names, dtype=float)
+        return pd.Series(lightgbm_booster(model).feature_importance("gain"), index=names, dtype=float)
     if module.startswith("xgboost"):
         score = model.get_booster().get_score(importance_type="total_gain")
         booster_names = model.get_booster().feature_names or [f"f{i}" for i in range(len(names))]

@@ -28,7 +28,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from mlflow_nbaprops.data import content_digest
+from mlflow_nbaprops.data import content_digest, write_table
 from mlflow_nbaprops.evaluation import BacktestResult, plots
 from mlflow_nbaprops.features import diff, get_feature_set
 from mlflow_nbaprops.model import DEFAULT_PARAMS
@@ -246,7 +246,7 @@ def _log_frame(frame: pd.DataFrame, artifact_file: str) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(artifact_file).name
-        frame.to_parquet(path, index=False)
+        write_table(frame, path)
         mlflow.log_artifact(str(path), str(Path(artifact_file).parent))
 
 
