@@ -46,7 +46,14 @@ STAGE2_OBJECTIVE = {"lightgbm": {"objective": "l1"}, "xgboost": {"objective": "r
 LEVELS = np.linspace(0.005, 0.995, 199)
 
 
-def make_booster(backend, params: dict[str, Any] | None, random_state: int, n_jobs: int):
+def effective_params(backend: str, params: dict[str, Any] | None, stage: str = "minutes") -> dict[str, Any]:
+    """The hyperparameters a stage's booster really gets: the backend's defaults, the PRA
+    objective for ``stage="pra"``, then the caller's ``params`` (what runs log as params)."""
+    objective = STAGE2_OBJECTIVE.get(backend, {}) if stage == "pra" else {}
+    return {**DEFAULT_PARAMS[backend], **objective, **(params or {})}
+
+
+def make_booster(backend, params: dict[str, Any] | None, random_state: int, n_jobs: int, stage: str = "minutes"):
     """A fresh scikit-learn-API booster of ``backend`` with defaults overridden by ``params``.
 
     ``backend`` may also be a user's own scikit-learn regressor (a *foreign* estimator): it is
@@ -58,7 +65,7 @@ def make_booster(backend, params: dict[str, Any] | None, random_state: int, n_jo
         return clone(backend).set_params(**(params or {}))
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
-    merged = {**DEFAULT_PARAMS[backend], **(params or {})}
+    merged = effective_params(backend, params, stage)
     if backend == "lightgbm":
         from lightgbm import LGBMRegressor
 
@@ -78,8 +85,7 @@ def make_pra_booster(backend, params: dict[str, Any] | None, random_state: int, 
 
     Stage 2 and the single-stage baseline both use it, so they are compared like for like.
     """
-    objective = {} if is_foreign(backend) else STAGE2_OBJECTIVE.get(backend, {})
-    return make_booster(backend, {**objective, **(params or {})}, random_state, n_jobs)
+    return make_booster(backend, params, random_state, n_jobs, stage="pra")
 
 
 def out_of_fold(fit_predict, n: int, folds: list[np.ndarray]) -> np.ndarray:

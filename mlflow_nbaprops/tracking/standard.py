@@ -31,9 +31,8 @@ import pandas as pd
 from mlflow_nbaprops.data import content_digest, write_table
 from mlflow_nbaprops.evaluation import BacktestResult, plots
 from mlflow_nbaprops.features import diff, get_feature_set
-from mlflow_nbaprops.model import DEFAULT_PARAMS
 from mlflow_nbaprops.model.predictor import PropsPredictor
-from mlflow_nbaprops.model.two_stage import STAGE2_OBJECTIVE
+from mlflow_nbaprops.model.two_stage import effective_params
 from mlflow_nbaprops.redact import redact_text
 
 EXPERIMENT_ROOT = "NBAProps"
@@ -115,8 +114,8 @@ def training_params(result: BacktestResult, data: DataInfo) -> dict[str, Any]:
         "test_season": config.test_season, "seed": config.seed, "min_edge": config.min_edge,
         "data_version": data.digest, "data_source": data.source, "data_rows": len(data.frame),
     }
-    stage1 = {**DEFAULT_PARAMS[config.backend], **(config.minutes_params or {})}
-    stage2 = {**DEFAULT_PARAMS[config.backend], **STAGE2_OBJECTIVE.get(config.backend, {}), **(config.pra_params or {})}
+    stage1 = effective_params(config.backend, config.minutes_params, "minutes")
+    stage2 = effective_params(config.backend, config.pra_params, "pra")
     params.update({f"stage1.{k}": v for k, v in stage1.items()})
     params.update({f"stage2.{k}": v for k, v in stage2.items()})
     return params
