@@ -13,6 +13,7 @@ import mlflow
 import pytest
 
 from mlflow_nbaprops.context import ERROR_TAG, NBAPropsRunContext, context_tags
+from mlflow_nbaprops.features import FEATURE_SETS
 from mlflow_nbaprops.context import git as git_context
 from mlflow_nbaprops.data.synth import synthesize_league
 from mlflow_nbaprops.data import write_gamelogs
@@ -72,7 +73,7 @@ def test_clean_and_dirty_repositories(repo):
     assert tags["nbaprops.git.commit"] == head and tags["nbaprops.git.short_commit"] == head[:8]
     assert tags["nbaprops.git.branch"] == "main" and tags["nbaprops.git.dirty"] == "false"
     assert tags["nbaprops.git.changed_files"] == "0" and "nbaprops.git.diff_digest" not in tags
-    assert tags["nbaprops.features.set"] == "full" and tags["nbaprops.features.count"] == "39"
+    assert tags["nbaprops.features.set"] == "full" and tags["nbaprops.features.count"] == str(len(FEATURE_SETS["full"].features))
     assert len(tags["nbaprops.features.hash"]) == 16 and ERROR_TAG not in tags
     (repo / "train.py").write_text("print('changed')\n")
     first = run_tags()
@@ -213,7 +214,7 @@ def test_faults_still_start_a_tagged_run(repo, tmp_path, monkeypatch, fault):
     assert expected in tags[ERROR_TAG]
     assert tags["nbaprops.plugin_version"] == "0.1.0"
     if fault is not _fault_unknown_feature_set:  # what could be known is still there
-        assert tags["nbaprops.features.count"] == "39"
+        assert tags["nbaprops.features.count"] == str(len(FEATURE_SETS["full"].features))
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")

@@ -41,7 +41,7 @@ def test_every_feature_is_defined_once_with_tier_sources_window_description():
     full = get_feature_set("full")
     assert set(full.tiers()) == {"core", "contextual", "temporal"}
     assert all(full.tiers().values())
-    assert full.version == "v1.0" and len(full.hash) == 16
+    assert full.version == "v2.0" and len(full.hash) == 16
 
 
 def test_changing_a_definition_changes_the_hash_and_diff_reports_it():
@@ -92,6 +92,38 @@ def test_rolling_values_match_a_hand_computation(league, features):
     assert feats["player_rest_days"].iloc[3] == min(gaps[3], 30)
 
 
+def test_minute_shares_and_the_last_rotation_match_a_hand_computation(league, features):
+    """Shares take overtime out; the rotation is the team's previous game's players and roles."""
+    frame = league.copy()
+    team_minutes = frame.groupby(["GAME_ID", "TEAM"])["MIN"].transform("sum")
+    frame["share"] = frame["MIN"] * 48 / np.maximum(team_minutes / 5, 48)
+    player = frame["PLAYER_ID"].value_counts().index[0]
+    games = frame[frame["PLAYER_ID"] == player].sort_values("GAME_DATE")
+    feats = features.loc[games.index]
+    for i in (1, 7, 20):
+        assert feats["min_share_l10"].iloc[i] == pytest.approx(games["share"].iloc[max(0, i - 10):i].mean())
+        assert feats["min_share_last"].iloc[i] == pytest.approx(games["share"].iloc[i - 1])
+
+    team = frame["TEAM"].iloc[0]
+    team_games = frame[frame["TEAM"] == team].groupby("GAME_ID")["GAME_DATE"].first().sort_values()
+    previous, game = team_games.index[14], team_games.index[15]
+    before = frame[(frame["GAME_DATE"] <= team_games[previous])].sort_values("GAME_DATE")
+    role = before.groupby("PLAYER_ID")["MIN"].apply(lambda m: m.iloc[-10:].mean())
+    rotation = frame.loc[(frame["GAME_ID"] == previous) & (frame["TEAM"] == team), "PLAYER_ID"]
+    ranks = role[rotation].rank(ascending=False)
+    rows = features[(features["GAME_ID"] == game) & (features["TEAM"] == team)]
+    assert len(rows) > 5
+    for _, row in rows.iterrows():
+        played = row["PLAYER_ID"] in set(rotation)
+        assert row["in_last_rotation"] == float(played)
+        others = role[rotation].sum() - (role[row["PLAYER_ID"]] if played else 0.0)
+        assert row["rotation_min_others"] == pytest.approx(others)
+        if played:
+            assert row["rotation_rank"] == ranks[row["PLAYER_ID"]]
+        else:
+            assert np.isnan(row["rotation_rank"])
+
+
 def test_context_features_are_sane(features):
     assert set(features["back_to_back"].unique()) <= {0.0, 1.0}
     assert (features.loc[features["back_to_back"] == 1, "rest_days"] == 1).all()
@@ -99,6 +131,9 @@ def test_context_features_are_sane(features):
     assert features["opp_pra_allowed_l15"].dropna().between(0.6, 1.5).all()
     assert (features["vacated_min"] >= -1e-9).all()
     assert features["season_progress"].between(0, 1).all()
+    assert features["min_share_l10"].dropna().between(0, 48).all()  # overtime never lifts a share past 48
+    assert set(features["team_last_overtime"].unique()) <= {0.0, 1.0}
+    assert (features["rotation_rank"].dropna() >= 1).all() and (features["rotation_min_others"].dropna() >= 0).all()
 
 
 # ----------------------------------------------------------------------------- leakage guard

@@ -16,6 +16,7 @@ from processes import mlflow_cli, python_env
 from mlflow_nbaprops.cli import main
 from mlflow_nbaprops.data import write_gamelogs
 from mlflow_nbaprops.data.synth import synthesize_league
+from mlflow_nbaprops.features import FEATURE_SETS
 from mlflow_nbaprops.registry import alias_stack, history
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -86,9 +87,9 @@ def test_training_run_follows_the_standard(league_file):
     (run,) = runs_of("NBAProps/Phase1_Features")
     client = mlflow.MlflowClient()
     params, tags, metrics = run.data.params, run.data.tags, run.data.metrics
-    assert {"stage1.n_estimators", "stage1.learning_rate", "stage2.objective", "stage2.num_leaves", "feature_set_version",
+    assert {"stage1.n_estimators", "stage1.learning_rate", "stage1.objective", "stage2.objective", "stage2.num_leaves", "feature_set_version",
             "feature_set_hash", "refit_every_days", "train_window_days", "seed", "data_version"} <= set(params)
-    assert params["stage1.n_estimators"] == "25" and params["stage2.objective"] == "l1"
+    assert params["stage1.n_estimators"] == "25" and params["stage1.objective"] == params["stage2.objective"] == "l1"
     contexts = {i.dataset.name: [t.value for t in i.tags] for i in run.inputs.dataset_inputs}
     assert sorted(v[0] for v in contexts.values()) == ["training", "validation"]
     assert all(len(i.dataset.digest) == 32 for i in run.inputs.dataset_inputs)
@@ -107,7 +108,8 @@ def test_training_run_follows_the_standard(league_file):
             "analysis/error_by_segment.json", "figures/feature_importance.png", "figures/calibration_curve.png",
             "figures/residuals.png", "figures/mae_over_season.png"} <= artifacts
     lineage = json.loads(Path(client.download_artifacts(run.info.run_id, "feature_lineage.json")).read_text())
-    assert lineage["name"] == "full" and len(lineage["vs_baseline"]["added"]) == 39 - 23
+    full, core = FEATURE_SETS["full"], FEATURE_SETS["core"]
+    assert lineage["name"] == "full" and sorted(lineage["vs_baseline"]["added"]) == sorted(set(full.names) - set(core.names))
     version = client.get_model_version("NBAPropsModel", "1")
     assert version.run_id == run.info.run_id
 

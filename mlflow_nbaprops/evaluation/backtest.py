@@ -18,7 +18,7 @@ from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.evaluation.metrics import betting_simulation, regression_metrics, reliability, segment_table
 from mlflow_nbaprops.features import build_features, get_feature_set, lagged_mean
 from mlflow_nbaprops.model import TwoStageRegressor
-from mlflow_nbaprops.model.two_stage import make_pra_booster, stage_predict
+from mlflow_nbaprops.model.two_stage import make_booster, stage_predict
 
 #: Columns every predictions table has (``nbaprops backtest --output``).
 PREDICTION_COLUMNS = [
@@ -148,7 +148,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
         train_rows = has_history & (dates < start) & (dates >= start - pd.Timedelta(days=config.train_window_days))
         Xt = X_all[train_rows]
         model = config.estimator().fit(Xt, np.c_[minutes[train_rows], pra[train_rows]], groups=dates[train_rows].to_numpy())
-        single = make_pra_booster(config.backend, config.pra_params, config.seed + 1, model.n_jobs)
+        single = make_booster(config.backend, config.pra_params, config.seed + 1, model.n_jobs)
         single.fit(Xt, pra[train_rows])
         Xp = X_all[predict_rows]
         dist = model.predict_distribution(Xp, lines=lines.loc[predict_rows, "line"].to_numpy())

@@ -19,7 +19,10 @@ from mlflow_nbaprops.features.registry import DEFAULT_FEATURE_SET, FeatureSet, g
 
 KEY_COLUMNS = ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "TEAM", "OPPONENT", "HOME"]
 TARGET_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]
-STAT_COLUMNS = ["MIN", "PTS", "REB", "AST", "FGA", "FTA", "TOV", "OREB", "PLUS_MINUS"]
+STAT_COLUMNS = ["MIN", "PTS", "REB", "AST", "FGA", "FTA", "TOV", "OREB", "PF", "PLUS_MINUS"]
+
+#: A game's length in minutes: 48 in regulation, more with overtime (five players on court).
+REGULATION_MINUTES = 48.0
 
 
 def build_features(
@@ -169,6 +172,8 @@ class _Computer:
 
     def _player_features(self) -> None:
         r = self.rows
+        team_minutes = r.groupby(["GAME_ID", "TEAM"], sort=False)["MIN"].transform("sum").to_numpy(dtype=float)
+        team_length = np.maximum(team_minutes / 5.0, REGULATION_MINUTES)
         player_codes = pd.factorize(r["PLAYER_ID"])[0]
         team_codes_all = pd.factorize(r["TEAM"])[0]
         day = _days(r["GAME_DATE"])
@@ -197,6 +202,21 @@ class _Computer:
                 set_(f"pra_per_min_l{k}", np.where(m > 0, w.sum(pra, k) / m, np.nan))
             m = w.sum(minutes, 10)
             set_("usage_per_min_l10", np.where(m > 0, w.sum(usage, 10) / m, np.nan))
+        # minutes as a share of the team's game length, scaled to 48: overtime removed
+        share = minutes * REGULATION_MINUTES / team_length[order]
+        set_("min_share_l3", w.mean(share, 3))
+        set_("min_share_l10", w.mean(share, 10))
+        set_("min_share_last", w.previous(share))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = w.sum(minutes, 10)
+            set_("fouls_per_min_l10", np.where(m > 0, w.sum(take("PF"), 10) / m, np.nan))
+        set_("plus_minus_last", w.previous(take("PLUS_MINUS")))
+        # last-10 mean minutes *including* each game: what a teammate's next game sees as his role
+        total, count = w._sums(minutes, 9)
+        played = ~np.isnan(minutes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            role = np.where(played, (total + np.nan_to_num(minutes)) / (count + 1), np.nan)
+        self._role_after = self._scatter(order, role)
         set_("games_career", w.position.astype(float))
         set_("min_trend", self.out["min_l3"][order] - self.out["min_l30"][order])
         set_("pra_trend", self.out["pra_l3"][order] - self.out["pra_l30"][order])
@@ -255,6 +275,9 @@ class _Computer:
             feats.loc[tg.index[order], "pra_allowed_rel"] = w.mean(col("pra_allowed"), 15) / col("league_pra")
             feats.loc[tg.index[order], "pace_rel"] = w.mean(col("game_poss"), 15) / col("league_poss")
         feats.loc[tg.index[order], "team_margin_l10"] = w.mean(col("margin"), 10)
+        feats.loc[tg.index[order], "team_last_margin_abs"] = np.abs(w.previous(col("score_margin")))
+        feats.loc[tg.index[order], "team_last_overtime"] = (w.previous(col("minutes")) > 5 * REGULATION_MINUTES + 2.5
+                                                            ).astype(float)
         prev_day = w.previous(day[order].astype(float))
         season_codes = pd.factorize(tg["SEASON"])[0][order]
         new_season = (w.position == 0) | (w.previous(season_codes) != season_codes)
@@ -273,13 +296,14 @@ class _Computer:
         # attach to rows: own team's context, opponent's defence and pace
         at_row = keyed[["GAME_ID", "TEAM", "OPPONENT"]].merge(
             tg[["GAME_ID", "TEAM", "rest_days", "back_to_back", "games_last_7d", "season_progress", "team_margin_l10",
-                "pace_rel", "team_game", "vacated_total"]], on=["GAME_ID", "TEAM"], how="left")
+                "team_last_margin_abs", "team_last_overtime", "pace_rel", "team_game", "vacated_total"]],
+            on=["GAME_ID", "TEAM"], how="left")
         at_row = at_row.merge(
             tg[["GAME_ID", "TEAM", "pra_allowed_rel", "pace_rel"]].rename(
                 columns={"TEAM": "OPPONENT", "pra_allowed_rel": "opp_pra_allowed_l15", "pace_rel": "opp_pace_l15"}),
             on=["GAME_ID", "OPPONENT"], how="left")
         for name in ("rest_days", "back_to_back", "games_last_7d", "season_progress", "team_margin_l10",
-                     "opp_pra_allowed_l15", "opp_pace_l15"):
+                     "team_last_margin_abs", "team_last_overtime", "opp_pra_allowed_l15", "opp_pace_l15"):
             self.out[name] = at_row[name].to_numpy(dtype=float)
         self.out["team_pace_l15"] = at_row["pace_rel"].to_numpy(dtype=float)
         self._player_availability(at_row["team_game"].to_numpy(), at_row["vacated_total"].to_numpy(dtype=float))
@@ -315,11 +339,31 @@ class _Computer:
         own_key = pd.MultiIndex.from_arrays([r["TEAM"].to_numpy(), team_game, r["PLAYER_ID"].to_numpy()])
         own = self._gone.reindex(own_key).fillna(0.0).to_numpy()
         self.out["vacated_min"] = vacated_total - own  # a player returning himself does not count
+        self._rotation(team_game)
         order, team_codes, changed, w = self._player_team
         tg_sorted = team_game[order].astype(float)
         prev_tg = w.previous(tg_sorted)
         missed = np.where((w.position > 0) & ~changed, tg_sorted - prev_tg - 1, 0.0)
         self.out["missed_team_games"] = self._scatter(order, np.clip(np.nan_to_num(missed), 0, 82))
+
+
+    def _rotation(self, team_game: np.ndarray) -> None:
+        """The team's previous game's rotation: who played it and their roles (last-10 mean
+        minutes including that game), so a crowded or thinned rotation shows before tip-off."""
+        r = self.rows
+        real = ~r["is_target"].to_numpy()
+        rotation = pd.DataFrame({"TEAM": r["TEAM"].to_numpy()[real], "next_game": team_game[real] + 1,
+                                 "PLAYER_ID": r["PLAYER_ID"].to_numpy()[real], "role": self._role_after[real]})
+        rotation["rank"] = rotation.groupby(["TEAM", "next_game"], sort=False)["role"].rank(ascending=False)
+        total = rotation.groupby(["TEAM", "next_game"], sort=False)["role"].sum()
+        player = rotation.set_index(["TEAM", "next_game", "PLAYER_ID"])
+        team_key = pd.MultiIndex.from_arrays([r["TEAM"].to_numpy(), team_game])
+        own_key = pd.MultiIndex.from_arrays([r["TEAM"].to_numpy(), team_game, r["PLAYER_ID"].to_numpy()])
+        own_role = player["role"].reindex(own_key).to_numpy(dtype=float)
+        in_rotation = ~np.isnan(own_role)
+        self.out["rotation_min_others"] = total.reindex(team_key).to_numpy(dtype=float) - np.nan_to_num(own_role)
+        self.out["in_last_rotation"] = in_rotation.astype(float)
+        self.out["rotation_rank"] = player["rank"].reindex(own_key).to_numpy(dtype=float)
 
 
 def _team_games(r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -333,26 +377,32 @@ def _team_games(r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         "SEASON": r["SEASON"].to_numpy(), "GAME_DATE": r["GAME_DATE"].to_numpy(),
         "pra": np.where(real, pra, np.nan), "poss": np.where(real, poss, np.nan),
         "margin": np.where(real, r["PLUS_MINUS"].to_numpy(dtype=float) / 5.0, np.nan),
+        "minutes": np.where(real, r["MIN"].to_numpy(dtype=float), np.nan),
+        "pts": np.where(real, r["PTS"].to_numpy(dtype=float), np.nan),
         "real": real,
     })
     tg = keyed.groupby(["GAME_ID", "TEAM"], sort=False).agg(
         OPPONENT=("OPPONENT", "first"), SEASON=("SEASON", "first"), GAME_DATE=("GAME_DATE", "first"),
         pra=("pra", "sum"),
-        poss=("poss", "sum"), margin=("margin", "sum"), real=("real", "any"),
+        poss=("poss", "sum"), margin=("margin", "sum"), minutes=("minutes", "sum"), pts=("pts", "sum"),
+        real=("real", "any"),
     ).reset_index()
-    for col in ("pra", "poss", "margin"):
+    for col in ("pra", "poss", "margin", "minutes", "pts"):
         tg.loc[~tg["real"], col] = np.nan
     # a slate may list players of one side only: the other side's team-game still exists
     mirror = tg.rename(columns={"TEAM": "OPPONENT", "OPPONENT": "TEAM"})[tg.columns]
     known = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]])
     missing = ~pd.MultiIndex.from_frame(mirror[["GAME_ID", "TEAM"]]).isin(known)
     if missing.any():
-        extra = mirror[missing].assign(pra=np.nan, poss=np.nan, margin=np.nan, real=False)
+        extra = mirror[missing].assign(pra=np.nan, poss=np.nan, margin=np.nan, minutes=np.nan, pts=np.nan,
+                                      real=False)
         tg = pd.concat([tg, extra], ignore_index=True)
     tg.loc[tg["poss"] <= 0, "poss"] = np.nan  # no box-score columns: unknown, not zero
     # what the opponent scored against this team = PRA allowed by this team
-    opp = tg[["GAME_ID", "TEAM", "pra", "poss"]].rename(columns={"TEAM": "OPPONENT", "pra": "pra_allowed", "poss": "opp_poss"})
+    opp = tg[["GAME_ID", "TEAM", "pra", "poss", "pts"]].rename(
+        columns={"TEAM": "OPPONENT", "pra": "pra_allowed", "poss": "opp_poss", "pts": "pts_allowed"})
     tg = tg.merge(opp, on=["GAME_ID", "OPPONENT"], how="left")
+    tg["score_margin"] = tg["pts"] - tg["pts_allowed"]
     tg["game_poss"] = (tg["poss"] + tg["opp_poss"]) / 2
     return keyed, tg
 

@@ -114,6 +114,12 @@ FEATURES: dict[str, Feature] = {
         _f("pra_per_min_season", "core", "PTS REB AST MIN SEASON", "season to date", "PRA per minute this season"),
         _f("usage_per_min_l10", "core", "FGA FTA TOV MIN", "last 10 games",
            "usage proxy (FGA + 0.44 FTA + TOV) per minute, last 10 games"),
+        _f("min_share_l3", "core", "MIN TEAM", "last 3 games",
+           "minutes per 48 of the team's game length (overtime removed), last 3 games"),
+        _f("min_share_l10", "core", "MIN TEAM", "last 10 games",
+           "minutes per 48 of the team's game length (overtime removed), last 10 games"),
+        _f("min_share_last", "core", "MIN TEAM", "last game", "minutes per 48 of the team's game length, previous game"),
+        _f("fouls_per_min_l10", "core", "PF MIN", "last 10 games", "personal fouls per minute (foul trouble cuts minutes)"),
         _f("games_season", "core", "SEASON", "season to date", "games the player has played this season"),
         _f("games_career", "core", "GAME_ID", "all history", "games the player has played in the data"),
         # ---- contextual: tonight's game
@@ -131,9 +137,22 @@ FEATURES: dict[str, Feature] = {
            "minutes of teammates who played in the team's last 5 games but not its previous one"),
         _f("team_margin_l10", "contextual", "PLUS_MINUS TEAM", "team's last 10 games",
            "team's mean scoring margin (blowouts cut starters' minutes)"),
+        _f("team_last_margin_abs", "contextual", "PTS TEAM OPPONENT", "team's previous game",
+           "size of the team's margin in its previous game: a blowout's minutes say little about roles"),
+        _f("team_last_overtime", "contextual", "MIN TEAM", "team's previous game",
+           "1 if the team's previous game went to overtime (inflated minutes, tired legs)"),
+        _f("rotation_min_others", "contextual", "MIN TEAM", "team's previous game",
+           "sum of the last-10 mean minutes of the teammates who played the team's previous game"),
+        _f("in_last_rotation", "contextual", "MIN TEAM", "team's previous game",
+           "1 if the player played the team's previous game"),
+        _f("rotation_rank", "contextual", "MIN TEAM", "team's previous game",
+           "the player's rank by last-10 mean minutes among those who played the team's previous game "
+           "(starter proxy; missing if he did not play it)"),
         # ---- temporal: trends, availability, trades, calendar
         _f("min_trend", "temporal", "MIN", "last 3 vs last 30 games", "min_l3 - min_l30: role rising or falling"),
         _f("pra_trend", "temporal", "PTS REB AST", "last 3 vs last 30 games", "pra_l3 - pra_l30"),
+        _f("plus_minus_last", "temporal", "PLUS_MINUS", "player's previous game",
+           "the player's plus-minus in his previous game"),
         _f("player_rest_days", "temporal", "GAME_DATE", "player's previous game",
            "days since the player's own previous game (capped 30)"),
         _f("missed_team_games", "temporal", "GAME_ID TEAM", "since the player's previous game",
@@ -148,13 +167,17 @@ _CORE = [n for n, f in FEATURES.items() if f.tier == "core"]
 
 FEATURE_SETS: dict[str, FeatureSet] = {
     "core": FeatureSet(
-        "core", "v1.0", tuple(FEATURES[n] for n in _CORE),
-        "The player's own recent minutes and production only: the minimum a props model needs.",
+        "core", "v1.1", tuple(FEATURES[n] for n in _CORE),
+        "The player's own recent minutes and production only: the minimum a props model needs. "
+        "v1.1 adds overtime-free minute shares and foul rate (minutes MAE down on 2022-23).",
     ),
     "full": FeatureSet(
-        "full", "v1.0", tuple(FEATURES.values()),
+        "full", "v2.0", tuple(FEATURES.values()),
         "Core plus game context (rest, opponent defence and pace, vacated teammate minutes) and "
-        "temporal signals (role trend, injury returns, trades, season progress).",
+        "temporal signals (role trend, injury returns, trades, season progress). v2.0 adds the team's "
+        "previous-game rotation (who played it, their roles, the player's rank in it), last-game "
+        "blowout and overtime, and the player's last plus-minus: on 2022-23 (walk-forward, never "
+        "2023-24) they cut minutes MAE by 0.02 and PRA MAE by 0.01; the rotation features helped most.",
     ),
 }
 DEFAULT_FEATURE_SET = "full"

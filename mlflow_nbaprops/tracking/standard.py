@@ -114,8 +114,8 @@ def training_params(result: BacktestResult, data: DataInfo) -> dict[str, Any]:
         "test_season": config.test_season, "seed": config.seed, "min_edge": config.min_edge,
         "data_version": data.digest, "data_source": data.source, "data_rows": len(data.frame),
     }
-    stage1 = effective_params(config.backend, config.minutes_params, "minutes")
-    stage2 = effective_params(config.backend, config.pra_params, "pra")
+    stage1 = effective_params(config.backend, config.minutes_params)
+    stage2 = effective_params(config.backend, config.pra_params)
     params.update({f"stage1.{k}": v for k, v in stage1.items()})
     params.update({f"stage2.{k}": v for k, v in stage2.items()})
     return params
