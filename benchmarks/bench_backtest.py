@@ -3,7 +3,7 @@
     python benchmarks/bench_backtest.py [--data ../shared/data/nba] [--test-season 2023-24]
                                         [--backend lightgbm] [--refit-every 7]
 
-Trains only on games before each weekly refit date (window: 1,100 days), predicts every
+Trains only on games before each weekly refit date (window: the default 1,500 days), predicts every
 player-game of the test season with MIN > 0 and an earlier game that season, and prints
 the metrics beside the baselines. Targets (issue 3): PRA MAE <= 5.80, minutes MAE <= 4.60,
 two-stage beats single-stage, full season <= 5 minutes, feature build (nine seasons) <= 2 s.

@@ -196,3 +196,18 @@ def test_register_promote_and_roll_back_with_history(league_file):
     production = flavor.load_model("models:/NBAPropsModel@production")
     assert production.info["data_version"] == first.data.params["data_version"]
     assert "rollback" in cli("history").output
+
+
+def test_every_front_door_defaults_to_the_models_training_window():
+    """`nbaprops backtest`, `nbaprops train`, the MLproject and the Python API train on the same window."""
+    import yaml
+
+    from mlflow_nbaprops.evaluation import BacktestConfig
+    from mlflow_nbaprops.model.predictor import DEFAULT_TRAIN_WINDOW_DAYS
+
+    for command in ("backtest", "train"):
+        option = next(p for p in main.commands[command].params if p.name == "train_window")
+        assert option.default == DEFAULT_TRAIN_WINDOW_DAYS, command
+    project = yaml.safe_load((Path(__file__).parents[1] / "MLproject").read_text())
+    assert project["entry_points"]["train"]["parameters"]["train_window"]["default"] == DEFAULT_TRAIN_WINDOW_DAYS
+    assert BacktestConfig(test_season="2023-24").train_window_days == DEFAULT_TRAIN_WINDOW_DAYS

@@ -18,6 +18,7 @@ from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.evaluation.metrics import betting_simulation, regression_metrics, reliability, segment_table
 from mlflow_nbaprops.features import build_features, get_feature_set, lagged_mean
 from mlflow_nbaprops.model import TwoStageRegressor
+from mlflow_nbaprops.model.predictor import DEFAULT_TRAIN_WINDOW_DAYS
 from mlflow_nbaprops.model.two_stage import make_booster, stage_predict
 
 #: Columns every predictions table has (``nbaprops backtest --output``).
@@ -35,7 +36,7 @@ class BacktestConfig:
 
     test_season: str
     refit_every: int = 7
-    train_window_days: int = 1100
+    train_window_days: int = DEFAULT_TRAIN_WINDOW_DAYS
     backend: str = "lightgbm"
     feature_set: str = "full"
     minutes_params: dict = field(default_factory=dict)
