@@ -59,7 +59,7 @@ from mlflow.utils.requirements_utils import _get_pinned_requirement
 from mlflow_nbaprops import __version__
 from mlflow_nbaprops.errors import DataValidationError, ModelIntegrityError, NBAPropsError
 from mlflow_nbaprops.model.persistence import FORMAT_VERSION, backend_name, load_predictor, save_predictor
-from mlflow_nbaprops.model.predictor import LINE_COLUMN, NUMERIC_OUTPUT_COLUMNS, PropsPredictor
+from mlflow_nbaprops.model.predictor import LINE_COLUMN, MINUTES_COLUMN, NUMERIC_OUTPUT_COLUMNS, PropsPredictor
 
 FLAVOR_NAME = "nbaprops"
 #: Folder inside the MLflow model directory holding the predictor's files.
@@ -88,7 +88,7 @@ def get_default_conda_env(backends: tuple[str, ...] = ("lightgbm", "xgboost")) -
 
 
 def slate_signature(predictor: PropsPredictor) -> ModelSignature:
-    """Slate columns required, ``LINE`` and the feature columns optional; every number a double
+    """Slate columns required, ``LINE``, ``MIN_PROJ`` and the feature columns optional; every number a double
     so that 1.5 is never silently cut to 1 (MLflow casts request values to the schema's type)."""
     inputs = [
         ColSpec(DataType.double, "PLAYER_ID"),
@@ -97,6 +97,7 @@ def slate_signature(predictor: PropsPredictor) -> ModelSignature:
         ColSpec(DataType.string, "OPPONENT"),
         ColSpec(DataType.boolean, "HOME"),
         ColSpec(DataType.double, LINE_COLUMN, required=False),
+        ColSpec(DataType.double, MINUTES_COLUMN, required=False),
     ]
     inputs += [ColSpec(DataType.double, name, required=False) for name in predictor.feature_set.names]
     outputs = [ColSpec(DataType.double, c) for c in NUMERIC_OUTPUT_COLUMNS]
@@ -106,7 +107,7 @@ def slate_signature(predictor: PropsPredictor) -> ModelSignature:
 
 def as_slate_request(slate: pd.DataFrame) -> pd.DataFrame:
     """``slate`` in the types the ``python_function`` signature enforces (as JSON sends them):
-    PLAYER_ID and LINE as doubles, GAME_DATE as ISO text, HOME as bool. MLflow refuses to
+    PLAYER_ID, LINE and MIN_PROJ as doubles, GAME_DATE as ISO text, HOME as bool. MLflow refuses to
     cast int64 ids or datetimes itself; :func:`load_model`'s predictor takes them as they are."""
     out = slate.copy()
     out["PLAYER_ID"] = pd.to_numeric(out["PLAYER_ID"], errors="coerce").astype(float)
@@ -116,8 +117,9 @@ def as_slate_request(slate: pd.DataFrame) -> pd.DataFrame:
     for col in ("TEAM", "OPPONENT"):
         out[col] = out[col].astype(str)
     out["HOME"] = out["HOME"].astype(bool)
-    if LINE_COLUMN in out:
-        out[LINE_COLUMN] = pd.to_numeric(out[LINE_COLUMN], errors="coerce").astype(float)
+    for col in (LINE_COLUMN, MINUTES_COLUMN):
+        if col in out:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     return out
 
 

@@ -178,6 +178,26 @@ def test_slate_outputs_flags_and_lines(trained, split):
     assert half == predictor.predict(slate.head(1).assign(LINE=20.5))["p_over"].iloc[0] and half <= whole
 
 
+def test_a_minutes_projection_replaces_stage_one_where_given(trained, split):
+    """MIN_PROJ (news: a starter out, a minutes limit) feeds stage 2 instead of stage 1's forecast."""
+    predictor = trained["lightgbm"]
+    slate = split[2].head(40).reset_index(drop=True)
+    base = predictor.predict(slate)
+    projection = np.where(np.arange(len(slate)) % 2 == 0, np.nan, 36.0)
+    out = predictor.predict(slate.assign(MIN_PROJ=projection))
+    given = ~np.isnan(projection)
+    assert (out["pred_MIN"][given] == 36.0).all()
+    pd.testing.assert_frame_equal(out[~given], base[~given])  # rows without a projection are untouched
+    low = predictor.predict(slate.assign(MIN_PROJ=8.0))
+    high = predictor.predict(slate.assign(MIN_PROJ=38.0))
+    assert high["pred_PRA"].mean() > base["pred_PRA"].mean() > low["pred_PRA"].mean()
+    # feature mode takes it too, and an unknown player says the projection was not used
+    features = predictor.snapshot.features(slate, predictor.feature_set)
+    np.testing.assert_allclose(predictor.predict(features.assign(MIN_PROJ=38.0))["pred_PRA"], high["pred_PRA"])
+    stranger = predictor.predict(slate.head(1).assign(PLAYER_ID=987654321, MIN_PROJ=30.0))
+    assert stranger["unknown_player"].iloc[0] and "MIN_PROJ not used" in stranger["warning"].iloc[0]
+
+
 @pytest.mark.parametrize("backend", ["lightgbm", "xgboost"])
 def test_unknown_players_and_dates_get_flags_not_crashes(trained, split, backend):
     predictor = trained[backend]
@@ -250,6 +270,8 @@ def test_feature_mode_equals_slate_mode(trained, split):
     (lambda s: s.assign(GAME_DATE="yesterday"), "GAME_DATE must be a date"),
     (lambda s: s.assign(HOME="maybe"), "HOME must be true/false"),
     (lambda s: s.assign(LINE="twenty"), "LINE must be a number"),
+    (lambda s: s.assign(MIN_PROJ="thirty"), "MIN_PROJ must be a number of minutes"),
+    (lambda s: s.assign(MIN_PROJ=80.0), "MIN_PROJ must be between 0 and 73"),
     (lambda s: s.assign(OPPONENT=s["TEAM"]), "OPPONENT must differ from TEAM"),
     (lambda s: s.iloc[0:0], "no rows"),
 ])

@@ -113,6 +113,7 @@ def _records(served, **changes) -> str:
     ("missing column", lambda s: json.dumps({"dataframe_records": [{"PLAYER_ID": 1.0, "GAME_DATE": "2023-01-01"}]}),
      400, "TEAM"),
     ("text in a numeric column", lambda s: _records(s, LINE="twenty"), 400, "LINE"),
+    ("impossible minutes projection", lambda s: _records(s, MIN_PROJ=-4.0), 400, "MIN_PROJ must be between 0 and 73"),
     ("empty payload", lambda s: "", 400, ""),
     ("no rows", lambda s: json.dumps({"dataframe_records": []}), 400, ""),
     ("bad date", lambda s: _records(s, GAME_DATE="not a date"), 400, "GAME_DATE must be a date"),
@@ -124,6 +125,15 @@ def test_bad_requests_get_400_naming_the_problem_and_the_server_keeps_serving(se
     assert message in payload.get("message", ""), payload
     ok, _ = post(served["url"], _request_json(served["slate"].head(1), "split"))
     assert ok == 200
+
+
+def test_a_minutes_projection_reaches_stage_two_through_the_server(served):
+    slate = served["slate"].head(4).assign(MIN_PROJ=[34.5, None, 12.0, None])
+    status, payload = post(served["url"], _request_json(slate, "records"))
+    assert status == 200, payload
+    got, expected = _answers(payload), served["predictor"].predict(slate)
+    assert got["pred_MIN"][[0, 2]].tolist() == [34.5, 12.0]
+    np.testing.assert_allclose(got["pred_PRA"], expected["pred_PRA"], rtol=1e-9)
 
 
 def test_unknown_player_and_missing_line_get_flagged_answers(served):

@@ -29,13 +29,15 @@ OUTPUT_COLUMNS = [*NUMERIC_OUTPUT_COLUMNS, "unknown_player", "warning"]
 STALE_AFTER_DAYS = 30
 _TRUE = {"1", "true", "t", "yes", "y", "home", "h"}
 _FALSE = {"0", "false", "f", "no", "n", "away", "a"}
-
-
+#: Optional input column: the caller's own minutes projection (news the box scores cannot
+#: know: a starter ruled out, a minutes limit). Where given, it replaces stage 1's minutes.
+MINUTES_COLUMN = "MIN_PROJ"
 
 #: Days of history a model trains on. Chosen on 2022-23 (walk-forward, monthly screening; never
 #: 2023-24): 1,100 days -> 1,500 cut PRA MAE 5.938 -> 5.921 and minutes MAE 4.830 -> 4.816;
 #: 2,200 days gained 0.004 more at 1.5x the fit time, past the 5-minute backtest budget.
 DEFAULT_TRAIN_WINDOW_DAYS = 1500
+
 
 @dataclass
 class PropsPredictor:
@@ -85,8 +87,8 @@ class PropsPredictor:
     # ------------------------------------------------------------------ predicting
 
     def predict(self, data: pd.DataFrame) -> pd.DataFrame:
-        """Slate rows (PLAYER_ID, GAME_DATE, TEAM, OPPONENT, HOME[, LINE]) or feature rows in,
-        :data:`OUTPUT_COLUMNS` out (one row per input row, same index)."""
+        """Slate rows (PLAYER_ID, GAME_DATE, TEAM, OPPONENT, HOME[, LINE][, MIN_PROJ]) or feature
+        rows in, :data:`OUTPUT_COLUMNS` out (one row per input row, same index)."""
         if not isinstance(data, pd.DataFrame):
             raise DataValidationError("input must be a table (pandas DataFrame) of slate or feature rows")
         if len(data) == 0:
@@ -99,18 +101,23 @@ class PropsPredictor:
         """Rows that already hold every feature column (extra columns are ignored)."""
         X = _numeric(data, list(self.feature_set.names))
         lines = _numeric(data, [LINE_COLUMN])[LINE_COLUMN] if LINE_COLUMN in data else None
-        return self._answer(X, lines, np.zeros(len(X), dtype=bool), np.full(len(X), "", dtype=object), data.index)
+        minutes = _minutes_projection(data) if MINUTES_COLUMN in data else None
+        return self._answer(X, lines, minutes, np.zeros(len(X), dtype=bool), np.full(len(X), "", dtype=object),
+                            data.index)
 
     def predict_slate(self, slate: pd.DataFrame) -> pd.DataFrame:
         """Upcoming games: features from the snapshot, then the two-stage prediction."""
         targets = validate_slate(slate)
         X = self.snapshot.features(targets, self.feature_set)[list(self.feature_set.names)]
         lines = targets[LINE_COLUMN] if LINE_COLUMN in targets else None
+        minutes = targets[MINUTES_COLUMN] if MINUTES_COLUMN in targets else None
         unknown = ~self.snapshot.knows(targets["PLAYER_ID"])
         warning = self._date_warnings(targets["GAME_DATE"])
         prior = "player not in the model's history: prior prediction"
+        if minutes is not None:
+            prior += f" ({MINUTES_COLUMN} not used)"
         warning[unknown] = [f"{w}; {prior}" if w else prior for w in warning[unknown]]
-        out = self._answer(X, lines, unknown, warning, slate.index)
+        out = self._answer(X, lines, minutes, unknown, warning, slate.index)
         if unknown.any():
             out.loc[unknown, NUMERIC_OUTPUT_COLUMNS] = self._prior_answer(lines, unknown)
         return out
@@ -128,10 +135,11 @@ class PropsPredictor:
                    **summarize_quantile_grid(grid, levels, self.regressor.quantiles, line_values)}
         return np.column_stack([columns[c] for c in NUMERIC_OUTPUT_COLUMNS])
 
-    def _answer(self, X: pd.DataFrame, lines: pd.Series | None, unknown: np.ndarray, warning: np.ndarray,
-                index: pd.Index) -> pd.DataFrame:
+    def _answer(self, X: pd.DataFrame, lines: pd.Series | None, minutes: pd.Series | None, unknown: np.ndarray,
+                warning: np.ndarray, index: pd.Index) -> pd.DataFrame:
         line_values = None if lines is None else lines.to_numpy(dtype=float)
-        dist = self.regressor.predict_distribution(X.reset_index(drop=True), lines=line_values)
+        minute_values = None if minutes is None else minutes.to_numpy(dtype=float)
+        dist = self.regressor.predict_distribution(X.reset_index(drop=True), lines=line_values, minutes=minute_values)
         out = {c: dist[c].to_numpy() for c in dist.columns}
         for col in ("p_over", "p_under"):
             out.setdefault(col, np.full(len(X), np.nan))
@@ -200,9 +208,28 @@ def validate_slate(slate: pd.DataFrame) -> pd.DataFrame:
                           "must be a number (or empty)", slate[LINE_COLUMN])
         problems += _rows(line < 0, LINE_COLUMN, "must not be negative", slate[LINE_COLUMN])
         out[LINE_COLUMN] = line.astype(float)
+    if MINUTES_COLUMN in slate.columns:
+        try:
+            out[MINUTES_COLUMN] = _minutes_projection(slate).to_numpy()
+        except DataValidationError as exc:
+            problems += exc.problems
     if problems:
         raise DataValidationError("bad slate input: " + "; ".join(problems), problems)
     return out
+
+
+def _minutes_projection(data: pd.DataFrame) -> pd.Series:
+    """The ``MIN_PROJ`` column as float minutes (NaN: no projection for that row), or an error
+    naming the rows that are not a number between 0 and the most minutes a game allows."""
+    raw = pd.Series(data[MINUTES_COLUMN].to_numpy(), dtype=object)
+    minutes = pd.to_numeric(raw, errors="coerce").astype(float)
+    problems = _rows(minutes.isna() & raw.notna() & (raw.astype(str).str.strip() != ""), MINUTES_COLUMN,
+                     "must be a number of minutes (or empty)", data[MINUTES_COLUMN])
+    problems += _rows((minutes < 0) | (minutes > schema.MAX_MINUTES), MINUTES_COLUMN,
+                      f"must be between 0 and {schema.MAX_MINUTES:g}", data[MINUTES_COLUMN])
+    if problems:
+        raise DataValidationError("bad input: " + "; ".join(problems), problems)
+    return minutes
 
 
 def _rows(mask: pd.Series, column: str, what: str, values: pd.Series) -> list[str]:

@@ -216,10 +216,17 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
     def _minutes(self, X: pd.DataFrame) -> np.ndarray:
         return np.clip(stage_predict(self.minutes_model_, X), 0.0, None)
 
-    def predict_distribution(self, X: pd.DataFrame, lines=None) -> pd.DataFrame:
-        """``pred_MIN``, ``pred_PRA``, ``pred_PRA_q{..}`` and, given lines, ``p_over``/``p_under``."""
+    def predict_distribution(self, X: pd.DataFrame, lines=None, minutes=None) -> pd.DataFrame:
+        """``pred_MIN``, ``pred_PRA``, ``pred_PRA_q{..}`` and, given lines, ``p_over``/``p_under``.
+
+        ``minutes`` is an optional minutes projection per row (NaN: stage 1 decides) that stage
+        2 uses instead of stage 1's forecast: news the features cannot know enters here.
+        """
         X = self._check_X(X)
         pred_min = self._minutes(X)
+        if minutes is not None:
+            given = np.asarray(minutes, dtype=float)
+            pred_min = np.where(np.isnan(given), pred_min, given)
         pred = self._predict_stage2(self.pra_model_, self._with_minutes(X, pred_min))
         grid = pred[:, None] + self._residual_grid(pred)  # PRA quantiles at residual_levels_
         grid = np.clip(np.maximum.accumulate(grid, axis=1), 0.0, None)
