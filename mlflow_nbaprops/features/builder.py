@@ -291,13 +291,12 @@ class _Computer:
         tg["team_game"] = 0
         tg.loc[tg.index[order], "team_game"] = w.position
         tg = pd.concat([tg, feats], axis=1)
-        tg[["vacated_total", "vacated_pra_total"]] = self._vacated(tg, keyed)
+        tg["vacated_total"] = self._vacated(tg, keyed)
 
         # attach to rows: own team's context, opponent's defence and pace
         at_row = keyed[["GAME_ID", "TEAM", "OPPONENT"]].merge(
             tg[["GAME_ID", "TEAM", "rest_days", "back_to_back", "games_last_7d", "season_progress", "team_margin_l10",
-                "team_last_margin_abs", "team_last_overtime", "pace_rel", "team_game", "vacated_total",
-                "vacated_pra_total"]],
+                "team_last_margin_abs", "team_last_overtime", "pace_rel", "team_game", "vacated_total"]],
             on=["GAME_ID", "TEAM"], how="left")
         at_row = at_row.merge(
             tg[["GAME_ID", "TEAM", "pra_allowed_rel", "pace_rel"]].rename(
@@ -307,22 +306,20 @@ class _Computer:
                      "team_last_margin_abs", "team_last_overtime", "opp_pra_allowed_l15", "opp_pace_l15"):
             self.out[name] = at_row[name].to_numpy(dtype=float)
         self.out["team_pace_l15"] = at_row["pace_rel"].to_numpy(dtype=float)
-        self._player_availability(at_row["team_game"].to_numpy(),
-                                  at_row[["vacated_total", "vacated_pra_total"]].to_numpy(dtype=float))
+        self._player_availability(at_row["team_game"].to_numpy(), at_row["vacated_total"].to_numpy(dtype=float))
 
     def _vacated(self, tg: pd.DataFrame, keyed: pd.DataFrame) -> np.ndarray:
-        """Per team-game: minutes and PRA of teammates who played in the team's previous 5 games
-        (same season) but not in its previous game, at their averages over those games."""
+        """Per team-game: minutes of teammates who played in the team's previous 5 games
+        (same season) but not in its previous game, at their average over those games."""
         team_game = tg.set_index(["GAME_ID", "TEAM"])["team_game"]
         rows = keyed.loc[keyed["real"], ["GAME_ID", "TEAM", "SEASON"]].copy()
         rows["minutes"] = self.rows.loc[keyed["real"].to_numpy(), "MIN"].to_numpy(dtype=float)
-        rows["pra"] = keyed.loc[keyed["real"], "pra"].to_numpy(dtype=float)
         rows["player"] = self.rows.loc[keyed["real"].to_numpy(), "PLAYER_ID"].to_numpy()
         rows["s"] = team_game.reindex(pd.MultiIndex.from_frame(rows[["GAME_ID", "TEAM"]])).to_numpy()
         season_of = tg.set_index(["TEAM", "team_game"])["SEASON"]
         parts = []
         for lag in range(1, 6):
-            part = rows[["TEAM", "player", "minutes", "pra", "s", "SEASON"]].copy()
+            part = rows[["TEAM", "player", "minutes", "s", "SEASON"]].copy()
             part["t"] = part["s"] + lag
             part["lag"] = lag
             parts.append(part)
@@ -330,10 +327,10 @@ class _Computer:
         target_season = season_of.reindex(pd.MultiIndex.from_frame(expanded[["TEAM", "t"]])).to_numpy()
         expanded = expanded[target_season == expanded["SEASON"].to_numpy()]
         per_player = expanded.groupby(["TEAM", "t", "player"], sort=False).agg(
-            minutes=("minutes", "mean"), pra=("pra", "mean"), last=("lag", "min"))
+            minutes=("minutes", "mean"), last=("lag", "min"))
         gone = per_player[per_player["last"] > 1]  # played in the window, not in the previous game
-        self._gone = gone[["minutes", "pra"]]
-        total = self._gone.groupby(level=["TEAM", "t"]).sum()
+        self._gone = gone["minutes"]
+        total = gone["minutes"].groupby(level=["TEAM", "t"]).sum()
         key = pd.MultiIndex.from_arrays([tg["TEAM"], tg["team_game"]])
         return total.reindex(key).fillna(0.0).to_numpy()
 
@@ -341,8 +338,7 @@ class _Computer:
         r = self.rows
         own_key = pd.MultiIndex.from_arrays([r["TEAM"].to_numpy(), team_game, r["PLAYER_ID"].to_numpy()])
         own = self._gone.reindex(own_key).fillna(0.0).to_numpy()
-        vacated = vacated_total - own  # a player returning himself does not count
-        self.out["vacated_min"], self.out["vacated_pra"] = vacated[:, 0], vacated[:, 1]
+        self.out["vacated_min"] = vacated_total - own  # a player returning himself does not count
         self._rotation(team_game)
         order, team_codes, changed, w = self._player_team
         tg_sorted = team_game[order].astype(float)

@@ -135,8 +135,6 @@ FEATURES: dict[str, Feature] = {
            "possessions proxy of the team's games, relative to the league"),
         _f("vacated_min", "contextual", "MIN TEAM", "team's last 5 games",
            "minutes of teammates who played in the team's last 5 games but not its previous one"),
-        _f("vacated_pra", "contextual", "PTS REB AST MIN TEAM", "team's last 5 games",
-           "PRA of teammates who played in the team's last 5 games but not its previous one (usage freed)"),
         _f("team_margin_l10", "contextual", "PLUS_MINUS TEAM", "team's last 10 games",
            "team's mean scoring margin (blowouts cut starters' minutes)"),
         _f("team_last_margin_abs", "contextual", "PTS TEAM OPPONENT", "team's previous game",
@@ -177,10 +175,9 @@ FEATURE_SETS: dict[str, FeatureSet] = {
         "full", "v2.0", tuple(FEATURES.values()),
         "Core plus game context (rest, opponent defence and pace, vacated teammate minutes) and "
         "temporal signals (role trend, injury returns, trades, season progress). v2.0 adds the team's "
-        "previous-game rotation (who played it, their roles, the player's rank in it), the PRA of "
-        "absent teammates, last-game blowout and overtime, and the player's last plus-minus: on "
-        "2022-23 (walk-forward, never 2023-24) they cut minutes MAE by 0.02 and PRA MAE by 0.02; "
-        "the rotation features and vacated PRA helped most.",
+        "previous-game rotation (who played it, their roles, the player's rank in it), last-game "
+        "blowout and overtime, and the player's last plus-minus: on 2022-23 (walk-forward, never "
+        "2023-24) they cut minutes MAE by 0.02 and PRA MAE by 0.01; the rotation features helped most.",
     ),
 }
 DEFAULT_FEATURE_SET = "full"
