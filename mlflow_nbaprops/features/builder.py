@@ -118,6 +118,13 @@ class _Windows:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(count > 0, total / count, np.nan)
 
+    def mean_through(self, values: np.ndarray, k: int) -> np.ndarray:
+        """Mean of this row's value and the ``k - 1`` before it (NaN where this row has none):
+        what the group's *next* game sees. Only for describing a finished game."""
+        total, count = self._sums(values, k - 1)
+        played = ~np.isnan(values)
+        return np.where(played, (total + np.where(played, values, 0.0)) / (count + 1), np.nan)
+
     def sum(self, values: np.ndarray, k: int | None = None) -> np.ndarray:
         return self._sums(values, k)[0]
 
@@ -211,12 +218,8 @@ class _Computer:
             m = w.sum(minutes, 10)
             set_("fouls_per_min_l10", np.where(m > 0, w.sum(take("PF"), 10) / m, np.nan))
         set_("plus_minus_last", w.previous(take("PLUS_MINUS")))
-        # last-10 mean minutes *including* each game: what a teammate's next game sees as his role
-        total, count = w._sums(minutes, 9)
-        played = ~np.isnan(minutes)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            role = np.where(played, (total + np.nan_to_num(minutes)) / (count + 1), np.nan)
-        self._role_after = self._scatter(order, role)
+        # last-10 mean minutes *including* each game: his role as the team's next game sees it
+        self._role_after = self._scatter(order, w.mean_through(minutes, 10))
         set_("games_career", w.position.astype(float))
         set_("min_trend", self.out["min_l3"][order] - self.out["min_l30"][order])
         set_("pra_trend", self.out["pra_l3"][order] - self.out["pra_l30"][order])
@@ -345,7 +348,6 @@ class _Computer:
         prev_tg = w.previous(tg_sorted)
         missed = np.where((w.position > 0) & ~changed, tg_sorted - prev_tg - 1, 0.0)
         self.out["missed_team_games"] = self._scatter(order, np.clip(np.nan_to_num(missed), 0, 82))
-
 
     def _rotation(self, team_game: np.ndarray) -> None:
         """The team's previous game's rotation: who played it and their roles (last-10 mean
