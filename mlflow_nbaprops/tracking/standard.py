@@ -252,17 +252,14 @@ def _log_frame(frame: pd.DataFrame, artifact_file: str) -> None:
 def _log_figures(result: BacktestResult, predictor: PropsPredictor) -> None:
     import matplotlib.pyplot as plt
 
-    from mlflow_nbaprops.evaluation.metrics import reliability
-
     figures = {
         "figures/feature_importance.png": plots.feature_importance(predictor.regressor.stage_importances()),
         "figures/residuals.png": plots.residuals(result.predictions),
         "figures/mae_over_season.png": plots.mae_over_season(result.folds),
     }
-    preds = result.predictions.dropna(subset=["line", "p_over"])
-    if len(preds):
-        table, ece = reliability(preds["p_over"], (preds["PRA"] > preds["line"]).astype(float))
-        figures["figures/calibration_curve.png"] = plots.calibration_curve(table, ece, result.line_source)
+    if len(result.reliability):  # the backtest's own reliability table and ECE (empty without lines)
+        figures["figures/calibration_curve.png"] = plots.calibration_curve(
+            result.reliability, result.metrics["calibration_error"], result.line_source)
     for name, fig in figures.items():
         mlflow.log_figure(fig, name)
         plt.close(fig)
