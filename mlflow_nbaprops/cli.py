@@ -63,6 +63,15 @@ def _check_output_suffix(output: Path) -> None:
                                  param_hint="--output")
 
 
+def _check_feature_set(name: str) -> None:
+    """Fail on an unknown feature set before any data is read."""
+    from mlflow_nbaprops.features import FEATURE_SETS
+
+    if name not in FEATURE_SETS:
+        raise click.BadParameter(f"unknown feature set {name!r}; known: {', '.join(sorted(FEATURE_SETS))}",
+                                 param_hint="--feature-set")
+
+
 class WholeNumber(click.ParamType):
     """An integer that also accepts MLproject's float spelling ("7.0"), never a fraction."""
 
@@ -203,11 +212,8 @@ def backtest(data_paths, test_season, output, refit_every, train_window, backend
     """Walk-forward backtest over TEST_SEASON: predictions table plus headline metrics vs baselines."""
     from mlflow_nbaprops.data import load_gamelogs, write_table
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
-    from mlflow_nbaprops.features import FEATURE_SETS
 
-    if feature_set not in FEATURE_SETS:
-        raise click.BadParameter(f"unknown feature set {feature_set!r}; known: {', '.join(sorted(FEATURE_SETS))}",
-                                 param_hint="--feature-set")
+    _check_feature_set(feature_set)
     _check_output_suffix(output)
     logs = load_gamelogs(data_paths)
     config = BacktestConfig(test_season=test_season, refit_every=refit_every, train_window_days=train_window,
@@ -251,14 +257,11 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
     from mlflow_nbaprops import flavor
     from mlflow_nbaprops.context import NBAPropsRunContext
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
-    from mlflow_nbaprops.features import FEATURE_SETS
     from mlflow_nbaprops.model.predictor import PropsPredictor
     from mlflow_nbaprops.tracking import experiment_name, log_training_run
     from mlflow_nbaprops.tracking.standard import claim_run_name, validation_label
 
-    if feature_set not in FEATURE_SETS:
-        raise click.BadParameter(f"unknown feature set {feature_set!r}; known: {', '.join(sorted(FEATURE_SETS))}",
-                                 param_hint="--feature-set")
+    _check_feature_set(feature_set)
     minutes = _json_params(minutes_params, "--minutes-params")
     pra = _json_params(pra_params, "--pra-params")
     data = _load_training_data(data_specs, seed)
@@ -306,8 +309,9 @@ def _csv_list(value: str) -> list[str]:
 @click.option("--experiment", default="", help="Experiment whose training runs to compare.")
 @click.option("--filter", "filter_string", default="", help='MLflow filter, e.g. "metrics.val_pra_mae < 6".')
 @click.option("--baseline-run", default="", help="Run id the deltas are computed against.")
-@click.option("--metrics", default=",".join(("val_pra_mae", "val_min_mae", "val_vs_l10_pct", "val_bet_calibration_error")),
-              show_default=True, help="Metrics to show, comma-separated.")
+@click.option("--metrics", default="",
+              help="Metrics to show, comma-separated (default: val_pra_mae, val_min_mae, val_vs_l10_pct, "
+                   "val_bet_calibration_error).")
 @click.option("--output-dir", default="comparison", show_default=True, type=click.Path(path_type=Path))
 @click.option("--log-run", is_flag=True, help="Log the table and plot as artifacts of a comparison run.")
 @_translate_errors
@@ -315,6 +319,7 @@ def compare_command(runs, experiment, filter_string, baseline_run, metrics, outp
     """Side-by-side table of training runs, deltas vs a baseline run, CSV/Markdown and a fold-MAE plot."""
     import mlflow
 
+    from mlflow_nbaprops.tracking import experiment_name
     from mlflow_nbaprops.tracking.compare import compare, select_runs
 
     client = mlflow.MlflowClient()
@@ -325,7 +330,7 @@ def compare_command(runs, experiment, filter_string, baseline_run, metrics, outp
     click.echo(f"\nwrote {', '.join(str(f) for f in files)}")
     if log_run:
         if not os.environ.get("MLFLOW_RUN_ID"):
-            mlflow.set_experiment("NBAProps/Comparisons")
+            mlflow.set_experiment(experiment_name("comparisons"))  # NBAProps/Comparisons
         with mlflow.start_run() as run:
             mlflow.set_tags({"nbaprops.phase": "compare", "nbaprops.compared_runs": ",".join(
                 r.info.run_id for r in selected)[:5000], "nbaprops.baseline_run": baseline_run})
