@@ -32,6 +32,8 @@ _FALSE = {"0", "false", "f", "no", "n", "away", "a"}
 #: Optional input column: the caller's own minutes projection (news the box scores cannot
 #: know: a starter ruled out, a minutes limit). Where given, it replaces stage 1's minutes.
 MINUTES_COLUMN = "MIN_PROJ"
+#: Optional numeric input columns: what a value must be, and its upper bound (lower bound 0).
+OPTIONAL_NUMBERS = {LINE_COLUMN: ("a number", None), MINUTES_COLUMN: ("a number of minutes", schema.MAX_MINUTES)}
 
 #: Days of history a model trains on. Chosen on 2022-23 (walk-forward, monthly screening; never
 #: 2023-24): 1,100 days -> 1,500 cut PRA MAE 5.938 -> 5.921 and minutes MAE 4.830 -> 4.816;
@@ -100,8 +102,8 @@ class PropsPredictor:
     def predict_features(self, data: pd.DataFrame) -> pd.DataFrame:
         """Rows that already hold every feature column (extra columns are ignored)."""
         X = _numeric(data, list(self.feature_set.names))
-        lines = _numeric(data, [LINE_COLUMN])[LINE_COLUMN] if LINE_COLUMN in data else None
-        minutes = _minutes_projection(data) if MINUTES_COLUMN in data else None
+        lines = _optional_number(data, LINE_COLUMN) if LINE_COLUMN in data else None
+        minutes = _optional_number(data, MINUTES_COLUMN) if MINUTES_COLUMN in data else None
         return self._answer(X, lines, minutes, np.zeros(len(X), dtype=bool), np.full(len(X), "", dtype=object),
                             data.index)
 
@@ -201,35 +203,32 @@ def validate_slate(slate: pd.DataFrame) -> pd.DataFrame:
     problems += _rows(home.isna(), "HOME", "must be true/false (or 1/0, home/away)", slate["HOME"])
     out["HOME"] = home.fillna(False).astype(bool)
 
-    if LINE_COLUMN in slate.columns:
-        raw = pd.Series(slate[LINE_COLUMN].to_numpy(), dtype=object)
-        line = pd.to_numeric(raw, errors="coerce")
-        problems += _rows(line.isna() & raw.notna() & (raw.astype(str).str.strip() != ""), LINE_COLUMN,
-                          "must be a number (or empty)", slate[LINE_COLUMN])
-        problems += _rows(line < 0, LINE_COLUMN, "must not be negative", slate[LINE_COLUMN])
-        out[LINE_COLUMN] = line.astype(float)
-    if MINUTES_COLUMN in slate.columns:
-        try:
-            out[MINUTES_COLUMN] = _minutes_projection(slate).to_numpy()
-        except DataValidationError as exc:
-            problems += exc.problems
+    for column in OPTIONAL_NUMBERS:
+        if column in slate.columns:
+            try:
+                out[column] = _optional_number(slate, column).to_numpy()
+            except DataValidationError as exc:
+                problems += exc.problems
     if problems:
         raise DataValidationError("bad slate input: " + "; ".join(problems), problems)
     return out
 
 
-def _minutes_projection(data: pd.DataFrame) -> pd.Series:
-    """The ``MIN_PROJ`` column as float minutes (NaN: no projection for that row), or an error
-    naming the rows that are not a number between 0 and the most minutes a game allows."""
-    raw = pd.Series(data[MINUTES_COLUMN].to_numpy(), dtype=object)
-    minutes = pd.to_numeric(raw, errors="coerce").astype(float)
-    problems = _rows(minutes.isna() & raw.notna() & (raw.astype(str).str.strip() != ""), MINUTES_COLUMN,
-                     "must be a number of minutes (or empty)", data[MINUTES_COLUMN])
-    problems += _rows((minutes < 0) | (minutes > schema.MAX_MINUTES), MINUTES_COLUMN,
-                      f"must be between 0 and {schema.MAX_MINUTES:g}", data[MINUTES_COLUMN])
+def _optional_number(data: pd.DataFrame, column: str) -> pd.Series:
+    """An optional numeric input column (``LINE``, ``MIN_PROJ``) as floats, NaN where empty, or
+    an error naming the rows that are text or outside the column's range."""
+    what, upper = OPTIONAL_NUMBERS[column]
+    raw = pd.Series(data[column].to_numpy(), dtype=object)
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    problems = _rows(values.isna() & raw.notna() & (raw.astype(str).str.strip() != ""), column,
+                     f"must be {what} (or empty)", data[column])
+    if upper is None:
+        problems += _rows(values < 0, column, "must not be negative", data[column])
+    else:
+        problems += _rows((values < 0) | (values > upper), column, f"must be between 0 and {upper:g}", data[column])
     if problems:
         raise DataValidationError("bad input: " + "; ".join(problems), problems)
-    return minutes
+    return values
 
 
 def _rows(mask: pd.Series, column: str, what: str, values: pd.Series) -> list[str]:
