@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlflow_nbaprops.data import load_gamelogs, schema
-from mlflow_nbaprops.features import build_features
+from mlflow_nbaprops.features import build_features, get_feature_set
 from mlflow_nbaprops.model import TwoStageRegressor
 from mlflow_nbaprops.model.predictor import DEFAULT_TRAIN_WINDOW_DAYS
 
@@ -37,9 +37,7 @@ def main() -> None:
 
     frame = load_gamelogs(args.data).frame.reset_index(drop=True)
     features = build_features(frame, "full")
-    names = [c for c in features.columns if c not in ("GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "TEAM",
-                                                       "OPPONENT", "HOME", "is_target")]
-    X, dates = features[names], frame["GAME_DATE"]
+    X, dates = features[get_feature_set("full").names], frame["GAME_DATE"]
     minutes, pra = frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float)
     test = (frame["SEASON"] == args.test_season) & (frame["MIN"] > 0) & (features["games_season"] >= 1)
     days = np.sort(dates[test].unique())
