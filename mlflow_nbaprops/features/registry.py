@@ -177,7 +177,11 @@ FEATURE_SETS: dict[str, FeatureSet] = {
         "temporal signals (role trend, injury returns, trades, season progress). v2.0 adds the team's "
         "previous-game rotation (who played it, their roles, the player's rank in it), last-game "
         "blowout and overtime, and the player's last plus-minus: on 2022-23 (walk-forward, never "
-        "2023-24) they cut minutes MAE by 0.02 and PRA MAE by 0.01; the rotation features helped most.",
+        "2023-24) they cut minutes MAE by 0.02 and PRA MAE by 0.01; the rotation features helped most. "
+        "Tried and left out, each inside the noise on 2022-23 (docs/benchmarks.md): absent teammates' PRA "
+        "(vacated_pra; its monthly gain did not replicate weekly), a spread proxy (team minus opponent "
+        "margin), slower EWMs (PRA 30, minutes 15, PRA per minute 10), rotation PRA / size / expected "
+        "share (helped single-stage only), team and opponent win % (late-season tanking and resting).",
     ),
 }
 DEFAULT_FEATURE_SET = "full"
