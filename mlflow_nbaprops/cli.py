@@ -96,7 +96,11 @@ class WholeNumber(click.ParamType):
         return number
 
 
-def _json_params(value: str | None, param_hint: str) -> dict:
+def _booster_params(value: str | None, param_hint: str, backend: str, stage: int) -> dict:
+    """A stage's hyperparameters from a JSON object, checked against the backend's parameter
+    names before any data is read (boosters would silently ignore a misspelt one)."""
+    from mlflow_nbaprops.model.two_stage import STAGE_NAMES, check_booster_params
+
     if not value:
         return {}
     try:
@@ -106,6 +110,10 @@ def _json_params(value: str | None, param_hint: str) -> dict:
     if not isinstance(parsed, dict):
         raise click.BadParameter(f"must be a JSON object like '{{\"n_estimators\": 200}}', got {value!r}",
                                  param_hint=param_hint)
+    try:
+        check_booster_params(backend, parsed, STAGE_NAMES[stage])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=param_hint) from exc
     return parsed
 
 
@@ -196,6 +204,13 @@ def data_fingerprint(paths: tuple[Path, ...]) -> None:
     click.echo(load_gamelogs(paths).version.digest)
 
 
+#: The two stages' hyperparameter options, shared by ``backtest`` and ``train``.
+_MINUTES_PARAMS = click.option("--minutes-params", default="",
+                               help='Stage-1 booster hyperparameters as JSON, e.g. \'{"n_estimators": 250}\'.')
+_PRA_PARAMS = click.option("--pra-params", default="",
+                           help="Stage-2 (and single-stage baseline) booster hyperparameters as JSON.")
+
+
 @main.command("backtest")
 @click.option("--data", "data_paths", multiple=True, required=True, type=click.Path(path_type=Path),
               help="Game-log files or folders (nba_api or canonical); repeat for several.")
@@ -205,19 +220,25 @@ def data_fingerprint(paths: tuple[Path, ...]) -> None:
 @click.option("--train-window", default=1500, show_default=True, type=click.IntRange(30), help="Training window (days).")
 @click.option("--backend", default="lightgbm", show_default=True, type=click.Choice(["xgboost", "lightgbm"]))
 @click.option("--feature-set", default="full", show_default=True, help="A registered feature set.")
+@_MINUTES_PARAMS
+@_PRA_PARAMS
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_translate_errors
-def backtest(data_paths, test_season, output, refit_every, train_window, backend, feature_set, seed, quiet) -> None:
+def backtest(data_paths, test_season, output, refit_every, train_window, backend, feature_set, minutes_params,
+             pra_params, seed, quiet) -> None:
     """Walk-forward backtest over TEST_SEASON: predictions table plus headline metrics vs baselines."""
     from mlflow_nbaprops.data import load_gamelogs, write_table
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
 
     _check_feature_set(feature_set)
     _check_output_suffix(output)
+    minutes = _booster_params(minutes_params, "--minutes-params", backend, 0)
+    pra = _booster_params(pra_params, "--pra-params", backend, 1)
     logs = load_gamelogs(data_paths)
     config = BacktestConfig(test_season=test_season, refit_every=refit_every, train_window_days=train_window,
-                            backend=backend, feature_set=feature_set, seed=seed)
+                            backend=backend, feature_set=feature_set, minutes_params=minutes, pra_params=pra,
+                            seed=seed)
     try:
         result = walk_forward(logs.frame, config, progress=not quiet)
     except ValueError as exc:
@@ -237,8 +258,8 @@ SYNTHETIC = "synthetic"
 @click.option("--test-season", default=None, help="Validation season (default: the data's last season).")
 @click.option("--feature-set", default="full", show_default=True)
 @click.option("--backend", default="lightgbm", show_default=True, type=click.Choice(["xgboost", "lightgbm"]))
-@click.option("--minutes-params", default="", help='Stage-1 booster hyperparameters as JSON, e.g. \'{"n_estimators": 200}\'.')
-@click.option("--pra-params", default="", help="Stage-2 booster hyperparameters as JSON.")
+@_MINUTES_PARAMS
+@_PRA_PARAMS
 @click.option("--stage2-target", default="pra", show_default=True, type=click.Choice(["pra", "rate"]))
 @click.option("--refit-every", default=7, show_default=True, type=WholeNumber(1), help="Days between refits.")
 @click.option("--train-window", default=1500, show_default=True, type=WholeNumber(30), help="Training window (days).")
@@ -262,8 +283,8 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
     from mlflow_nbaprops.tracking.standard import claim_run_name, validation_label
 
     _check_feature_set(feature_set)
-    minutes = _json_params(minutes_params, "--minutes-params")
-    pra = _json_params(pra_params, "--pra-params")
+    minutes = _booster_params(minutes_params, "--minutes-params", backend, 0)
+    pra = _booster_params(pra_params, "--pra-params", backend, 1)
     data = _load_training_data(data_specs, seed)
     seasons = sorted(data.frame["SEASON"].unique())
     test_season = test_season or seasons[-1]

@@ -110,7 +110,8 @@ def test_cli_backtest_writes_predictions_and_prints_baselines(league, tmp_path):
     write_gamelogs(league, data)
     out = tmp_path / "preds.csv"
     result = CliRunner().invoke(main, ["backtest", "--data", str(data), "--test-season", "2022-23",
-                                       "--output", str(out), "--refit-every", "60", "--quiet"])
+                                       "--output", str(out), "--refit-every", "60", "--quiet",
+                                       "--minutes-params", '{"n_estimators": 60}', "--pra-params", '{"num_leaves": 15}'])
     assert result.exit_code == 0, result.output
     preds = pd.read_csv(out, dtype={"GAME_ID": str})
     assert set(PREDICTION_COLUMNS) <= set(preds.columns) and len(preds) > 100
@@ -120,3 +121,8 @@ def test_cli_backtest_writes_predictions_and_prints_baselines(league, tmp_path):
     unknown = CliRunner().invoke(main, ["backtest", "--data", str(data), "--test-season", "2022-23",
                                         "-o", str(out), "--feature-set", "nope"])
     assert unknown.exit_code == 2 and "unknown feature set" in unknown.output
+    # a misspelt hyperparameter is refused before any data is read (the path does not exist)
+    typo = CliRunner().invoke(main, ["backtest", "--data", str(tmp_path / "absent.csv"), "--test-season", "2022-23",
+                                     "-o", str(out), "--pra-params", '{"n_estimatorz": 50}'])
+    assert typo.exit_code == 2, typo.output
+    assert "--pra-params" in typo.output and "'n_estimatorz'" in typo.output and "'n_estimators'" in typo.output

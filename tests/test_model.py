@@ -114,6 +114,24 @@ def test_bad_arguments_are_clear(data):
         TwoStageRegressor().fit(X, y[["MIN"]])
     with pytest.raises(TypeError, match="DataFrame"):
         TwoStageRegressor().fit(X.to_numpy(), y)
+    with pytest.raises(ValueError, match=r"stage 1 \(minutes\) parameter 'n_estimatorz' .*did you mean 'n_estimators'"):
+        TwoStageRegressor(minutes_params={"n_estimatorz": 5}).fit(X, y)
+    with pytest.raises(ValueError, match=r"stage 2 \(PRA\) parameter 'num_leaves' is not a parameter of xgboost"):
+        TwoStageRegressor(backend="xgboost", pra_params={"num_leaves": 7}).fit(X, y)
+    with pytest.raises(ValueError, match=r"stage 2 \(PRA\) parameter 'random_state' is set by the estimator"):
+        TwoStageRegressor(pra_params={"random_state": 1}).fit(X, y)
+    with pytest.raises(ValueError, match=r"stage 1 \(minutes\): the lightgbm booster failed .*'learning_rate': 'fast'"):
+        TwoStageRegressor(minutes_params={"learning_rate": "fast"}).fit(X, y)
     model = TwoStageRegressor(minutes_params=FAST, pra_params=FAST).fit(X[~late], y[~late])
     with pytest.raises(ValueError, match="missing feature column.*pra_l10"):
         model.predict(X.drop(columns=["pra_l10"]))
+
+
+@pytest.mark.parametrize("backend, params, trees", [
+    ("lightgbm", {"num_iterations": 7, "lambda_l2": 1.0, "min_data_in_leaf": 30}, lambda m: m.booster_.num_trees()),
+    ("xgboost", {"n_estimators": 7, "eta": 0.2, "lambda": 1.0}, lambda m: m.get_booster().num_boosted_rounds()),
+])
+def test_native_parameter_names_and_aliases_are_accepted_and_used(data, backend, params, trees):
+    X, y, dates, late = data
+    model = TwoStageRegressor(backend=backend, minutes_params=params, pra_params=params).fit(X, y, groups=dates)
+    assert trees(model.minutes_model_) == 7 and trees(model.pra_model_) == 7

@@ -13,6 +13,8 @@ the models did not train on.
 
 from __future__ import annotations
 
+import difflib
+import functools
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,8 @@ from sklearn.utils.validation import check_is_fitted
 BACKENDS = ("xgboost", "lightgbm")
 STAGE2_TARGETS = ("pra", "rate")
 PRED_MINUTES = "pred_MIN"
+#: How errors name the stages (and the CLI options that set their hyperparameters).
+STAGE_NAMES = ("stage 1 (minutes)", "stage 2 (PRA)")
 
 #: Defaults per backend, chosen on the 2022-23 season (never on the 2023-24 test season):
 #: 150 trees at 0.09 and 63 bins score within 0.005 PRA MAE of 350 trees at 0.04 and fit
@@ -53,6 +57,64 @@ def effective_params(backend: str, params: dict[str, Any] | None) -> dict[str, A
     """The hyperparameters a stage's booster really gets: the backend's defaults, the
     absolute-error objective, then the caller's ``params`` (what runs log as params)."""
     return {**DEFAULT_PARAMS[backend], **ABSOLUTE_ERROR[backend], **(params or {})}
+
+
+#: Booster arguments the estimator sets itself, from its own ``random_state`` and ``n_jobs``.
+RESERVED_PARAMS = {"lightgbm": ("random_state", "n_jobs", "verbosity"), "xgboost": ("random_state", "n_jobs")}
+
+
+def check_booster_params(backend, params: dict[str, Any] | None, stage: str) -> None:
+    """Raise ``ValueError`` naming ``stage`` and the parameter when ``params`` holds a name
+    ``backend`` does not know, or one the estimator sets itself.
+
+    Both boosters accept unknown names and ignore them (LightGBM silently), so a typo such as
+    ``n_estimatorz`` would train the defaults while the run logs the typo as a hyperparameter.
+    """
+    if is_foreign(backend) or not params:
+        return
+    if not isinstance(params, dict):
+        raise TypeError(f"{stage} parameters must be a dict of booster hyperparameters, not {type(params).__name__}")
+    known = _known_params(backend)
+    for name in params:
+        if name in RESERVED_PARAMS[backend]:
+            raise ValueError(f"{stage} parameter {name!r} is set by the estimator (its random_state and n_jobs), "
+                             "not per stage")
+        if known is not None and name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"{stage} parameter {name!r} is not a parameter of {backend}{hint}")
+
+
+@functools.lru_cache(maxsize=None)
+def _known_params(backend: str) -> frozenset[str] | None:
+    """Every parameter name (and alias) ``backend`` accepts; None where it cannot be listed."""
+    if backend == "lightgbm":
+        from lightgbm import LGBMRegressor
+
+        names = set(LGBMRegressor().get_params())
+        try:  # LightGBM's own names and aliases: no public Python API lists them
+            from lightgbm.basic import _ConfigAliases
+
+            for name, aliases in _ConfigAliases._get_all_param_aliases().items():
+                names.update([name, *aliases])
+        except (ImportError, AttributeError):
+            return None
+        return frozenset(names)
+    import json
+
+    import xgboost
+
+    names = set(xgboost.XGBRegressor().get_params())
+    tiny = xgboost.train({}, xgboost.DMatrix(np.zeros((2, 1)), label=[0.0, 1.0]), num_boost_round=1)
+    stack = [json.loads(tiny.save_config())]
+    while stack:  # the learner's configuration: parameters are its non-section entries
+        section = stack.pop()
+        for key, value in section.items():
+            if isinstance(value, dict):
+                stack.append(value)
+            else:
+                names.add(key)
+    return frozenset(names)
 
 
 def make_booster(backend, params: dict[str, Any] | None, random_state: int, n_jobs: int):
@@ -149,15 +211,17 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
         if self.stage2_target not in STAGE2_TARGETS:
             raise ValueError(f"stage2_target must be one of {STAGE2_TARGETS}, not {self.stage2_target!r}")
+        check_booster_params(self.backend, self.minutes_params, STAGE_NAMES[0])
+        check_booster_params(self.backend, self.pra_params, STAGE_NAMES[1])
         X = self._check_X(X, fitting=True)
         minutes, pra = _split_targets(y, len(X))
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)
         folds = time_folds(groups, self.n_folds)
 
         oof_minutes = out_of_fold(
-            lambda train, test: stage_predict(self._stage1().fit(X.iloc[train], minutes[train]), X.iloc[test]),
+            lambda train, test: stage_predict(self._fit_stage1(X.iloc[train], minutes[train]), X.iloc[test]),
             len(X), folds)
-        self.minutes_model_ = self._stage1().fit(X, minutes)
+        self.minutes_model_ = self._fit_stage1(X, minutes)
 
         recent = np.ones(len(X), dtype=bool)
         if self.stage2_recent_days is not None:
@@ -176,15 +240,29 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
                          "pra": float(np.mean(np.abs(oof_pra - pra2)))}
         return self
 
-    def _stage1(self):
-        return make_booster(self.backend, self.minutes_params, self.random_state, self.n_jobs)
+    def _fit_stage1(self, X: pd.DataFrame, minutes: np.ndarray):
+        model = make_booster(self.backend, self.minutes_params, self.random_state, self.n_jobs)
+        return self._fit_booster(0, model, X, minutes)
 
     def _fit_stage2(self, X2: pd.DataFrame, pra: np.ndarray, minutes: np.ndarray):
         model = make_booster(self.backend, self.pra_params, self.random_state + 1, self.n_jobs)
         if self.stage2_target == "pra":
-            return model.fit(X2, pra)
+            return self._fit_booster(1, model, X2, pra)
         played = minutes > 0
-        return model.fit(X2[played], pra[played] / minutes[played], sample_weight=minutes[played])
+        return self._fit_booster(1, model, X2[played], pra[played] / minutes[played], sample_weight=minutes[played])
+
+    def _fit_booster(self, stage: int, model, X: pd.DataFrame, y: np.ndarray, **fit_params):
+        """``model.fit``, with a booster's own failure (e.g. a hyperparameter value it rejects)
+        re-raised as ``ValueError`` naming the stage and its parameters."""
+        try:
+            return model.fit(X, y, **fit_params)
+        except Exception as exc:  # X and y are checked already: inside fit, only the booster can fail
+            if not isinstance(exc, (ValueError, TypeError)) and not type(exc).__module__.startswith(
+                    ("lightgbm", "xgboost")):
+                raise
+            params = (self.minutes_params, self.pra_params)[stage]
+            raise ValueError(f"{STAGE_NAMES[stage]}: the {self.backend} booster failed with parameters "
+                             f"{params}: {exc}") from exc
 
     def _predict_stage2(self, model, X2: pd.DataFrame) -> np.ndarray:
         raw = stage_predict(model, X2)
