@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -120,6 +122,8 @@ def test_bad_arguments_are_clear(data):
         TwoStageRegressor(backend="xgboost", pra_params={"num_leaves": 7}).fit(X, y)
     with pytest.raises(ValueError, match=r"stage 2 \(PRA\) parameter 'random_state' is set by the estimator"):
         TwoStageRegressor(pra_params={"random_state": 1}).fit(X, y)
+    with pytest.raises(ValueError, match=r"stage 1 \(minutes\) parameter 'seed' is set by the estimator"):
+        TwoStageRegressor(minutes_params={"seed": 3}).fit(X, y)  # an alias of random_state
     with pytest.raises(ValueError, match=r"stage 1 \(minutes\): the lightgbm booster failed .*'learning_rate': 'fast'"):
         TwoStageRegressor(minutes_params={"learning_rate": "fast"}).fit(X, y)
     model = TwoStageRegressor(minutes_params=FAST, pra_params=FAST).fit(X[~late], y[~late])
@@ -127,11 +131,24 @@ def test_bad_arguments_are_clear(data):
         model.predict(X.drop(columns=["pra_l10"]))
 
 
-@pytest.mark.parametrize("backend, params, trees", [
-    ("lightgbm", {"num_iterations": 7, "lambda_l2": 1.0, "min_data_in_leaf": 30}, lambda m: m.booster_.num_trees()),
-    ("xgboost", {"n_estimators": 7, "eta": 0.2, "lambda": 1.0}, lambda m: m.get_booster().num_boosted_rounds()),
+def _lightgbm_used(model) -> tuple[int, float]:
+    return model.booster_.num_trees(), float(model.booster_.params["min_data_in_leaf"])
+
+
+def _xgboost_used(model) -> tuple[int, float]:
+    config = json.loads(model.get_booster().save_config())
+    return model.get_booster().num_boosted_rounds(), float(config["learner"]["gradient_booster"]["tree_train_param"]["eta"])
+
+
+@pytest.mark.parametrize("backend, params, used, expected", [
+    # LightGBM aliases (num_iterations = n_estimators, min_data_in_leaf = min_child_samples)
+    ("lightgbm", {"num_iterations": 7, "lambda_l2": 1.0, "min_data_in_leaf": 30}, _lightgbm_used, (7, 30.0)),
+    # XGBoost's native names (eta = learning_rate, lambda = reg_lambda)
+    ("xgboost", {"n_estimators": 7, "eta": 0.25, "lambda": 1.0}, _xgboost_used, (7, 0.25)),
 ])
-def test_native_parameter_names_and_aliases_are_accepted_and_used(data, backend, params, trees):
+def test_native_parameter_names_and_aliases_are_accepted_and_used(data, backend, params, used, expected):
     X, y, dates, late = data
     model = TwoStageRegressor(backend=backend, minutes_params=params, pra_params=params).fit(X, y, groups=dates)
-    assert trees(model.minutes_model_) == 7 and trees(model.pra_model_) == 7
+    for stage in (model.minutes_model_, model.pra_model_):
+        trees, value = used(stage)
+        assert trees == expected[0] and value == pytest.approx(expected[1])

@@ -55,17 +55,36 @@ LEVELS = np.linspace(0.005, 0.995, 199)
 
 def effective_params(backend: str, params: dict[str, Any] | None) -> dict[str, Any]:
     """The hyperparameters a stage's booster really gets: the backend's defaults, the
-    absolute-error objective, then the caller's ``params`` (what runs log as params)."""
-    return {**DEFAULT_PARAMS[backend], **ABSOLUTE_ERROR[backend], **(params or {})}
+    absolute-error objective, then the caller's ``params`` (what runs log as params).
+
+    A caller's parameter replaces the default it is an alias of (XGBoost's ``eta`` replaces
+    ``learning_rate``): passed side by side, the booster would keep the default.
+    """
+    params = dict(params or {})
+    given = {canonical_param(backend, name) for name in params}
+    defaults = {**DEFAULT_PARAMS[backend], **ABSOLUTE_ERROR[backend]}
+    return {**{k: v for k, v in defaults.items() if canonical_param(backend, k) not in given}, **params}
 
 
-#: Booster arguments the estimator sets itself, from its own ``random_state`` and ``n_jobs``.
+#: Booster arguments the estimator sets itself (seed and threads from its ``random_state`` and
+#: ``n_jobs``); their aliases are refused too.
 RESERVED_PARAMS = {"lightgbm": ("random_state", "n_jobs", "verbosity"), "xgboost": ("random_state", "n_jobs")}
+
+#: XGBoost's native names for its scikit-learn arguments (the booster accepts both).
+_XGBOOST_ALIASES = {"eta": "learning_rate", "lambda": "reg_lambda", "alpha": "reg_alpha",
+                    "min_split_loss": "gamma", "seed": "random_state", "nthread": "n_jobs"}
+
+
+def canonical_param(backend: str, name: str) -> str:
+    """One name per parameter of ``backend``, whichever alias ``name`` is."""
+    if backend == "lightgbm":
+        return (_lightgbm_aliases() or {}).get(name, name)
+    return _XGBOOST_ALIASES.get(name, name)
 
 
 def check_booster_params(backend, params: dict[str, Any] | None, stage: str) -> None:
     """Raise ``ValueError`` naming ``stage`` and the parameter when ``params`` holds a name
-    ``backend`` does not know, or one the estimator sets itself.
+    ``backend`` does not know, or one (or an alias of one) the estimator sets itself.
 
     Both boosters accept unknown names and ignore them (LightGBM silently), so a typo such as
     ``n_estimatorz`` would train the defaults while the run logs the typo as a hyperparameter.
@@ -75,14 +94,27 @@ def check_booster_params(backend, params: dict[str, Any] | None, stage: str) -> 
     if not isinstance(params, dict):
         raise TypeError(f"{stage} parameters must be a dict of booster hyperparameters, not {type(params).__name__}")
     known = _known_params(backend)
+    reserved = {canonical_param(backend, name) for name in RESERVED_PARAMS[backend]}
     for name in params:
-        if name in RESERVED_PARAMS[backend]:
-            raise ValueError(f"{stage} parameter {name!r} is set by the estimator (its random_state and n_jobs), "
-                             "not per stage")
+        if canonical_param(backend, name) in reserved:
+            raise ValueError(f"{stage} parameter {name!r} is set by the estimator itself (seed, threads, "
+                             "verbosity: use its random_state and n_jobs), not per stage")
         if known is not None and name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"{stage} parameter {name!r} is not a parameter of {backend}{hint}")
+
+
+@functools.lru_cache(maxsize=None)
+def _lightgbm_aliases() -> dict[str, str] | None:
+    """LightGBM's alias -> parameter map (no public Python API lists it); None if unavailable."""
+    try:
+        from lightgbm.basic import _ConfigAliases
+
+        groups = _ConfigAliases._get_all_param_aliases()
+    except (ImportError, AttributeError):
+        return None
+    return {alias: name for name, aliases in groups.items() for alias in (name, *aliases)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -91,15 +123,8 @@ def _known_params(backend: str) -> frozenset[str] | None:
     if backend == "lightgbm":
         from lightgbm import LGBMRegressor
 
-        names = set(LGBMRegressor().get_params())
-        try:  # LightGBM's own names and aliases: no public Python API lists them
-            from lightgbm.basic import _ConfigAliases
-
-            for name, aliases in _ConfigAliases._get_all_param_aliases().items():
-                names.update([name, *aliases])
-        except (ImportError, AttributeError):
-            return None
-        return frozenset(names)
+        aliases = _lightgbm_aliases()
+        return None if aliases is None else frozenset(LGBMRegressor().get_params()) | frozenset(aliases)
     import json
 
     import xgboost
