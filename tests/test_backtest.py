@@ -91,6 +91,24 @@ def test_unknown_test_season_is_clear(league):
         walk_forward(league, BacktestConfig(test_season="1999-00"), progress=False)
 
 
+def test_a_season_without_earlier_data_predicts_once_a_refit_has_enough_history(league):
+    season = league[league["SEASON"] == "2021-22"].sort_values("GAME_DATE")
+    eligible = season[(season["MIN"] > 0) & (season.groupby("PLAYER_ID").cumcount() >= 1)]
+    res = walk_forward(league, BacktestConfig(test_season="2021-22", refit_every=7, minutes_params=FAST,
+                                              pra_params=FAST), progress=False)
+    skipped = int(res.metrics["n_unpredicted"])
+    assert skipped > 0 and len(res.predictions) > 0
+    assert len(res.predictions) + skipped == len(eligible)  # nothing dropped without being counted
+    first = res.predictions["GAME_DATE"].min()
+    assert (eligible["GAME_DATE"] < first).sum() == skipped  # only the earliest days are left out
+    assert f"{skipped:,} eligible player-games not predicted" in res.summary()
+
+    tiny = canonicalize_frame(synthesize_league(1, seed=9, n_teams=6, games_per_team=7))
+    with pytest.raises(ValueError, match="no refit had 1,000 earlier player-games to train on .* add the seasons"):
+        walk_forward(tiny, BacktestConfig(test_season=tiny["SEASON"].iloc[0], minutes_params=FAST, pra_params=FAST),
+                     progress=False)
+
+
 def test_betting_arithmetic():
     assert american_to_implied([-110, 150]) == pytest.approx([110 / 210, 100 / 250])
     assert american_to_profit([-110, 150]) == pytest.approx([100 / 110, 1.5])

@@ -124,7 +124,7 @@ def test_bad_arguments_are_clear(data):
         TwoStageRegressor(pra_params={"random_state": 1}).fit(X, y)
     with pytest.raises(ValueError, match=r"stage 1 \(minutes\) parameter 'seed' is set by the estimator"):
         TwoStageRegressor(minutes_params={"seed": 3}).fit(X, y)  # an alias of random_state
-    with pytest.raises(ValueError, match=r"stage 1 \(minutes\): the lightgbm booster failed .*'learning_rate': 'fast'"):
+    with pytest.raises(ValueError, match=r"stage 1 \(minutes\): the lightgbm booster failed \(parameters: .*'learning_rate': 'fast'"):
         TwoStageRegressor(minutes_params={"learning_rate": "fast"}).fit(X, y)
     model = TwoStageRegressor(minutes_params=FAST, pra_params=FAST).fit(X[~late], y[~late])
     with pytest.raises(ValueError, match="missing feature column.*pra_l10"):

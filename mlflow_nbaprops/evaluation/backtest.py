@@ -21,6 +21,11 @@ from mlflow_nbaprops.model import TwoStageRegressor
 from mlflow_nbaprops.model.predictor import DEFAULT_TRAIN_WINDOW_DAYS
 from mlflow_nbaprops.model.two_stage import make_booster, stage_predict
 
+#: A refit needs at least this many earlier player-games (about a week of a league's games);
+#: the days a smaller one would predict are left out and counted (a test season without
+#: earlier seasons in the data loses its first week).
+MIN_TRAIN_ROWS = 1000
+
 #: Columns every predictions table has (``nbaprops backtest --output``).
 PREDICTION_COLUMNS = [
     "GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "PLAYER_NAME", "TEAM", "OPPONENT", "HOME", "MIN", "PRA",
@@ -86,6 +91,9 @@ class BacktestResult:
                 f"{name:<28}{m[prefix + 'mae']:>9.3f}{m[prefix + 'rmse']:>8.3f}{m[prefix + 'r2']:>7.3f}"
                 f"{m[prefix + 'within_3']:>7.3f}{m[prefix + 'within_5']:>7.3f}{m[prefix + 'within_10']:>7.3f}"
             )
+        if m.get("n_unpredicted", 0):
+            lines.append(f"({int(m['n_unpredicted']):,} eligible player-games not predicted: their refit had fewer "
+                         f"than {MIN_TRAIN_ROWS:,} earlier player-games to train on)")
         lines += [
             "",
             f"minutes MAE {m['min_mae']:.3f} (R2 {m['min_r2']:.3f}) vs previous-10 mean {m['l10_min_mae']:.3f}",
@@ -138,6 +146,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
 
     predictions = []
     folds = []
+    unpredicted = 0
     model = None
     bar = _progress(len(refits), progress)
     for fold, start in enumerate(refits):
@@ -147,6 +156,10 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
             bar.update(1)
             continue
         train_rows = has_history & (dates < start) & (dates >= start - pd.Timedelta(days=config.train_window_days))
+        if train_rows.sum() < MIN_TRAIN_ROWS:
+            unpredicted += int(predict_rows.sum())
+            bar.update(1)
+            continue
         Xt = X_all[train_rows]
         model = config.estimator().fit(Xt, np.c_[minutes[train_rows], pra[train_rows]], groups=dates[train_rows].to_numpy())
         single = make_booster(config.backend, config.pra_params, config.seed + 1, model.n_jobs)
@@ -160,6 +173,10 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
                       "n_train": int(train_rows.sum()), "n_predictions": int(predict_rows.sum())})
         bar.update(1)
     bar.close()
+    if not predictions:
+        raise ValueError(
+            f"no refit had {MIN_TRAIN_ROWS:,} earlier player-games to train on (the data starts on "
+            f"{dates.min():%Y-%m-%d}): add the seasons before {config.test_season} to the data")
 
     pred = pd.concat(predictions)
     out = frame.loc[pred.index, ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "PLAYER_NAME", "TEAM", "OPPONENT",
@@ -170,6 +187,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
     out = out.reset_index(drop=True)
 
     metrics, segments, table, bets = _evaluate(out, config)
+    metrics["n_unpredicted"] = float(unpredicted)
     folds_frame = pd.DataFrame(folds)
     per_fold = out.groupby("fold").apply(
         lambda g: pd.Series({"mae": (g["PRA"] - g["pred_PRA"]).abs().mean(),

@@ -286,8 +286,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
                     ("lightgbm", "xgboost")):
                 raise
             params = (self.minutes_params, self.pra_params)[stage]
-            raise ValueError(f"{STAGE_NAMES[stage]}: the {self.backend} booster failed with parameters "
-                             f"{params}: {exc}") from exc
+            raise ValueError(f"{STAGE_NAMES[stage]}: the {self.backend} booster failed "
+                             f"(parameters: {params or 'defaults'}): {exc}") from exc
 
     def _predict_stage2(self, model, X2: pd.DataFrame) -> np.ndarray:
         raw = stage_predict(model, X2)
@@ -363,6 +363,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         if not isinstance(X, pd.DataFrame):
             raise TypeError("X must be a pandas DataFrame of feature columns")
         if fitting:
+            if len(X) < self.n_folds:
+                raise ValueError(f"X has {len(X)} row(s): fitting needs at least one per fold (n_folds={self.n_folds})")
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
             self.n_features_in_ = X.shape[1]
             return X.astype("float64")
