@@ -23,7 +23,7 @@ from mlflow_nbaprops.model.two_stage import make_booster, stage_predict
 
 #: A refit needs at least this many earlier player-games (about a week of a league's games);
 #: the days a smaller one would predict are left out and counted (a test season without
-#: earlier seasons in the data loses its first week).
+#: earlier seasons in the data loses its first week or two).
 MIN_TRAIN_ROWS = 1000
 
 #: Columns every predictions table has (``nbaprops backtest --output``).
