@@ -19,12 +19,9 @@ import argparse
 
 import pandas as pd
 
-from mlflow_nbaprops.data import canonicalize_frame
+from mlflow_nbaprops.data import canonicalize_frame, schema
 from mlflow_nbaprops.data.synth import synthesize_league
 from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
-
-LINE_COLUMNS = ["LINE_PRA", "ODDS_OVER", "ODDS_UNDER", "CLOSE_LINE_PRA"]
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -36,7 +33,7 @@ def main() -> None:
     league = canonicalize_frame(synthesize_league(args.seasons, seed=args.seed))
     config = BacktestConfig(test_season=sorted(league["SEASON"].unique())[-1], refit_every=args.refit_every)
     market = walk_forward(league, config, progress=False)
-    proxy = walk_forward(league.drop(columns=LINE_COLUMNS), config, progress=False)
+    proxy = walk_forward(league.drop(columns=list(schema.LINE_COLUMNS)), config, progress=False)
     print(f"synthetic season {config.test_season}, {len(market.predictions):,} player-games, "
           f"refits every {config.refit_every} days")
     print(f"80% interval coverage {market.metrics['coverage_80']:.3f}")

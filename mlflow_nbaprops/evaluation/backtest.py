@@ -156,7 +156,8 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
             bar.update(1)
             continue
         train_rows = has_history & (dates < start) & (dates >= start - pd.Timedelta(days=config.train_window_days))
-        if train_rows.sum() < MIN_TRAIN_ROWS:
+        n_train = int(train_rows.sum())
+        if n_train < MIN_TRAIN_ROWS:
             unpredicted += int(predict_rows.sum())
             bar.update(1)
             continue
@@ -170,7 +171,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
         dist["fold"] = fold
         predictions.append(dist)
         folds.append({"fold": fold, "start": start, "end": end - pd.Timedelta(days=1),
-                      "n_train": int(train_rows.sum()), "n_predictions": int(predict_rows.sum())})
+                      "n_train": n_train, "n_predictions": int(predict_rows.sum())})
         bar.update(1)
     bar.close()
     if not predictions:
