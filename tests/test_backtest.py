@@ -60,6 +60,30 @@ def test_baselines_are_the_previous_ten_games_of_the_season(league, result):
     assert np.allclose(lagged_mean(frame, ["PLAYER_ID", "SEASON"], frame["PRA"], 10), l10.to_numpy(), equal_nan=True)
 
 
+def test_later_games_do_not_move_a_single_earlier_prediction(league, result):
+    """Box scores changed strictly after a mid-season date D (every row up to D byte-identical):
+    every prediction up to D is bit-identical, those of refits after D included, because each
+    refit trains on earlier rows and each row's features depend on earlier rows only."""
+    dates = np.sort(league.loc[league["SEASON"] == "2022-23", "GAME_DATE"].unique())
+    day = dates[len(dates) // 2]
+    changed = league.copy()
+    later = changed["GAME_DATE"] > day
+    rng = np.random.default_rng(2)
+    for col in ("MIN", "PTS", "REB", "AST", "FGA", "FTA", "TOV", "OREB", "PF", "PLUS_MINUS"):
+        factor = rng.uniform(0.5, 1.5, later.sum())
+        changed.loc[later, col] = (changed.loc[later, col] * factor).round().astype(changed[col].dtype)
+    again = walk_forward(changed, result.config, progress=False)
+
+    key = ["GAME_ID", "PLAYER_ID"]
+    before, after = (r.predictions.set_index(key).sort_index() for r in (result, again))
+    up_to = before.index[before["GAME_DATE"] <= day]
+    assert len(up_to) > 300 and before.loc[up_to, "fold"].nunique() >= 2
+    numeric = [c for c in before.columns if before[c].dtype.kind == "f"]
+    pd.testing.assert_frame_equal(after.loc[up_to, numeric], before.loc[up_to, numeric], check_exact=True)
+    beyond = before.index[before["GAME_DATE"] > day].intersection(after.index)
+    assert (after.loc[beyond, "pred_PRA"] != before.loc[beyond, "pred_PRA"]).mean() > 0.5  # the change did arrive
+
+
 def test_metrics_report_model_and_baselines_on_the_same_rows(result):
     m = result.metrics
     preds = result.predictions

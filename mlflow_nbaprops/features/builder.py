@@ -2,8 +2,10 @@
 
 Every feature of a row uses only games on dates strictly before the row's date: a player
 or a team plays at most once a day, so "the previous k games" in date order is exactly
-"games before today". No per-row Python: windows are differences of exclusive cumulative
-sums over rows sorted by (group, date).
+"games before today". No per-row Python: rows are sorted by (group, date) and a window is
+the sum of its k shifted columns. Bit for bit, a row's features depend only on its groups'
+earlier rows: changing or adding games after a date, or shuffling the input, moves nothing
+on or before it (the boosters split on these values, so "close" is not enough).
 
 ``build_features(history, targets=...)`` also featurizes upcoming games (rows without
 box scores) from the same history: that is how the served model answers a slate.
@@ -42,10 +44,15 @@ def build_features(
     """
     fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
     rows = _stack(history, targets)
-    feats = _Computer(rows, league).compute()
+    # compute in an order set by the rows' content, so the input's row order cannot change a
+    # single bit (sums within a game or a day are then always added in the same order)
+    canonical = _canonical_order(rows)
+    feats = _Computer(rows.iloc[canonical].reset_index(drop=True), league).compute()
     out = rows[KEY_COLUMNS + ["is_target"]].copy()
     for name in fs.names:
-        out[name] = feats[name]
+        values = np.empty(len(rows))
+        values[canonical] = feats[name]
+        out[name] = values
     return out.reset_index(drop=True)
 
 
@@ -72,6 +79,12 @@ def _stack(history: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
     tgt = tgt[[c for c in KEY_COLUMNS]].assign(**{c: np.nan for c in STAT_COLUMNS}, is_target=True)
     tgt = tgt.astype({"PLAYER_ID": "int64", "HOME": bool})
     return pd.concat([hist, tgt], ignore_index=True)
+
+
+def _canonical_order(rows: pd.DataFrame) -> np.ndarray:
+    """Row positions sorted by date, game, team and player (history before targets)."""
+    keys = [pd.factorize(rows[col], sort=True)[0] for col in ("PLAYER_ID", "TEAM", "GAME_ID")]
+    return np.lexsort((*keys, _days(rows["GAME_DATE"]), rows["is_target"].to_numpy()))
 
 
 def _days(dates: pd.Series) -> np.ndarray:
@@ -105,13 +118,33 @@ class _Windows:
         self.position = self.index - self.start  # games before this one in the group
         self.codes = group_codes
 
-    def _sums(self, values: np.ndarray, k: int | None, power: int = 1):
+    def _sums(self, values: np.ndarray, k: int | None, power: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Sum and count of the non-missing values among each row's previous ``k`` rows of its
+        group (all earlier rows when ``k`` is None).
+
+        A row's result depends on its own group's earlier values only, bit for bit: a window
+        adds its ``k`` values in a fixed order (newest first), and an expanding sum is a
+        cumulative sum per group. (Differences of one global cumulative sum would carry the
+        rounding of every row sorted before, other groups' later games included.)
+        """
         ok = ~np.isnan(values)
         vals = np.where(ok, values, 0.0) ** power
-        csum = np.r_[0.0, np.cumsum(vals)]
-        ccount = np.r_[0, np.cumsum(ok)]
-        lo = self.start if k is None else np.maximum(self.start, self.index - k)
-        return csum[self.index] - csum[lo], (ccount[self.index] - ccount[lo]).astype(float)
+        if k is None:
+            before = self.position > 0
+            total = np.where(before, np.r_[0.0, self._group_cumsum(vals)[:-1]], 0.0)
+            count = np.where(before, np.r_[0.0, self._group_cumsum(ok.astype(float))[:-1]], 0.0)
+            return total, count
+        total = np.zeros(len(vals))
+        count = np.zeros(len(vals))
+        for lag in range(1, min(k, len(vals) - 1) + 1):
+            inside = self.position[lag:] >= lag
+            total[lag:] += np.where(inside, vals[:-lag], 0.0)
+            count[lag:] += inside & ok[:-lag]
+        return total, count
+
+    def _group_cumsum(self, values: np.ndarray) -> np.ndarray:
+        """Inclusive cumulative sum restarted at every group: rounding stays inside the group."""
+        return pd.Series(values).groupby(self.codes, sort=False).cumsum().to_numpy()
 
     def mean(self, values: np.ndarray, k: int | None = None) -> np.ndarray:
         total, count = self._sums(values, k)
@@ -142,8 +175,8 @@ class _Windows:
             raise ValueError("group too long for the vectorised EWM")
         ok = ~np.isnan(values)
         grow = decay ** (-self.position.astype(float))
-        num = pd.Series(np.where(ok, values, 0.0) * grow).groupby(self.codes).cumsum().to_numpy()
-        den = pd.Series(ok * grow).groupby(self.codes).cumsum().to_numpy()
+        num = self._group_cumsum(np.where(ok, values, 0.0) * grow)
+        den = self._group_cumsum(ok * grow)
         prev_num = np.where(self.position > 0, np.r_[0.0, num[:-1]], 0.0)
         prev_den = np.where(self.position > 0, np.r_[0.0, den[:-1]], 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -179,7 +212,8 @@ class _Computer:
 
     def _player_features(self) -> None:
         r = self.rows
-        team_minutes = r.groupby(["GAME_ID", "TEAM"], sort=False)["MIN"].transform("sum").to_numpy(dtype=float)
+        team_minutes = _sum_by(r, ["GAME_ID", "TEAM"], "MIN").reindex(
+            pd.MultiIndex.from_frame(r[["GAME_ID", "TEAM"]])).to_numpy(dtype=float)
         team_length = np.maximum(team_minutes / 5.0, REGULATION_MINUTES)
         player_codes = pd.factorize(r["PLAYER_ID"])[0]
         team_codes_all = pd.factorize(r["TEAM"])[0]
@@ -257,8 +291,11 @@ class _Computer:
         keyed, tg = _team_games(r)
 
         # league level before each date (season to date), to express team numbers relatively
-        daily = tg.groupby(["SEASON", "GAME_DATE"])[["pra_allowed", "game_poss"]].agg(["sum", "count"])
-        daily.columns = ["pra_sum", "pra_n", "poss_sum", "poss_n"]
+        daily = pd.concat([_sum_by(tg, ["SEASON", "GAME_DATE"], "pra_allowed"),
+                           tg["pra_allowed"].notna().groupby([tg["SEASON"], tg["GAME_DATE"]], sort=False).sum(),
+                           _sum_by(tg, ["SEASON", "GAME_DATE"], "game_poss"),
+                           tg["game_poss"].notna().groupby([tg["SEASON"], tg["GAME_DATE"]], sort=False).sum()],
+                          axis=1, keys=["pra_sum", "pra_n", "poss_sum", "poss_n"]).sort_index()
         daily = daily.groupby(level="SEASON").transform(lambda s: s.cumsum().shift(1, fill_value=0))
         daily["league_pra"] = daily["pra_sum"] / daily["pra_n"].where(daily["pra_n"] > 0)
         daily["league_poss"] = daily["poss_sum"] / daily["poss_n"].where(daily["poss_n"] > 0)
@@ -329,11 +366,14 @@ class _Computer:
         expanded = pd.concat(parts, ignore_index=True)
         target_season = season_of.reindex(pd.MultiIndex.from_frame(expanded[["TEAM", "t"]])).to_numpy()
         expanded = expanded[target_season == expanded["SEASON"].to_numpy()]
+        # a mean as zero-filled sum / count: see _sum_by for why no NaN may reach the sum
+        expanded = expanded.assign(played=expanded["minutes"].notna(), minutes=expanded["minutes"].fillna(0.0))
         per_player = expanded.groupby(["TEAM", "t", "player"], sort=False).agg(
-            minutes=("minutes", "mean"), last=("lag", "min"))
+            total=("minutes", "sum"), played=("played", "sum"), last=("lag", "min"))
+        per_player["minutes"] = per_player["total"] / per_player["played"]
         gone = per_player[per_player["last"] > 1]  # played in the window, not in the previous game
         self._gone = gone["minutes"]
-        total = gone["minutes"].groupby(level=["TEAM", "t"]).sum()
+        total = _sum_by(gone.reset_index(), ["TEAM", "t"], "minutes")
         key = pd.MultiIndex.from_arrays([tg["TEAM"], tg["team_game"]])
         return total.reindex(key).fillna(0.0).to_numpy()
 
@@ -357,7 +397,7 @@ class _Computer:
         rotation = pd.DataFrame({"TEAM": r["TEAM"].to_numpy()[real], "next_game": team_game[real] + 1,
                                  "PLAYER_ID": r["PLAYER_ID"].to_numpy()[real], "role": self._role_after[real]})
         rotation["rank"] = rotation.groupby(["TEAM", "next_game"], sort=False)["role"].rank(ascending=False)
-        total = rotation.groupby(["TEAM", "next_game"], sort=False)["role"].sum()
+        total = _sum_by(rotation, ["TEAM", "next_game"], "role")
         player = rotation.set_index(["TEAM", "next_game", "PLAYER_ID"])
         team_key = pd.MultiIndex.from_arrays([r["TEAM"].to_numpy(), team_game])
         own_key = pd.MultiIndex.from_arrays([r["TEAM"].to_numpy(), team_game, r["PLAYER_ID"].to_numpy()])
@@ -385,10 +425,11 @@ def _team_games(r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     })
     tg = keyed.groupby(["GAME_ID", "TEAM"], sort=False).agg(
         OPPONENT=("OPPONENT", "first"), SEASON=("SEASON", "first"), GAME_DATE=("GAME_DATE", "first"),
-        pra=("pra", "sum"),
-        poss=("poss", "sum"), margin=("margin", "sum"), minutes=("minutes", "sum"), pts=("pts", "sum"),
         real=("real", "any"),
-    ).reset_index()
+    )
+    for col in ("pra", "poss", "margin", "minutes", "pts"):
+        tg[col] = _sum_by(keyed, ["GAME_ID", "TEAM"], col)
+    tg = tg.reset_index()
     for col in ("pra", "poss", "margin", "minutes", "pts"):
         tg.loc[~tg["real"], col] = np.nan
     # a slate may list players of one side only: the other side's team-game still exists
@@ -407,6 +448,18 @@ def _team_games(r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     tg["score_margin"] = tg["pts"] - tg["pts_allowed"]
     tg["game_poss"] = (tg["poss"] + tg["opp_poss"]) / 2
     return keyed, tg
+
+
+def _sum_by(frame: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    """Per-group sum of ``column`` with missing values counted as zero (pandas' own skipping).
+
+    pandas sums every group by another algorithm, different in the last bits, as soon as one
+    value anywhere in the column is missing: a NaN in tonight's slate rows, or in a game
+    after a date, would move the sums of unrelated earlier games. Zeroed first, a group's
+    sum depends on its own values only.
+    """
+    zeroed = frame[keys].assign(_value=frame[column].fillna(0.0).to_numpy(dtype=float))
+    return zeroed.groupby(keys, sort=False)["_value"].sum().rename(column)
 
 
 def league_levels(history: pd.DataFrame) -> pd.DataFrame:
