@@ -204,6 +204,17 @@ def data_fingerprint(paths: tuple[Path, ...]) -> None:
     click.echo(load_gamelogs(paths).version.digest)
 
 
+#: Where tonight's absences come from, shared by ``backtest`` and ``train``.
+_AVAILABILITY = click.option(
+    "--availability", default="observed", show_default=True, type=click.Choice(["observed", "none"]),
+    help="observed: rotation players absent from a game are out (from the logs; a served slate declares them); "
+         "none: box scores only (the feature set's version without the availability features).")
+
+#: Boosters averaged per stage, shared by ``backtest`` and ``train``.
+_N_SEEDS = click.option(
+    "--n-seeds", default=1, show_default=True, type=click.IntRange(1, 16),
+    help="Boosters per stage, each with its own seed, averaged: steadier single forecasts at N times the cost.")
+
 #: The two stages' hyperparameter options, shared by ``backtest`` and ``train``.
 _MINUTES_PARAMS = click.option("--minutes-params", default="",
                                help='Stage-1 booster hyperparameters as JSON, e.g. \'{"n_estimators": 250}\'.')
@@ -222,11 +233,13 @@ _PRA_PARAMS = click.option("--pra-params", default="",
 @click.option("--feature-set", default="full", show_default=True, help="A registered feature set.")
 @_MINUTES_PARAMS
 @_PRA_PARAMS
+@_AVAILABILITY
+@_N_SEEDS
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_translate_errors
 def backtest(data_paths, test_season, output, refit_every, train_window, backend, feature_set, minutes_params,
-             pra_params, seed, quiet) -> None:
+             pra_params, availability, n_seeds, seed, quiet) -> None:
     """Walk-forward backtest over TEST_SEASON: predictions table plus headline metrics vs baselines."""
     from mlflow_nbaprops.data import load_gamelogs, write_table
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
@@ -238,7 +251,7 @@ def backtest(data_paths, test_season, output, refit_every, train_window, backend
     logs = load_gamelogs(data_paths)
     config = BacktestConfig(test_season=test_season, refit_every=refit_every, train_window_days=train_window,
                             backend=backend, feature_set=feature_set, minutes_params=minutes, pra_params=pra,
-                            seed=seed)
+                            seed=seed, availability=availability, n_seeds=n_seeds)
     try:
         result = walk_forward(logs.frame, config, progress=not quiet)
     except ValueError as exc:
@@ -261,6 +274,8 @@ SYNTHETIC = "synthetic"
 @_MINUTES_PARAMS
 @_PRA_PARAMS
 @click.option("--stage2-target", default="pra", show_default=True, type=click.Choice(["pra", "rate"]))
+@_AVAILABILITY
+@_N_SEEDS
 @click.option("--refit-every", default=7, show_default=True, type=WholeNumber(1), help="Days between refits.")
 @click.option("--train-window", default=1500, show_default=True, type=WholeNumber(30), help="Training window (days).")
 @click.option("--seed", default=7, show_default=True, type=WholeNumber(0), help="Model seed (and the synthetic league's).")
@@ -270,8 +285,8 @@ SYNTHETIC = "synthetic"
 @click.option("--baseline-run", default="", help="Run id to report deltas against.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_translate_errors
-def train(data_specs, test_season, feature_set, backend, minutes_params, pra_params, stage2_target, refit_every,
-          train_window, seed, phase, experiment, register_name, baseline_run, quiet) -> None:
+def train(data_specs, test_season, feature_set, backend, minutes_params, pra_params, stage2_target, availability,
+          n_seeds, refit_every, train_window, seed, phase, experiment, register_name, baseline_run, quiet) -> None:
     """Walk-forward validate, fit on all data, and log the run by the tracking standard."""
     import mlflow
 
@@ -293,10 +308,10 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
                                  param_hint="--test-season")
     config = BacktestConfig(test_season=test_season, refit_every=refit_every, train_window_days=train_window,
                             backend=backend, feature_set=feature_set, minutes_params=minutes, pra_params=pra,
-                            stage2_target=stage2_target, seed=seed)
+                            stage2_target=stage2_target, seed=seed, availability=availability, n_seeds=n_seeds)
     try:
         result = walk_forward(data.frame, config, progress=not quiet)
-        predictor = PropsPredictor.train(data.frame, config.estimator(), feature_set, train_window,
+        predictor = PropsPredictor.train(data.frame, config.estimator(), config.features, train_window,
                                          info={"data_version": data.digest})
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -59,7 +59,13 @@ from mlflow.utils.requirements_utils import _get_pinned_requirement
 from mlflow_nbaprops import __version__
 from mlflow_nbaprops.errors import DataValidationError, ModelIntegrityError, NBAPropsError
 from mlflow_nbaprops.model.persistence import FORMAT_VERSION, backend_name, load_predictor, save_predictor
-from mlflow_nbaprops.model.predictor import LINE_COLUMN, MINUTES_COLUMN, NUMERIC_OUTPUT_COLUMNS, PropsPredictor
+from mlflow_nbaprops.model.predictor import (
+    LINE_COLUMN,
+    MINUTES_COLUMN,
+    NUMERIC_OUTPUT_COLUMNS,
+    STATUS_COLUMN,
+    PropsPredictor,
+)
 
 FLAVOR_NAME = "nbaprops"
 #: Folder inside the MLflow model directory holding the predictor's files.
@@ -98,6 +104,7 @@ def slate_signature(predictor: PropsPredictor) -> ModelSignature:
         ColSpec(DataType.boolean, "HOME"),
         ColSpec(DataType.double, LINE_COLUMN, required=False),
         ColSpec(DataType.double, MINUTES_COLUMN, required=False),
+        ColSpec(DataType.string, STATUS_COLUMN, required=False),
     ]
     inputs += [ColSpec(DataType.double, name, required=False) for name in predictor.feature_set.names]
     outputs = [ColSpec(DataType.double, c) for c in NUMERIC_OUTPUT_COLUMNS]
@@ -124,7 +131,8 @@ def as_slate_request(slate: pd.DataFrame) -> pd.DataFrame:
 
 
 def slate_example(predictor: PropsPredictor, rows: int = 3) -> pd.DataFrame:
-    """A few real slate rows: the snapshot's last players, one day after the cutoff."""
+    """A few real slate rows: the snapshot's last players, one day after the cutoff; the last
+    one ruled out on the injury report (``STATUS`` OUT), the others available."""
     last = predictor.snapshot.rows.sort_values("GAME_DATE").tail(rows)
     day = (predictor.snapshot.cutoff + pd.Timedelta(days=1)).date().isoformat()
     return pd.DataFrame({
@@ -134,6 +142,7 @@ def slate_example(predictor: PropsPredictor, rows: int = 3) -> pd.DataFrame:
         "OPPONENT": last["OPPONENT"].astype(str).to_numpy(),
         "HOME": last["HOME"].astype(bool).to_numpy(),
         LINE_COLUMN: 20.5,
+        STATUS_COLUMN: ["AVAILABLE"] * (len(last) - 1) + ["OUT"] if len(last) else [],
     })
 
 

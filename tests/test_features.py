@@ -10,7 +10,15 @@ import pytest
 
 from mlflow_nbaprops.data import canonicalize_frame
 from mlflow_nbaprops.data.synth import synthesize_league
-from mlflow_nbaprops.features import FEATURE_SETS, FEATURES, FeatureSet, build_features, diff, get_feature_set
+from mlflow_nbaprops.features import (
+    FEATURE_SETS,
+    FEATURES,
+    FeatureSet,
+    box_scores_only,
+    build_features,
+    diff,
+    get_feature_set,
+)
 
 STATS = ["MIN", "PTS", "REB", "AST", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA", "OREB", "DREB", "TOV", "STL",
          "BLK", "PF", "PLUS_MINUS"]
@@ -36,12 +44,25 @@ def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
 def test_every_feature_is_defined_once_with_tier_sources_window_description():
     for name, feature in FEATURES.items():
         assert feature.name == name
-        assert feature.tier in ("core", "contextual", "temporal")
+        assert feature.tier in ("core", "contextual", "temporal", "availability")
         assert feature.sources and feature.window and feature.description
     full = get_feature_set("full")
-    assert set(full.tiers()) == {"core", "contextual", "temporal"}
+    assert set(full.tiers()) == {"core", "contextual", "temporal", "availability"}
     assert all(full.tiers().values())
-    assert full.version == "v2.0" and len(full.hash) == 16
+    assert full.version == "v3.0" and len(full.hash) == 16
+
+
+def test_older_versions_stay_registered_and_none_means_box_scores_only():
+    """A model saved with full v2.0 still finds its definitions (same hash as when it was saved);
+    --availability none is the set without the availability tier, a registered version itself."""
+    v2 = get_feature_set("full", "v2.0")
+    assert v2.hash == "763c032855a8b845" and len(v2.features) == 49
+    full = get_feature_set("full")
+    assert box_scores_only(full) is v2
+    assert diff(v2, full)["added"] == sorted(full.tiers()["availability"]) and not diff(v2, full)["changed"]
+    assert box_scores_only(get_feature_set("core")) is get_feature_set("core")
+    with pytest.raises(KeyError, match="unknown version 'v9' of feature set 'full'; known: v2.0, v3.0"):
+        get_feature_set("full", "v9")
 
 
 def test_changing_a_definition_changes_the_hash_and_diff_reports_it():
@@ -196,7 +217,8 @@ def test_upcoming_games_get_the_features_their_history_gives(league, features):
     slate = league.loc[league["GAME_DATE"] == day, ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "GAME_ID"]]
     built = build_features(history, "full", targets=slate)
     assert built["is_target"].sum() == len(slate)
-    names = [c for c in features.columns if c in FEATURES]
+    # (tonight's absences are the caller's to declare: see the availability tests below)
+    names = [c for c in features.columns if c in FEATURES and FEATURES[c].tier != "availability"]
     got = _keyed(built[built["is_target"]])[names]
     want = _keyed(features.loc[slate.index])[names]
     pd.testing.assert_frame_equal(got, want, check_exact=True)
@@ -209,3 +231,81 @@ def test_a_player_never_seen_gets_empty_history_features(league):
     row = build_features(history, "full", targets=slate).iloc[-1]
     assert np.isnan(row["pra_l10"]) and row["games_career"] == 0
     assert not np.isnan(row["opp_pra_allowed_l15"])  # team context is still known
+
+
+# ----------------------------------------------------------------------------- tonight's availability
+
+
+def _rotation_before(frame: pd.DataFrame, team: str, day) -> pd.Series:
+    """By hand: the team's rotation players before ``day`` and their roles (last-10 mean minutes),
+    per the definition (role >= 12, last game for this team at most 12 days ago)."""
+    before = frame[frame["GAME_DATE"] < day].sort_values("GAME_DATE")
+    last = before.groupby("PLAYER_ID").tail(1).set_index("PLAYER_ID")
+    roles = before.groupby("PLAYER_ID")["MIN"].apply(lambda m: m.iloc[-10:].mean())
+    mine = last[(last["TEAM"] == team) & ((day - last["GAME_DATE"]).dt.days <= 12)].index
+    return roles[mine][roles[mine] >= 12]
+
+
+def test_absent_rotation_players_match_a_hand_computation(league, features):
+    frame = league.assign(PRA=league["PTS"] + league["REB"] + league["AST"])
+    games = frame.groupby(["GAME_ID", "TEAM"])["GAME_DATE"].first().sort_values()
+    checked = 0
+    for (game, team), day in games.iloc[100::6].items():
+        rotation = _rotation_before(frame, team, day)
+        playing = set(frame.loc[(frame["GAME_ID"] == game) & (frame["TEAM"] == team), "PLAYER_ID"])
+        out = rotation[~rotation.index.isin(playing)]
+        rows = features[(features["GAME_ID"] == game) & (features["TEAM"] == team)]
+        assert (rows["team_out_n"] == len(out)).all()
+        assert rows["team_out_min"].to_numpy() == pytest.approx(np.full(len(rows), out.sum()))
+        opp = rows["OPPONENT"].iloc[0]
+        opp_rotation = _rotation_before(frame, opp, day)
+        opp_playing = set(frame.loc[(frame["GAME_ID"] == game) & (frame["TEAM"] == opp), "PLAYER_ID"])
+        assert (rows["opp_out_n"] == (~opp_rotation.index.isin(opp_playing)).sum()).all()
+        checked += len(out)
+    assert checked > 10  # the synthetic league's injuries and rests do make absences
+
+
+def test_fringe_players_presence_tonight_moves_no_feature(league, features):
+    """Only who is absent *among rotation players* is read of tonight's game: deleting every
+    fringe player's row of a day's games, or adding a deep-bench player who did not play,
+    leaves every other row of that day bit-identical."""
+    days = np.sort(league["GAME_DATE"].unique())
+    names = [c for c in features.columns if c in FEATURES]
+    for day in days[[len(days) // 4, len(days) // 2, len(days) - 5]]:
+        on_day = league[league["GAME_DATE"] == day]
+        rotation = set()
+        for team in on_day["TEAM"].unique():
+            rotation |= set(_rotation_before(league, team, day).index)
+        fringe = on_day.index[~on_day["PLAYER_ID"].isin(rotation)]
+        assert len(fringe) > 0
+        # a deep-bench player of the first game's team who did not play: appears tonight
+        team = on_day["TEAM"].iloc[0]
+        earlier = league[(league["TEAM"] == team) & (league["GAME_DATE"] < day)]
+        bench = earlier[~earlier["PLAYER_ID"].isin(rotation | set(on_day["PLAYER_ID"]))]
+        extra = on_day[on_day["TEAM"] == team].head(1).assign(PLAYER_ID=bench["PLAYER_ID"].iloc[-1], MIN=3.0)
+        variant = pd.concat([league.drop(index=fringe), extra], ignore_index=False)
+        rebuilt = _keyed(build_features(variant, "full"))
+        keep = _keyed(on_day.drop(index=fringe)).index
+        pd.testing.assert_frame_equal(rebuilt.loc[keep, names], _keyed(features).loc[keep, names], check_exact=True)
+
+
+def test_an_upcoming_game_reads_absences_only_from_what_the_caller_declares(league, features):
+    """Slate rows: a team-game listing only some players is not read as 'the rest are out';
+    declared absences give exactly the features the game got when it was history."""
+    day = np.sort(league["GAME_DATE"].unique())[-20]
+    history = league[league["GAME_DATE"] < day]
+    slate = league.loc[league["GAME_DATE"] == day, ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "GAME_ID"]]
+    names = [c for c in features.columns if c in FEATURES]
+    absent = []
+    for team in slate["TEAM"].unique():
+        rotation = _rotation_before(league, team, day)
+        absent += [(p, team, day) for p in rotation.index if p not in set(slate["PLAYER_ID"])]
+    assert absent
+    declared = pd.DataFrame(absent, columns=["PLAYER_ID", "TEAM", "GAME_DATE"])
+    built = build_features(history, "full", targets=slate, absences=declared)
+    got = _keyed(built[built["is_target"]])[names]
+    pd.testing.assert_frame_equal(got, _keyed(features.loc[slate.index])[names], check_exact=True)
+
+    partial = slate.groupby("TEAM").head(2)  # only the players with a line
+    silent = build_features(history, "full", targets=partial)
+    assert (silent.loc[silent["is_target"], ["team_out_n", "opp_out_n"]] == 0).all().all()

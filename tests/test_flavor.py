@@ -67,6 +67,22 @@ def test_round_trip_native_formats_and_identical_predictions(trained, split, tmp
     pd.testing.assert_frame_equal(answer.astype({"p_over": float, "p_under": float}), predictor.predict(slate))
 
 
+def test_a_seed_averaged_model_saves_every_booster_natively_and_checks_each(split, tmp_path):
+    history, _, slate = split
+    predictor = PropsPredictor.train(history, TwoStageRegressor(minutes_params={"n_estimators": 20},
+                                                                pra_params={"n_estimators": 20}, n_seeds=2))
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(predictor, path)
+    boosters = sorted(p.name for p in (path / "predictor").glob("*.txt"))
+    assert boosters == ["minutes.1.txt", "minutes.txt", "pra.1.txt", "pra.txt"]
+    conf = mlflow.models.Model.load(str(path)).flavors["nbaprops"]
+    assert set(boosters) <= set(conf["sha256"])
+    pd.testing.assert_frame_equal(nbaprops_flavor.load_model(str(path)).predict(slate), predictor.predict(slate))
+    (path / "predictor" / "pra.1.txt").write_text("tree\n")  # a member tampered with: refused
+    with pytest.raises(ModelIntegrityError, match="pra.1.txt"):
+        nbaprops_flavor.load_model(str(path))
+
+
 def test_mlmodel_records_lineage_and_checksums(trained, tmp_path):
     path = tmp_path / "model"
     nbaprops_flavor.save_model(trained["xgboost"], path)
@@ -159,7 +175,11 @@ def test_log_register_and_load_by_alias(trained, split):
 def test_slate_outputs_flags_and_lines(trained, split):
     predictor = trained["lightgbm"]
     history, future, slate = split
-    out = predictor.predict(slate)
+    out = predictor.predict(slate.assign(STATUS="AVAILABLE"))
+    silent = predictor.predict(slate)  # no STATUS: the same numbers, and a warning that says so
+    pd.testing.assert_frame_equal(silent.drop(columns="warning"), out.drop(columns="warning"))
+    assert silent["warning"].str.contains("no availability news").all()
+    slate = slate.assign(STATUS="AVAILABLE")
     assert list(out.columns) == OUTPUT_COLUMNS and out.index.equals(slate.index)
     assert (out["pred_PRA_q10"] <= out["pred_PRA_q50"]).all() and (out["pred_PRA_q50"] <= out["pred_PRA_q90"]).all()
     has_line = slate["LINE"].notna().to_numpy()
@@ -176,6 +196,32 @@ def test_slate_outputs_flags_and_lines(trained, split):
     half = predictor.predict(slate.head(1).assign(LINE=20.7))["p_over"].iloc[0]
     whole = predictor.predict(slate.head(1).assign(LINE=20.0))["p_over"].iloc[0]
     assert half == predictor.predict(slate.head(1).assign(LINE=20.5))["p_over"].iloc[0] and half <= whole
+
+
+def test_a_player_ruled_out_gets_no_forecast_and_his_teammates_absorb_his_minutes(trained, split):
+    """STATUS OUT: an explicit not-playing row, and his teammates' availability features (and
+    so their minutes) see him out; the other team's rows see an opponent absence."""
+    predictor = trained["lightgbm"]
+    slate = split[2]
+    day = slate["GAME_DATE"].min()
+    game = slate[slate["GAME_DATE"] == day].assign(STATUS="AVAILABLE")
+    team = game["TEAM"].iloc[0]
+    features = predictor.snapshot.features(game, predictor.feature_set)
+    star = features.loc[features["TEAM"].to_numpy() == team, "min_l10"].idxmax()
+    ruled = game.copy()
+    ruled.iloc[star, ruled.columns.get_loc("STATUS")] = "out"  # any case
+    before, after = predictor.predict(game), predictor.predict(ruled)
+    row = after.iloc[star]
+    assert row[["pred_MIN", "pred_PRA", "pred_PRA_q90"]].tolist() == [0.0, 0.0, 0.0] and np.isnan(row["p_over"])
+    assert row["warning"].startswith("not playing")
+    mates = (game["TEAM"].to_numpy() == team) & (np.arange(len(game)) != star)
+    assert after.loc[mates, "pred_MIN"].sum() > before.loc[mates, "pred_MIN"].sum()
+    seen = predictor.snapshot.features(ruled.drop(index=ruled.index[star]), predictor.feature_set,
+                                       ruled.iloc[[star]][["PLAYER_ID", "TEAM", "GAME_DATE"]])
+    assert (seen.loc[seen["TEAM"].to_numpy() == team, "team_out_n"] == 1).all()
+    assert (seen.loc[seen["OPPONENT"].to_numpy() == team, "opp_out_n"] == 1).all()
+    with pytest.raises(DataValidationError, match=r"column STATUS must be one of OUT, DOUBTFUL.*row 0 \('injured'\)"):
+        predictor.predict(game.assign(STATUS=["injured"] + ["AVAILABLE"] * (len(game) - 1)))
 
 
 def test_a_minutes_projection_replaces_stage_one_where_given(trained, split):

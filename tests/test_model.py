@@ -152,3 +152,26 @@ def test_native_parameter_names_and_aliases_are_accepted_and_used(data, backend,
     for stage in (model.minutes_model_, model.pra_model_):
         trees, value = used(stage)
         assert trees == expected[0] and value == pytest.approx(expected[1])
+
+
+def test_seed_averaged_stages_predict_the_mean_of_their_boosters_and_steady_forecasts(data):
+    """n_seeds=3: each stage is three boosters with their own seeds, and predicts their mean;
+    member 0 is the single-seed booster. Two averaged models with different seeds disagree
+    less, forecast by forecast, than two single-seed models do."""
+    from mlflow_nbaprops.model.two_stage import SeedAverage, stage_predict
+
+    X, y, dates, late = data
+    fit = lambda seed, n: TwoStageRegressor(minutes_params=FAST, pra_params=FAST, random_state=seed,  # noqa: E731
+                                            n_seeds=n).fit(X[~late], y[~late], groups=dates[~late])
+    single, averaged = fit(0, 1), fit(0, 3)
+    assert isinstance(averaged.minutes_model_, SeedAverage) and len(averaged.pra_model_.members) == 3
+    members = np.vstack([stage_predict(m, X[late]) for m in averaged.minutes_model_.members])
+    np.testing.assert_allclose(averaged.predict_minutes(X[late]), np.clip(members.mean(axis=0), 0, None))
+    np.testing.assert_array_equal(members[0], stage_predict(single.minutes_model_, X[late]))
+    assert set(averaged.stage_importances()) == {"minutes", "pra"}
+
+    spread_single = np.median(np.abs(single.predict(X[late]) - fit(10, 1).predict(X[late])))
+    spread_averaged = np.median(np.abs(averaged.predict(X[late]) - fit(10, 3).predict(X[late])))
+    assert spread_averaged < 0.85 * spread_single
+    with pytest.raises(ValueError, match="n_seeds must be a whole number >= 1, not 0"):
+        TwoStageRegressor(n_seeds=0).fit(X, y)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.evaluation.metrics import betting_simulation, regression_metrics, reliability, segment_table
-from mlflow_nbaprops.features import build_features, get_feature_set, lagged_mean
+from mlflow_nbaprops.features import FeatureSet, build_features, get_feature_set, lagged_mean, scenario_feature_set
 from mlflow_nbaprops.model import TwoStageRegressor
 from mlflow_nbaprops.model.predictor import DEFAULT_TRAIN_WINDOW_DAYS
 from mlflow_nbaprops.model.two_stage import make_booster, stage_predict
@@ -50,11 +50,18 @@ class BacktestConfig:
     n_folds: int = 2
     seed: int = 0
     min_edge: float = 0.03
+    availability: str = "observed"
+    n_seeds: int = 1
+
+    @property
+    def features(self) -> FeatureSet:
+        """The feature set this configuration trains on (``availability`` none: box scores only)."""
+        return scenario_feature_set(self.feature_set, self.availability)
 
     def estimator(self) -> TwoStageRegressor:
         return TwoStageRegressor(
             backend=self.backend, minutes_params=self.minutes_params or None, pra_params=self.pra_params or None,
-            stage2_target=self.stage2_target, n_folds=self.n_folds, random_state=self.seed,
+            stage2_target=self.stage2_target, n_folds=self.n_folds, random_state=self.seed, n_seeds=self.n_seeds,
         )
 
     def to_dict(self) -> dict:
@@ -81,7 +88,8 @@ class BacktestResult:
         lines = [
             f"walk-forward backtest, season {self.config.test_season}: {int(m['n_predictions']):,} player-games, "
             f"{len(self.folds)} refits every {self.config.refit_every} days, backend {self.config.backend}, "
-            f"feature set {self.config.feature_set} ({self.seconds:.0f} s)",
+            f"feature set {self.config.feature_set} {self.config.features.version}, availability "
+            f"{self.config.availability} ({self.seconds:.0f} s)",
             "",
             f"{'model':<28}{'PRA MAE':>9}{'RMSE':>8}{'R2':>7}{'<=3':>7}{'<=5':>7}{'<=10':>7}",
         ]
@@ -117,7 +125,7 @@ class BacktestResult:
 def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = True) -> BacktestResult:
     """Run the walk-forward backtest of ``config`` on canonical game logs ``frame``."""
     started = time.perf_counter()
-    fs = get_feature_set(config.feature_set)
+    fs = config.features
     frame = frame.reset_index(drop=True)
     if config.test_season not in set(frame["SEASON"]):
         raise ValueError(f"test season {config.test_season!r} is not in the data "
@@ -185,6 +193,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
     out["PRA"] = pra[pred.index]
     out = out.join(pred).join(baselines).join(lines)
     out["back_to_back"] = features.loc[pred.index, "back_to_back"].to_numpy()
+    out["team_out_n"] = features.loc[pred.index, "team_out_n"].to_numpy()
     out = out.reset_index(drop=True)
 
     metrics, segments, table, bets = _evaluate(out, config)
@@ -194,7 +203,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
         lambda g: pd.Series({"mae": (g["PRA"] - g["pred_PRA"]).abs().mean(),
                              "l10_mae": (g["PRA"] - g["baseline_L10_PRA"]).abs().mean()}))
     folds_frame = folds_frame.merge(per_fold, left_on="fold", right_index=True, how="left")
-    return BacktestResult(config, out[[c for c in PREDICTION_COLUMNS if c in out.columns] + ["back_to_back"]],
+    return BacktestResult(config, out[[c for c in PREDICTION_COLUMNS if c in out.columns] + ["back_to_back", "team_out_n"]],
                           folds_frame, metrics, segments, table, bets, line_source, model,
                           time.perf_counter() - started)
 
@@ -241,6 +250,8 @@ def _evaluate(out: pd.DataFrame, config: BacktestConfig):
         "home": out["HOME"].map({True: "home", False: "away"}),
         "back_to_back": out["back_to_back"].map({1.0: "yes", 0.0: "no"}).fillna("no"),
         "month": out["GAME_DATE"].dt.strftime("%Y-%m"),
+        # the same split in both scenarios (absences observed in the logs), so they compare row for row
+        "teammates": np.where(out["team_out_n"] > 0, "a rotation teammate out", "full strength"),
         "season": out["SEASON"],
     }
     edge = np.abs(out["pred_PRA"] - out["line"])

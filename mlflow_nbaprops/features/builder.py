@@ -25,6 +25,15 @@ STAT_COLUMNS = ["MIN", "PTS", "REB", "AST", "FGA", "FTA", "TOV", "OREB", "PF", "
 
 #: A game's length in minutes: 48 in regulation, more with overtime (five players on court).
 REGULATION_MINUTES = 48.0
+#: Tonight's rotation, from earlier games only: a player whose mean minutes over his last 10
+#: games (as of his last game) are at least ROTATION_MINUTES and whose last game, for this
+#: team, was at most ROTATION_DAYS ago. Absent from tonight's game means out.
+ROTATION_MINUTES = 12.0
+ROTATION_DAYS = 12
+#: An absent teammate's role is "similar" to the player's within this many minutes.
+SIMILAR_ROLE_MINUTES = 6.0
+#: Columns of ``absences`` (who is known to be out of an upcoming game).
+ABSENCE_COLUMNS = ["PLAYER_ID", "TEAM", "GAME_DATE"]
 
 
 def build_features(
@@ -32,6 +41,7 @@ def build_features(
     feature_set: str | FeatureSet = DEFAULT_FEATURE_SET,
     targets: pd.DataFrame | None = None,
     league: pd.DataFrame | None = None,
+    absences: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Features for every row of ``history`` (canonical game logs), then for every ``targets`` row.
 
@@ -39,6 +49,10 @@ def build_features(
     optionally ``SEASON``, ``GAME_ID``); their features come from ``history`` only.
     ``league`` (from :func:`league_levels`) gives the targets' league-wide levels when
     ``history`` holds only some teams' games (a snapshot narrowed to a slate's teams).
+    ``absences`` (``PLAYER_ID, TEAM, GAME_DATE``) are players known to be out of an upcoming
+    game: for a target team-game, only they are absent (a player who is neither a target nor
+    listed is taken as available). For games in ``history``, a rotation player without a row
+    is absent: tonight's box score says who did not play, and nothing else of tonight is read.
     Returns the key columns plus the set's features, history rows first (in their order),
     then the targets, with a boolean ``is_target`` column.
     """
@@ -47,7 +61,7 @@ def build_features(
     # compute in an order set by the rows' content, so the input's row order cannot change a
     # single bit (sums within a game or a day are then always added in the same order)
     canonical = _canonical_order(rows)
-    feats = _Computer(rows.iloc[canonical].reset_index(drop=True), league).compute()
+    feats = _Computer(rows.iloc[canonical].reset_index(drop=True), league, absences).compute()
     out = rows[KEY_COLUMNS + ["is_target"]].copy()
     for name in fs.names:
         values = np.empty(len(rows))
@@ -192,9 +206,11 @@ class _Windows:
 class _Computer:
     """Computes every registered feature for the stacked rows."""
 
-    def __init__(self, rows: pd.DataFrame, league: pd.DataFrame | None = None) -> None:
+    def __init__(self, rows: pd.DataFrame, league: pd.DataFrame | None = None,
+                 absences: pd.DataFrame | None = None) -> None:
         self.rows = rows
         self.league = league
+        self.absences = absences
         self.n = len(rows)
         self.out: dict[str, np.ndarray] = {}
 
@@ -254,6 +270,12 @@ class _Computer:
         set_("plus_minus_last", w.previous(take("PLUS_MINUS")))
         # last-10 mean minutes *including* each game: his role as the team's next game sees it
         self._role_after = self._scatter(order, w.mean_through(minutes, 10))
+        self._pra_after = self._scatter(order, w.mean_through(pra, 10))
+        self._usage_after = self._scatter(order, w.mean_through(usage, 10))
+        sorted_day = day[order].astype(float)
+        following = np.r_[sorted_day[1:], np.inf]
+        last_in_group = np.r_[w.codes[1:] != w.codes[:-1], True]
+        self._next_day = self._scatter(order, np.where(last_in_group, np.inf, following))
         set_("games_career", w.position.astype(float))
         set_("min_trend", self.out["min_l3"][order] - self.out["min_l30"][order])
         set_("pra_trend", self.out["pra_l3"][order] - self.out["pra_l30"][order])
@@ -347,6 +369,92 @@ class _Computer:
             self.out[name] = at_row[name].to_numpy(dtype=float)
         self.out["team_pace_l15"] = at_row["pace_rel"].to_numpy(dtype=float)
         self._player_availability(at_row["team_game"].to_numpy(), at_row["vacated_total"].to_numpy(dtype=float))
+        self._tonight_absences(tg)
+
+    def _tonight_absences(self, tg: pd.DataFrame) -> None:
+        """Rotation players out tonight: who, with what role, for the player's team and the opponent.
+
+        Candidates come from earlier games only (see ``ROTATION_MINUTES``): each rotation
+        player's last game makes him a candidate for his team's games in the next
+        ``ROTATION_DAYS`` days, up to his next game. Of tonight's game only one thing is read:
+        whether a candidate is in it (history) or declared out (``absences``, upcoming games).
+        Never tonight's minutes or stats, and never whether a fringe player appears.
+        """
+        r = self.rows
+        n = self.n
+        team_index = pd.Index(pd.unique(np.r_[tg["TEAM"].to_numpy(dtype=object), r["TEAM"].to_numpy(dtype=object)]))
+        tg_code = team_index.get_indexer(tg["TEAM"].to_numpy(dtype=object)).astype(np.int64)
+        tg_day = _days(tg["GAME_DATE"])
+        order = np.lexsort((tg_day, tg_code))
+        composite = tg_code[order] * 1_000_000 + tg_day[order]
+        games = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]])
+        row_tg = games.get_indexer(pd.MultiIndex.from_frame(r[["GAME_ID", "TEAM"]]))
+        opp_tg = games.get_indexer(pd.MultiIndex.from_frame(r[["GAME_ID", "OPPONENT"]].set_axis(["GAME_ID", "TEAM"],
+                                                                                               axis=1)))
+        day = _days(r["GAME_DATE"])
+        player = r["PLAYER_ID"].to_numpy(dtype=np.int64)
+        real = ~r["is_target"].to_numpy()
+
+        # (team-game, candidate) pairs: each rotation game opens a window of the team's next games
+        # (windows are (his game's date, min(date + ROTATION_DAYS, his next game's date)]: a
+        # player's windows never overlap, so each (team-game, player) pair is made once)
+        cand = np.flatnonzero(real & (self._role_after >= ROTATION_MINUTES))
+        limit = np.minimum(day[cand] + ROTATION_DAYS, self._next_day[cand])
+        code = team_index.get_indexer(r["TEAM"].to_numpy(dtype=object)[cand]).astype(np.int64)
+        first = np.searchsorted(composite, code * 1_000_000 + day[cand], side="right")
+        stop = np.searchsorted(composite, code * 1_000_000 + limit, side="right")
+        count = np.clip(stop - first, 0, None)
+        offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        pair_row = np.repeat(cand, count)
+        pair_tg = order[np.repeat(first, count) + offset]
+        pair_player = player[pair_row]
+        present = pd.MultiIndex.from_arrays([pair_tg, pair_player]).isin(
+            pd.MultiIndex.from_arrays([row_tg[real], player[real]]))
+        declared = np.zeros(len(pair_tg), dtype=bool)
+        if self.absences is not None and len(self.absences):
+            out = self.absences
+            declared = pd.MultiIndex.from_arrays(
+                [tg["TEAM"].to_numpy(dtype=object)[pair_tg], tg_day[pair_tg], pair_player]).isin(
+                pd.MultiIndex.from_arrays([out["TEAM"].astype(str).to_numpy(dtype=object), _days(out["GAME_DATE"]),
+                                           out["PLAYER_ID"].to_numpy(dtype=np.int64)]))
+        absent = np.where(tg["real"].to_numpy()[pair_tg], ~present, declared)
+
+        def per_game(weights: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+            return np.bincount(pair_tg[mask], weights=None if weights is None else weights[mask],
+                               minlength=len(tg)).astype(float)
+
+        role, pra, usage = (np.nan_to_num(v[pair_row]) for v in (self._role_after, self._pra_after, self._usage_after))
+        out_n = per_game(None, absent)
+        out_min = per_game(role, absent)
+        available_min = per_game(role, ~absent)
+
+        def at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+            return np.where(index >= 0, values[np.clip(index, 0, None)], np.nan)
+
+        self.out["team_out_n"] = at(out_n, row_tg)
+        self.out["team_out_min"] = at(out_min, row_tg)
+        self.out["team_out_min_new"] = at(per_game(role, absent & (offset == 0)), row_tg)
+        self.out["team_out_pra"] = at(per_game(pra, absent), row_tg)
+        self.out["team_out_usage"] = at(per_game(usage, absent), row_tg)
+        self.out["opp_out_n"] = at(out_n, opp_tg)
+        self.out["opp_out_min"] = at(out_min, opp_tg)
+
+        # the player's share of the freed minutes: his role among tonight's available rotation
+        own = np.nan_to_num(self.out["min_l10"])
+        pair_key = pd.MultiIndex.from_arrays([pair_tg[~absent], pair_player[~absent]])
+        hit = pair_key.get_indexer(pd.MultiIndex.from_arrays([row_tg, player]))
+        own_candidate = np.where(hit >= 0, role[~absent][np.clip(hit, 0, None)], 0.0)
+        others = at(available_min, row_tg) - own_candidate
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(own + others > 0, own / (own + others), 0.0)
+        self.out["out_min_expected"] = self.out["team_out_min"] * share
+        # absent teammates of a similar role (no positions in the logs: minutes stand in for them)
+        gone = pd.DataFrame({"tg": pair_tg[absent], "gone_role": role[absent]})
+        mine = pd.DataFrame({"tg": row_tg, "own": own, "row": np.arange(n)})
+        both = mine.merge(gone, on="tg", how="inner")
+        similar = np.abs(both["gone_role"].to_numpy() - both["own"].to_numpy()) <= SIMILAR_ROLE_MINUTES
+        self.out["out_min_similar"] = np.bincount(both["row"].to_numpy()[similar],
+                                                  weights=both["gone_role"].to_numpy()[similar], minlength=n)
 
     def _vacated(self, tg: pd.DataFrame, keyed: pd.DataFrame) -> np.ndarray:
         """Per team-game: minutes of teammates who played in the team's previous 5 games

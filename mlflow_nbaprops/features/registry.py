@@ -12,7 +12,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-TIERS = ("core", "contextual", "temporal")
+TIERS = ("core", "contextual", "temporal", "availability")
+#: The tier that reads who is out tonight (``--availability none`` leaves it out).
+AVAILABILITY_TIER = "availability"
 
 
 @dataclass(frozen=True)
@@ -160,10 +162,53 @@ FEATURES: dict[str, Feature] = {
         _f("team_changed", "temporal", "TEAM", "player's previous game", "1 if the player's team differs from his previous game's"),
         _f("games_with_team", "temporal", "TEAM", "all history", "games the player has played for his current team"),
         _f("season_progress", "temporal", "GAME_DATE SEASON", "season to date", "team games played this season / 82"),
+        # ---- availability: who is out tonight. A rotation player is one whose mean minutes over
+        # his last 10 games are >= 12 and whose last game, for this team, was <= 12 days before
+        # tonight (both from earlier games only). Of tonight's game only this is read: which
+        # rotation players are absent (history: not in the box score; a slate: declared out).
+        # Never tonight's minutes or stats, never whether a fringe player appears.
+        _f("team_out_n", "availability", "MIN TEAM GAME_ID", "tonight's absences, roles before tonight",
+           "rotation players of the team out tonight"),
+        _f("team_out_min", "availability", "MIN TEAM GAME_ID", "tonight's absences, roles before tonight",
+           "summed last-10 mean minutes of the team's rotation players out tonight"),
+        _f("team_out_min_new", "availability", "MIN TEAM GAME_ID", "tonight's absences, roles before tonight",
+           "team_out_min of those who played the team's previous game: absences recent form has not priced in"),
+        _f("team_out_pra", "availability", "PTS REB AST MIN TEAM GAME_ID", "tonight's absences, last 10 games",
+           "summed last-10 mean PRA of the team's rotation players out tonight"),
+        _f("team_out_usage", "availability", "FGA FTA TOV MIN TEAM GAME_ID", "tonight's absences, last 10 games",
+           "summed last-10 mean usage (FGA + 0.44 FTA + TOV) of the team's rotation players out tonight"),
+        _f("opp_out_n", "availability", "MIN OPPONENT GAME_ID", "tonight's absences, roles before tonight",
+           "rotation players of the opponent out tonight"),
+        _f("opp_out_min", "availability", "MIN OPPONENT GAME_ID", "tonight's absences, roles before tonight",
+           "summed last-10 mean minutes of the opponent's rotation players out tonight"),
+        _f("out_min_expected", "availability", "MIN TEAM GAME_ID", "tonight's absences, last 10 games",
+           "the player's proportional share of team_out_min: his last-10 mean minutes over those of "
+           "tonight's available rotation (himself included)"),
+        _f("out_min_similar", "availability", "MIN TEAM GAME_ID", "tonight's absences, last 10 games",
+           "team_out_min of absent teammates whose last-10 mean minutes are within 6 of the player's "
+           "(the logs have no positions: role stands in for them)"),
     ]
 }
 
 _CORE = [n for n, f in FEATURES.items() if f.tier == "core"]
+_BOX_SCORES = [n for n, f in FEATURES.items() if f.tier != AVAILABILITY_TIER]
+
+_FULL_V2_DESCRIPTION = (
+    "Core plus game context (rest, opponent defence and pace, vacated teammate minutes) and "
+    "temporal signals (role trend, injury returns, trades, season progress). v2.0 adds the team's "
+    "previous-game rotation (who played it, their roles, the player's rank in it), last-game "
+    "blowout and overtime, and the player's last plus-minus: on 2022-23 (walk-forward, never "
+    "2023-24) they cut minutes MAE by 0.02 and PRA MAE by 0.01; the rotation features helped most. "
+    "Tried and left out, each inside the noise on 2022-23 (docs/benchmarks.md): absent teammates' PRA "
+    "(vacated_pra; its monthly gain did not replicate weekly), a spread proxy (team minus opponent "
+    "margin), slower EWMs (PRA 30, minutes 15, PRA per minute 10), rotation PRA / size / expected "
+    "share (helped single-stage only), team and opponent win % (late-season tanking and resting)."
+)
+
+#: Every registered version, so a model saved with an older version still loads.
+FEATURE_SET_VERSIONS: dict[tuple[str, str], FeatureSet] = {
+    ("full", "v2.0"): FeatureSet("full", "v2.0", tuple(FEATURES[n] for n in _BOX_SCORES), _FULL_V2_DESCRIPTION),
+}
 
 FEATURE_SETS: dict[str, FeatureSet] = {
     "core": FeatureSet(
@@ -172,24 +217,56 @@ FEATURE_SETS: dict[str, FeatureSet] = {
         "v1.1 adds overtime-free minute shares and foul rate (minutes MAE down on 2022-23).",
     ),
     "full": FeatureSet(
-        "full", "v2.0", tuple(FEATURES.values()),
-        "Core plus game context (rest, opponent defence and pace, vacated teammate minutes) and "
-        "temporal signals (role trend, injury returns, trades, season progress). v2.0 adds the team's "
-        "previous-game rotation (who played it, their roles, the player's rank in it), last-game "
-        "blowout and overtime, and the player's last plus-minus: on 2022-23 (walk-forward, never "
-        "2023-24) they cut minutes MAE by 0.02 and PRA MAE by 0.01; the rotation features helped most. "
-        "Tried and left out, each inside the noise on 2022-23 (docs/benchmarks.md): absent teammates' PRA "
-        "(vacated_pra; its monthly gain did not replicate weekly), a spread proxy (team minus opponent "
-        "margin), slower EWMs (PRA 30, minutes 15, PRA per minute 10), rotation PRA / size / expected "
-        "share (helped single-stage only), team and opponent win % (late-season tanking and resting).",
+        "full", "v3.0", tuple(FEATURES.values()),
+        "v2.0 (box scores only: " + _FULL_V2_DESCRIPTION + ") plus tonight's availability: which rotation "
+        "players of the team and of the opponent are out, their minutes, PRA and usage, how fresh the "
+        "absence is, and the player's share of the freed minutes. In a backtest absences come from the "
+        "logs; a served slate declares them (STATUS / AVAILABLE).",
     ),
 }
 DEFAULT_FEATURE_SET = "full"
 
 
-def get_feature_set(name: str) -> FeatureSet:
-    """The registered feature set called ``name`` (``KeyError`` lists the known ones)."""
-    try:
+for _fs in FEATURE_SETS.values():
+    FEATURE_SET_VERSIONS[(_fs.name, _fs.version)] = _fs
+
+
+def get_feature_set(name: str, version: str | None = None) -> FeatureSet:
+    """The registered feature set called ``name``: its current version, or ``version``
+    (a saved model names the version it was trained with). ``KeyError`` lists the known ones."""
+    if name not in FEATURE_SETS:
+        raise KeyError(f"unknown feature set {name!r}; known: {', '.join(sorted(FEATURE_SETS))}")
+    if version is None:
         return FEATURE_SETS[name]
+    try:
+        return FEATURE_SET_VERSIONS[(name, version)]
     except KeyError:
-        raise KeyError(f"unknown feature set {name!r}; known: {', '.join(sorted(FEATURE_SETS))}") from None
+        known = sorted(v for n, v in FEATURE_SET_VERSIONS if n == name)
+        raise KeyError(f"unknown version {version!r} of feature set {name!r}; known: {', '.join(known)}") from None
+
+
+#: Where tonight's absences come from: ``observed`` (from the game logs in a backtest, declared
+#: by the caller in a slate) or ``none`` (box scores only: the set without the availability tier).
+AVAILABILITY_SCENARIOS = ("observed", "none")
+
+
+def scenario_feature_set(name: str, availability: str = "observed") -> FeatureSet:
+    """The feature set a run with ``availability`` trains on: ``name``'s current version, or for
+    ``none`` its registered version without the availability tier."""
+    if availability not in AVAILABILITY_SCENARIOS:
+        raise ValueError(f"availability must be one of {', '.join(AVAILABILITY_SCENARIOS)}, not {availability!r}")
+    fs = get_feature_set(name)
+    return fs if availability == "observed" else box_scores_only(fs)
+
+
+def box_scores_only(fs: FeatureSet) -> FeatureSet:
+    """``fs`` without the availability tier (``--availability none``): the registered version of
+    the same set that holds exactly the other features (``full`` v3.0 -> v2.0), or ``fs`` itself
+    when it has no availability features."""
+    kept = tuple(f for f in fs.features if f.tier != AVAILABILITY_TIER)
+    if len(kept) == len(fs.features):
+        return fs
+    for (name, _), candidate in FEATURE_SET_VERSIONS.items():
+        if name == fs.name and candidate.features == kept:
+            return candidate
+    raise KeyError(f"feature set {fs.name} {fs.version} has no registered version without its availability features")

@@ -73,7 +73,8 @@ class HistorySnapshot:
         """True where the player has a game in the snapshot window."""
         return np.isin(np.asarray(player_ids, dtype=np.int64), self.rows["PLAYER_ID"].to_numpy(dtype=np.int64))
 
-    def features(self, targets: pd.DataFrame, feature_set: FeatureSet) -> pd.DataFrame:
+    def features(self, targets: pd.DataFrame, feature_set: FeatureSet,
+                 absences: pd.DataFrame | None = None) -> pd.DataFrame:
         """Features of ``targets`` (upcoming games) from the snapshot; one row per target, in order.
 
         Each slate day is featurized from the snapshot alone: an earlier day of a multi-day
@@ -81,23 +82,26 @@ class HistorySnapshot:
         For games after the cutoff only the rows the features read are used — the slate's
         players and every game of its teams and their opponents — with the league levels
         from the whole snapshot, which gives the same values far faster for small slates.
+        ``absences`` (``PLAYER_ID, TEAM, GAME_DATE``) are players declared out (see ``build_features``).
         """
         targets = targets.reset_index(drop=True)
         keys = list(TARGET_COLUMNS)
         unique = targets[keys].drop_duplicates()
-        days = [self._one_day(day, feature_set) for _, day in unique.groupby("GAME_DATE", sort=False)]
-        built = pd.concat(days, ignore_index=True) if days else self._one_day(unique, feature_set)
+        absences = absences if absences is not None else pd.DataFrame(columns=["PLAYER_ID", "TEAM", "GAME_DATE"])
+        days = [self._one_day(day, feature_set, absences[absences["GAME_DATE"] == date])
+                for date, day in unique.groupby("GAME_DATE", sort=False)]
+        built = pd.concat(days, ignore_index=True) if days else self._one_day(unique, feature_set, absences)
         out = targets[keys].merge(built, on=keys, how="left", validate="many_to_one")
         return out[built.columns]
 
-    def _one_day(self, targets: pd.DataFrame, feature_set: FeatureSet) -> pd.DataFrame:
+    def _one_day(self, targets: pd.DataFrame, feature_set: FeatureSet, absences: pd.DataFrame) -> pd.DataFrame:
         rows, league = self.rows, None
         if len(targets) and (pd.to_datetime(targets["GAME_DATE"]) > self.cutoff).all():
             teams = pd.unique(pd.concat([targets["TEAM"], targets["OPPONENT"]]).astype(str))
             keep = (self.rows["TEAM"].isin(teams) | self.rows["OPPONENT"].isin(teams)
-                    | self.rows["PLAYER_ID"].isin(targets["PLAYER_ID"]))
+                    | self.rows["PLAYER_ID"].isin(targets["PLAYER_ID"]) | self.rows["PLAYER_ID"].isin(absences["PLAYER_ID"]))
             rows, league = self.rows[keep], self.league
-        built = build_features(rows, feature_set, targets=targets, league=league)
+        built = build_features(rows, feature_set, targets=targets, league=league, absences=absences)
         out = built[built["is_target"]].drop(columns="is_target").reset_index(drop=True)
         if len(self.prior_games):
             player = out["PLAYER_ID"].to_numpy(dtype=np.int64)

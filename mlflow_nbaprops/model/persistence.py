@@ -3,7 +3,8 @@ anything this package trains.
 
 Layout of a saved predictor directory::
 
-    minutes.<ext>, pra.<ext>   stage boosters (XGBoost UBJSON ``.ubj`` / LightGBM text ``.txt``)
+    minutes.<ext>, pra.<ext>   stage boosters (XGBoost UBJSON ``.ubj`` / LightGBM text ``.txt``);
+                               with ``n_seeds`` > 1 also minutes.1.<ext>, pra.1.<ext>, ...
     regressor.json             parameters and learned state (residual quantiles, feature names…)
     history.parquet, prior_games.parquet   the history snapshot for slate predictions
     predictor.json             feature set (name, version, definitions hash), snapshot cutoff, info
@@ -25,7 +26,7 @@ from mlflow_nbaprops.errors import ModelIntegrityError
 from mlflow_nbaprops.features import get_feature_set
 from mlflow_nbaprops.features.snapshot import HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor
-from mlflow_nbaprops.model.two_stage import TwoStageRegressor, is_foreign, lightgbm_booster
+from mlflow_nbaprops.model.two_stage import SeedAverage, TwoStageRegressor, is_foreign, lightgbm_booster
 
 FORMAT_VERSION = 1
 STAGES = ("minutes", "pra")
@@ -61,9 +62,10 @@ def load_predictor(directory: str | Path, allow_pickle: bool = False) -> PropsPr
         raise ModelIntegrityError(f"predictor format {meta.get('format_version')} is not {FORMAT_VERSION}")
     saved = meta["feature_set"]
     try:
-        fs = get_feature_set(saved["name"])
+        fs = get_feature_set(saved["name"], saved.get("version"))
     except KeyError as exc:
-        raise ModelIntegrityError(f"the model uses feature set {saved['name']!r}, unknown to this package") from exc
+        raise ModelIntegrityError(f"the model uses feature set {saved['name']!r} {saved.get('version')}, "
+                                  "unknown to this package") from exc
     if fs.hash != saved["hash"]:
         raise ModelIntegrityError(
             f"feature set {fs.name} {saved['version']} was saved with definitions hash {saved['hash']}, but the "
@@ -79,17 +81,19 @@ def save_regressor(regressor: TwoStageRegressor, directory: Path) -> list[str]:
     backend = backend_name(regressor)
     files = []
     for stage in STAGES:
-        model = getattr(regressor, f"{stage}_model_")
-        name = f"{stage}.{_EXTENSION[backend]}"
-        if backend == "lightgbm":
-            lightgbm_booster(model).save_model(str(directory / name))
-        elif backend == "xgboost":
-            model.save_model(str(directory / name))
-        else:
-            import cloudpickle
+        fitted = getattr(regressor, f"{stage}_model_")
+        members = fitted.members if isinstance(fitted, SeedAverage) else [fitted]
+        for k, model in enumerate(members):
+            name = _stage_file(stage, k, backend)
+            if backend == "lightgbm":
+                lightgbm_booster(model).save_model(str(directory / name))
+            elif backend == "xgboost":
+                model.save_model(str(directory / name))
+            else:
+                import cloudpickle
 
-            (directory / name).write_bytes(cloudpickle.dumps(model))
-        files.append(name)
+                (directory / name).write_bytes(cloudpickle.dumps(model))
+            files.append(name)
     params = regressor.get_params(deep=False)
     if backend == "foreign":
         import cloudpickle
@@ -126,7 +130,9 @@ def load_regressor(directory: Path, allow_pickle: bool = False) -> TwoStageRegre
         params["backend"] = cloudpickle.loads((directory / "backend.pkl").read_bytes())
     regressor = TwoStageRegressor(**params)
     for stage in STAGES:
-        setattr(regressor, f"{stage}_model_", _load_stage(directory / f"{stage}.{_EXTENSION[backend]}", backend))
+        members = [_load_stage(directory / _stage_file(stage, k, backend), backend)
+                   for k in range(int(params.get("n_seeds", 1)))]
+        setattr(regressor, f"{stage}_model_", members[0] if len(members) == 1 else SeedAverage(members))
     regressor.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
     regressor.n_features_in_ = len(regressor.feature_names_in_)
     regressor.n_train_rows_ = state["n_train_rows_"]
@@ -134,6 +140,11 @@ def load_regressor(directory: Path, allow_pickle: bool = False) -> TwoStageRegre
     for name in _ARRAYS:
         setattr(regressor, name, np.asarray(state[name], dtype=float))
     return regressor
+
+
+def _stage_file(stage: str, member: int, backend: str) -> str:
+    """``minutes.txt`` for a stage's first booster, ``minutes.1.txt``... for the others."""
+    return f"{stage}.{_EXTENSION[backend]}" if member == 0 else f"{stage}.{member}.{_EXTENSION[backend]}"
 
 
 def _load_stage(path: Path, backend: str):

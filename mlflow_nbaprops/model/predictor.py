@@ -14,7 +14,13 @@ import pandas as pd
 
 from mlflow_nbaprops.data import content_digest, schema
 from mlflow_nbaprops.errors import DataValidationError
-from mlflow_nbaprops.features import TARGET_COLUMNS, FeatureSet, build_features, get_feature_set
+from mlflow_nbaprops.features import (
+    AVAILABILITY_TIER,
+    TARGET_COLUMNS,
+    FeatureSet,
+    build_features,
+    get_feature_set,
+)
 from mlflow_nbaprops.features.snapshot import DEFAULT_SNAPSHOT_DAYS, HistorySnapshot
 from mlflow_nbaprops.model.two_stage import LEVELS, PRED_MINUTES, TwoStageRegressor, summarize_quantile_grid
 
@@ -32,6 +38,13 @@ _FALSE = {"0", "false", "f", "no", "n", "away", "a"}
 #: Optional input column: the caller's own minutes projection (news the box scores cannot
 #: know: a starter ruled out, a minutes limit). Where given, it replaces stage 1's minutes.
 MINUTES_COLUMN = "MIN_PROJ"
+#: Optional slate column: the player's status on tonight's injury report. OUT and DOUBTFUL mean
+#: he does not play: he gets no forecast, and his teammates' and opponents' availability
+#: features count him out. QUESTIONABLE, PROBABLE and AVAILABLE mean he plays; empty means no
+#: news. A team none of whose rows carries a status is taken at full strength, with a warning.
+STATUS_COLUMN = "STATUS"
+STATUS_OUT = {"OUT": True, "DOUBTFUL": True, "QUESTIONABLE": False, "PROBABLE": False, "AVAILABLE": False}
+NOT_PLAYING = "not playing"
 #: Optional numeric input columns: what a value must be, and its upper bound (lower bound 0).
 OPTIONAL_NUMBERS = {LINE_COLUMN: ("a number", None), MINUTES_COLUMN: ("a number of minutes", schema.MAX_MINUTES)}
 
@@ -108,9 +121,15 @@ class PropsPredictor:
                             data.index)
 
     def predict_slate(self, slate: pd.DataFrame) -> pd.DataFrame:
-        """Upcoming games: features from the snapshot, then the two-stage prediction."""
+        """Upcoming games: features from the snapshot, then the two-stage prediction.
+
+        Players whose ``STATUS`` rules them out get an explicit not-playing row (zeros, no
+        P(over), a warning) and count as absent for their teammates and opponents.
+        """
         targets = validate_slate(slate)
-        X = self.snapshot.features(targets, self.feature_set)[list(self.feature_set.names)]
+        out_tonight = targets["OUT"].eq(True).to_numpy() if "OUT" in targets else np.zeros(len(targets), dtype=bool)
+        absences = targets.loc[out_tonight, ["PLAYER_ID", "TEAM", "GAME_DATE"]]
+        X = self.snapshot.features(targets, self.feature_set, absences)[list(self.feature_set.names)]
         lines = targets[LINE_COLUMN] if LINE_COLUMN in targets else None
         minutes = targets[MINUTES_COLUMN] if MINUTES_COLUMN in targets else None
         unknown = ~self.snapshot.knows(targets["PLAYER_ID"])
@@ -119,9 +138,16 @@ class PropsPredictor:
         if minutes is not None:
             prior += f" ({MINUTES_COLUMN} not used)"
         warning[unknown] = [f"{w}; {prior}" if w else prior for w in warning[unknown]]
+        if AVAILABILITY_TIER in self.feature_set.tiers() and self.feature_set.tiers()[AVAILABILITY_TIER]:
+            _append(warning, _no_news(targets), "")
+        ruled_out = f"{NOT_PLAYING}: {STATUS_COLUMN} rules him out, no forecast (a prop on him is void)"
+        _append(warning, np.where(out_tonight, ruled_out, ""), "")
         out = self._answer(X, lines, minutes, unknown, warning, slate.index)
         if unknown.any():
             out.loc[unknown, NUMERIC_OUTPUT_COLUMNS] = self._prior_answer(lines, unknown)
+        if out_tonight.any():
+            out.loc[out_tonight, NUMERIC_OUTPUT_COLUMNS] = 0.0
+            out.loc[out_tonight, ["p_over", "p_under"]] = np.nan
         return out
 
     def _prior_answer(self, lines: pd.Series | None, rows: np.ndarray) -> np.ndarray:
@@ -160,6 +186,26 @@ class PropsPredictor:
         text[stale] = [f"GAME_DATE is {d} days after the model's data cutoff {cutoff.date()}: player form may be stale"
                        for d in ahead[stale]]
         return text
+
+
+def _append(warning: np.ndarray, extra: np.ndarray, empty: str) -> None:
+    """Add ``extra`` messages to ``warning`` in place ("; "-separated)."""
+    for i in np.flatnonzero(extra != empty):
+        warning[i] = f"{warning[i]}; {extra[i]}" if warning[i] else extra[i]
+
+
+def _no_news(targets: pd.DataFrame) -> np.ndarray:
+    """Per row: a warning naming the row's team and/or opponent if no row of that team on that
+    date says anything about availability (then nobody of it is taken as out)."""
+    told = targets.loc[targets["OUT"].notna(), ["TEAM", "GAME_DATE"]] if "OUT" in targets else targets.iloc[:0]
+    known = set(zip(told["TEAM"], told["GAME_DATE"]))
+    text = np.full(len(targets), "", dtype=object)
+    for i, (team, opponent, day) in enumerate(zip(targets["TEAM"], targets["OPPONENT"], targets["GAME_DATE"])):
+        silent = [t for t in (team, opponent) if (t, day) not in known]
+        if silent:
+            text[i] = (f"no availability news ({STATUS_COLUMN}) for {' or '.join(silent)}: every rotation player "
+                       "taken as available")
+    return text
 
 
 def _debut_prior(debuts: pd.DataFrame) -> dict[str, Any]:
@@ -202,6 +248,14 @@ def validate_slate(slate: pd.DataFrame) -> pd.DataFrame:
     home = pd.Series(slate["HOME"].to_numpy(), dtype=object).map(_as_bool)
     problems += _rows(home.isna(), "HOME", "must be true/false (or 1/0, home/away)", slate["HOME"])
     out["HOME"] = home.fillna(False).astype(bool)
+
+    if STATUS_COLUMN in slate.columns:
+        raw = pd.Series(slate[STATUS_COLUMN].to_numpy(), dtype=object)
+        empty = raw.isna() | (raw.astype(str).str.strip() == "")
+        status = raw.astype(str).str.strip().str.upper()
+        bad = ~empty & ~status.isin(list(STATUS_OUT))
+        problems += _rows(bad, STATUS_COLUMN, f"must be one of {', '.join(STATUS_OUT)} (or empty)", slate[STATUS_COLUMN])
+        out["OUT"] = status.map(STATUS_OUT).where(~empty & ~bad, None).astype(object)
 
     for column in OPTIONAL_NUMBERS:
         if column in slate.columns:

@@ -199,6 +199,10 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
     n_bins : bins of predicted PRA for the residual distribution
     stage2_recent_days : train stage 2 only on the last N days of ``groups`` (dates); stage 1
         keeps the whole history (minutes patterns are stable across seasons, scoring drifts)
+    n_seeds : boosters per stage, each with its own seed, whose predictions are averaged: the
+        boosters subsample rows and columns, so one seed's single forecasts move by a few
+        points with the seed; averaging steadies them (docs/benchmarks.md), at n_seeds times
+        the fit and predict cost. 1 (default): one booster per stage, as before.
     """
 
     def __init__(
@@ -213,6 +217,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         stage2_recent_days: int | None = None,
         random_state: int = 0,
         n_jobs: int = 2,
+        n_seeds: int = 1,
     ) -> None:
         self.backend = backend
         self.minutes_params = minutes_params
@@ -224,6 +229,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         self.stage2_recent_days = stage2_recent_days
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.n_seeds = n_seeds
 
     # ------------------------------------------------------------------ fitting
 
@@ -234,6 +240,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         """
         if not is_foreign(self.backend) and self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
+        if isinstance(self.n_seeds, bool) or not isinstance(self.n_seeds, (int, np.integer)) or self.n_seeds < 1:
+            raise ValueError(f"n_seeds must be a whole number >= 1, not {self.n_seeds!r}")
         if self.stage2_target not in STAGE2_TARGETS:
             raise ValueError(f"stage2_target must be one of {STAGE2_TARGETS}, not {self.stage2_target!r}")
         check_booster_params(self.backend, self.minutes_params, STAGE_NAMES[0])
@@ -266,15 +274,22 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _fit_stage1(self, X: pd.DataFrame, minutes: np.ndarray):
-        model = make_booster(self.backend, self.minutes_params, self.random_state, self.n_jobs)
-        return self._fit_booster(0, model, X, minutes)
+        return self._fit_stage(0, X, minutes)
 
     def _fit_stage2(self, X2: pd.DataFrame, pra: np.ndarray, minutes: np.ndarray):
-        model = make_booster(self.backend, self.pra_params, self.random_state + 1, self.n_jobs)
         if self.stage2_target == "pra":
-            return self._fit_booster(1, model, X2, pra)
+            return self._fit_stage(1, X2, pra)
         played = minutes > 0
-        return self._fit_booster(1, model, X2[played], pra[played] / minutes[played], sample_weight=minutes[played])
+        return self._fit_stage(1, X2[played], pra[played] / minutes[played], sample_weight=minutes[played])
+
+    def _fit_stage(self, stage: int, X: pd.DataFrame, y: np.ndarray, **fit_params):
+        """One booster, or ``n_seeds`` of them averaged. Seeds: stage 1 takes random_state + 2k,
+        stage 2 random_state + 2k + 1 for member k (member 0 is the single-seed model)."""
+        params = (self.minutes_params, self.pra_params)[stage]
+        members = [self._fit_booster(stage, make_booster(self.backend, params, self.random_state + 2 * k + stage,
+                                                         self.n_jobs), X, y, **fit_params)
+                   for k in range(int(self.n_seeds))]
+        return members[0] if len(members) == 1 else SeedAverage(members)
 
     def _fit_booster(self, stage: int, model, X: pd.DataFrame, y: np.ndarray, **fit_params):
         """``model.fit``, with a booster's own failure (e.g. a hyperparameter value it rejects)
@@ -393,6 +408,15 @@ def summarize_quantile_grid(grid: np.ndarray, levels: np.ndarray, quantiles, lin
     return out
 
 
+class SeedAverage:
+    """A stage's boosters fitted with different seeds; the stage predicts their mean."""
+
+    def __init__(self, members: list) -> None:
+        if len(members) < 2:
+            raise ValueError("a seed average needs at least two boosters")
+        self.members = list(members)
+
+
 def lightgbm_booster(model):
     """The ``lightgbm.Booster`` of a fitted stage: an ``LGBMRegressor``'s ``booster_``, or a
     booster loaded from its text file as it is."""
@@ -406,6 +430,8 @@ def stage_predict(model, X: pd.DataFrame) -> np.ndarray:
     trees for a one-row request. LightGBM's scikit-learn wrapper is bypassed for its booster
     (same numbers, no feature-name warning); a foreign estimator gets the DataFrame.
     """
+    if isinstance(model, SeedAverage):  # members added in a fixed order: the same bits every time
+        return np.mean(np.vstack([stage_predict(member, X) for member in model.members]), axis=0)
     module = type(model).__module__
     if module.startswith("lightgbm"):
         return np.asarray(lightgbm_booster(model).predict(X.to_numpy(dtype=float)), dtype=float)
@@ -415,6 +441,9 @@ def stage_predict(model, X: pd.DataFrame) -> np.ndarray:
 
 
 def _gains(model, names: list[str]) -> pd.Series | None:
+    if isinstance(model, SeedAverage):
+        parts = [_gains(member, names) for member in model.members]
+        return None if any(p is None for p in parts) else sum(parts[1:], parts[0]) / len(parts)
     module = type(model).__module__
     if module.startswith("lightgbm"):
         return pd.Series(lightgbm_booster(model).feature_importance("gain"), index=names, dtype=float)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from mlflow_nbaprops.data import content_digest, write_table
 from mlflow_nbaprops.evaluation import BacktestResult, plots
-from mlflow_nbaprops.features import diff, get_feature_set
+from mlflow_nbaprops.features import FeatureSet, diff, get_feature_set
 from mlflow_nbaprops.model.predictor import PropsPredictor
 from mlflow_nbaprops.model.two_stage import effective_params
 from mlflow_nbaprops.redact import redact_text
@@ -106,9 +106,10 @@ def validation_label(refit_every: int) -> str:
 def training_params(result: BacktestResult, data: DataInfo) -> dict[str, Any]:
     """Every parameter that defines the run (both stages' effective hyperparameters included)."""
     config = result.config
-    fs = get_feature_set(config.feature_set)
+    fs = config.features
     params: dict[str, Any] = {
         "backend": config.backend, "feature_set": fs.name, "feature_set_version": fs.version,
+        "availability": config.availability, "n_seeds": config.n_seeds,
         "feature_set_hash": fs.hash, "n_features": len(fs.names), "stage2_target": config.stage2_target,
         "n_folds": config.n_folds, "refit_every_days": config.refit_every, "train_window_days": config.train_window_days,
         "test_season": config.test_season, "seed": config.seed, "min_edge": config.min_edge,
@@ -121,8 +122,8 @@ def training_params(result: BacktestResult, data: DataInfo) -> dict[str, Any]:
     return params
 
 
-def feature_lineage(feature_set: str, baseline: str = BASELINE_FEATURE_SET) -> dict[str, Any]:
-    fs, base = get_feature_set(feature_set), get_feature_set(baseline)
+def feature_lineage(fs: FeatureSet, baseline: str = BASELINE_FEATURE_SET) -> dict[str, Any]:
+    base = get_feature_set(baseline)
     changes = diff(base, fs)
     return {**fs.lineage(), "baseline_set": f"{base.name} {base.version}", "vs_baseline": changes}
 
@@ -158,7 +159,8 @@ def log_training_run(
 
     _set_tags({
         **context,
-        **get_feature_set(config.feature_set).tags(),  # the set this run trained, not the configured one
+        **config.features.tags(),  # the set this run trained, not the configured one
+        "nbaprops.availability": config.availability,
         "nbaprops.model_type": f"two_stage_{config.backend}",
         "nbaprops.architecture": "two_stage",
         "nbaprops.phase": phase,
@@ -190,7 +192,8 @@ def log_training_run(
     mlflow.log_metrics(metrics)
     _log_folds(client, run.info.run_id, result.folds)
 
-    mlflow.log_dict(feature_lineage(config.feature_set), "feature_lineage.json")
+    mlflow.log_dict({**feature_lineage(config.features), "availability": config.availability},
+                    "feature_lineage.json")
     mlflow.log_dict({"backtest": config.to_dict(), "phase": phase, "data": {"source": redact_text(data.source),
                      "version": data.digest, "rows": len(data.frame)}, "model_info": predictor.info},
                     "training_config.json")
