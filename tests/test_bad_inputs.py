@@ -269,6 +269,10 @@ CASES: dict[str, Case] = {
     "serve-no-line": Case(S, "a record without LINE", "HTTP 200", "\"p_over\": null", SERVING,
                           lambda e: http(e, json.dumps({"dataframe_records": [
                               {k: v for k, v in e["row"].items() if k != "LINE"}]}))),
+    "serve-unknown-status": Case(S, "STATUS `injured`", "HTTP 400", "STATUS must be one of OUT, DOUBTFUL", SERVING,
+                                 lambda e: http(e, records(e, STATUS="injured"))),
+    "serve-status-out": Case(S, "STATUS `OUT` (ruled out tonight)", "HTTP 200", "not playing", SERVING,
+                             lambda e: http(e, records(e, STATUS="OUT"))),
     "register-unknown-run": Case(R, "`register --run-id 0123abc`", "1", "not found", NO_MOVE,
                                  lambda e: registry_unchanged(e, "register", "--run-id", "0123abc", "--name", "Matrix")),
     "register-both-sources": Case(R, "`register --run-id X --version 1`", "2", "exactly one of", NO_MOVE,

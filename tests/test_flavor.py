@@ -277,12 +277,18 @@ def test_slate_features_match_full_history_features():
     history = league[league["GAME_DATE"] < cut].reset_index(drop=True)
     future = league[league["GAME_DATE"] == cut].reset_index(drop=True)
     slate = future[["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]]
+    # each team's busiest player of the last game declared out tonight (as a slate's STATUS would)
+    mine = history[history["TEAM"].isin(slate["TEAM"])]
+    last = mine[mine["GAME_DATE"] == mine.groupby("TEAM")["GAME_DATE"].transform("max")]
+    out = last.sort_values("MIN").groupby("TEAM").tail(1)[["PLAYER_ID", "TEAM"]].assign(GAME_DATE=cut)
+    slate = slate[~slate["PLAYER_ID"].isin(out["PLAYER_ID"])]
     fs = get_feature_set("full")
     snapshot = HistorySnapshot.from_history(history)
     assert len(snapshot.rows) < 0.9 * len(history) and snapshot.prior_games["games"].sum() > 0
-    full = build_features(history, fs, targets=slate)
+    full = build_features(history, fs, targets=slate, absences=out)
     expected = full.loc[full["is_target"], list(fs.names)].reset_index(drop=True)
-    got = snapshot.features(slate, fs)[list(fs.names)]
+    got = snapshot.features(slate, fs, out)[list(fs.names)]
+    assert (got["team_out_n"] > 0).any() and (got["opp_out_n"] > 0).any()
     ewm = [n for n in fs.names if "ewm" in n]
     exact = [n for n in fs.names if n not in ewm]
     np.testing.assert_allclose(got[exact].to_numpy(), expected[exact].to_numpy(), rtol=1e-9, atol=1e-9)

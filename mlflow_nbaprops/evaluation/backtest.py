@@ -109,6 +109,11 @@ class BacktestResult:
             f"80% interval coverage {m['coverage_80']:.3f}; P(over) calibration error {m['calibration_error']:.4f}, "
             f"Brier {m['brier']:.4f}",
         ]
+        out, full = (m.get(f"seg_teammates_{k}_mae") for k in ("a_rotation_teammate_out", "full_strength"))
+        if out is not None and full is not None:
+            share = float((self.predictions["team_out_n"] > 0).mean())
+            lines.append(f"PRA MAE with a rotation teammate out (observed in the logs; {share:.0%} of rows) {out:.3f}, "
+                         f"at full strength {full:.3f}")
         label = "PROXY lines (previous-10 mean rounded to .5 at -110; no real lines in the data)" \
             if self.line_source == "proxy" else "bookmaker lines from the data"
         if m.get("bets", 0):

@@ -79,8 +79,8 @@ class HistorySnapshot:
 
         Each slate day is featurized from the snapshot alone: an earlier day of a multi-day
         slate is not a game the player has played, and a repeated row gets the same answer.
-        For games after the cutoff only the rows the features read are used — the slate's
-        players and every game of its teams and their opponents — with the league levels
+        For games after the cutoff only the rows the features read are used — every game of
+        the slate's teams, their opponents and their players — with the league levels
         from the whole snapshot, which gives the same values far faster for small slates.
         ``absences`` (``PLAYER_ID, TEAM, GAME_DATE``) are players declared out (see ``build_features``).
         """
@@ -98,8 +98,12 @@ class HistorySnapshot:
         rows, league = self.rows, None
         if len(targets) and (pd.to_datetime(targets["GAME_DATE"]) > self.cutoff).all():
             teams = pd.unique(pd.concat([targets["TEAM"], targets["OPPONENT"]]).astype(str))
-            keep = (self.rows["TEAM"].isin(teams) | self.rows["OPPONENT"].isin(teams)
-                    | self.rows["PLAYER_ID"].isin(targets["PLAYER_ID"]) | self.rows["PLAYER_ID"].isin(absences["PLAYER_ID"]))
+            teams_rows = self.rows["TEAM"].isin(teams)
+            # every game of every player of these teams (a rotation teammate's role counts his
+            # games for a former team too), of the slate's players, and of the teams' opponents
+            players = pd.unique(pd.concat([self.rows.loc[teams_rows, "PLAYER_ID"], targets["PLAYER_ID"],
+                                           absences["PLAYER_ID"]]))
+            keep = teams_rows | self.rows["OPPONENT"].isin(teams) | self.rows["PLAYER_ID"].isin(players)
             rows, league = self.rows[keep], self.league
         built = build_features(rows, feature_set, targets=targets, league=league, absences=absences)
         out = built[built["is_target"]].drop(columns="is_target").reset_index(drop=True)
