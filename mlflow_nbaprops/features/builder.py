@@ -272,6 +272,7 @@ class _Computer:
         self._role_after = self._scatter(order, w.mean_through(minutes, 10))
         self._pra_after = self._scatter(order, w.mean_through(pra, 10))
         self._usage_after = self._scatter(order, w.mean_through(usage, 10))
+        self._usage_l10 = self._scatter(order, w.mean(usage, 10))
         sorted_day = day[order].astype(float)
         following = np.r_[sorted_day[1:], np.inf]
         last_in_group = np.r_[w.codes[1:] != w.codes[:-1], True]
@@ -426,7 +427,9 @@ class _Computer:
         role, pra, usage = (np.nan_to_num(v[pair_row]) for v in (self._role_after, self._pra_after, self._usage_after))
         out_n = per_game(None, absent)
         out_min = per_game(role, absent)
+        out_usage = per_game(usage, absent)
         available_min = per_game(role, ~absent)
+        available_usage = per_game(usage, ~absent)
 
         def at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
             return np.where(index >= 0, values[np.clip(index, 0, None)], np.nan)
@@ -435,7 +438,7 @@ class _Computer:
         self.out["team_out_min"] = at(out_min, row_tg)
         self.out["team_out_min_new"] = at(per_game(role, absent & (offset == 0)), row_tg)
         self.out["team_out_pra"] = at(per_game(pra, absent), row_tg)
-        self.out["team_out_usage"] = at(per_game(usage, absent), row_tg)
+        self.out["team_out_usage"] = at(out_usage, row_tg)
         self.out["opp_out_n"] = at(out_n, opp_tg)
         self.out["opp_out_min"] = at(out_min, opp_tg)
 
@@ -448,6 +451,16 @@ class _Computer:
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(own + others > 0, own / (own + others), 0.0)
         self.out["out_min_expected"] = self.out["team_out_min"] * share
+        self.out["min_expected_tonight"] = own + self.out["out_min_expected"]
+        self.out["team_avail_min"] = others
+        rank = pd.Series(role[~absent]).groupby(pair_tg[~absent]).rank(ascending=False, method="min").to_numpy()
+        self.out["avail_rank"] = np.where(hit >= 0, rank[np.clip(hit, 0, None)], np.nan)
+        # the same for the shots: his usage among tonight's available rotation, times the usage freed
+        own_usage = np.nan_to_num(self._usage_l10)
+        usage_others = at(available_usage, row_tg) - np.where(hit >= 0, usage[~absent][np.clip(hit, 0, None)], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            usage_share = np.where(own_usage + usage_others > 0, own_usage / (own_usage + usage_others), 0.0)
+        self.out["out_usage_expected"] = self.out["team_out_usage"] * usage_share
         # absent teammates of a similar role (no positions in the logs: minutes stand in for them)
         gone = pd.DataFrame({"tg": pair_tg[absent], "gone_role": role[absent]})
         mine = pd.DataFrame({"tg": row_tg, "own": own, "row": np.arange(n)})
