@@ -168,3 +168,27 @@ def test_cli_backtest_writes_predictions_and_prints_baselines(league, tmp_path):
                                      "-o", str(out), "--pra-params", '{"n_estimatorz": 50}'])
     assert typo.exit_code == 2, typo.output
     assert "--pra-params" in typo.output and "'n_estimatorz'" in typo.output and "'n_estimators'" in typo.output
+
+
+def test_availability_scenarios_train_on_their_feature_sets_and_report_it(league, result):
+    """observed (the default) trains full v3.0 with tonight's absences from the logs; none the
+    box scores only (v2.0); both report the scenario and the teammate-out segments."""
+    from mlflow_nbaprops.cli import backtest, train
+    from mlflow_nbaprops.features import AVAILABILITY_SCENARIOS
+
+    assert result.config.availability == "observed" and result.config.features.version == "v3.0"
+    none = walk_forward(league, BacktestConfig(test_season="2022-23", refit_every=21, minutes_params=FAST,
+                                               pra_params=FAST, availability="none"), progress=False)
+    assert none.config.features.version == "v2.0" and "availability none" in none.summary()
+    assert "team_out_n" not in none.model.feature_names_in_ and "team_out_n" in result.model.feature_names_in_
+    pd.testing.assert_frame_equal(none.predictions[["GAME_ID", "PLAYER_ID", "PRA"]],
+                                  result.predictions[["GAME_ID", "PLAYER_ID", "PRA"]])  # the same rows
+    for r in (none, result):
+        assert {"a rotation teammate out", "full strength"} == set(r.segments.loc[r.segments["segment"] == "teammates",
+                                                                                "value"])
+        assert "with a rotation teammate out" in r.summary()
+    for command in (backtest, train):  # the CLI offers exactly the registry's scenarios
+        option = next(p for p in command.params if p.name == "availability")
+        assert tuple(option.type.choices) == AVAILABILITY_SCENARIOS
+    with pytest.raises(ValueError, match="availability must be one of observed, none"):
+        BacktestConfig(test_season="2022-23", availability="rumours").features
