@@ -472,31 +472,45 @@ class _Computer:
     def _vacated(self, tg: pd.DataFrame, keyed: pd.DataFrame) -> np.ndarray:
         """Per team-game: minutes of teammates who played in the team's previous 5 games
         (same season) but not in its previous game, at their average over those games."""
-        team_game = tg.set_index(["GAME_ID", "TEAM"])["team_game"]
-        rows = keyed.loc[keyed["real"], ["GAME_ID", "TEAM", "SEASON"]].copy()
-        rows["minutes"] = self.rows.loc[keyed["real"].to_numpy(), "MIN"].to_numpy(dtype=float)
-        rows["player"] = self.rows.loc[keyed["real"].to_numpy(), "PLAYER_ID"].to_numpy()
-        rows["s"] = team_game.reindex(pd.MultiIndex.from_frame(rows[["GAME_ID", "TEAM"]])).to_numpy()
-        season_of = tg.set_index(["TEAM", "team_game"])["SEASON"]
-        parts = []
-        for lag in range(1, 6):
-            part = rows[["TEAM", "player", "minutes", "s", "SEASON"]].copy()
-            part["t"] = part["s"] + lag
-            part["lag"] = lag
-            parts.append(part)
-        expanded = pd.concat(parts, ignore_index=True)
-        target_season = season_of.reindex(pd.MultiIndex.from_frame(expanded[["TEAM", "t"]])).to_numpy()
-        expanded = expanded[target_season == expanded["SEASON"].to_numpy()]
-        # a mean as zero-filled sum / count: see _sum_by for why no NaN may reach the sum
-        expanded = expanded.assign(played=expanded["minutes"].notna(), minutes=expanded["minutes"].fillna(0.0))
-        per_player = expanded.groupby(["TEAM", "t", "player"], sort=False).agg(
-            total=("minutes", "sum"), played=("played", "sum"), last=("lag", "min"))
-        per_player["minutes"] = per_player["total"] / per_player["played"]
-        gone = per_player[per_player["last"] > 1]  # played in the window, not in the previous game
-        self._gone = gone["minutes"]
-        total = _sum_by(gone.reset_index(), ["TEAM", "t"], "minutes")
-        key = pd.MultiIndex.from_arrays([tg["TEAM"], tg["team_game"]])
-        return total.reindex(key).fillna(0.0).to_numpy()
+        # integer codes throughout: the 5 lags expand the rows five-fold, too many for string keys
+        real = keyed["real"].to_numpy()
+        teams = pd.Index(pd.unique(tg["TEAM"].to_numpy(dtype=object)))
+        seasons = pd.Index(pd.unique(tg["SEASON"].to_numpy(dtype=object)))
+        tg_team = teams.get_indexer(tg["TEAM"].to_numpy(dtype=object))
+        tg_game = tg["team_game"].to_numpy(dtype=np.int64)
+        width = int(tg_game.max(initial=0)) + 7
+        season_at = np.full((len(teams), width), -1, dtype=np.int64)
+        season_at[tg_team, tg_game] = seasons.get_indexer(tg["SEASON"].to_numpy(dtype=object))
+        at_game = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]]).get_indexer(
+            pd.MultiIndex.from_frame(keyed.loc[real, ["GAME_ID", "TEAM"]]))
+        team, game = tg_team[at_game], tg_game[at_game]
+        season = seasons.get_indexer(keyed.loc[real, "SEASON"].to_numpy(dtype=object))
+        minutes = self.rows.loc[real, "MIN"].to_numpy(dtype=float)
+        player_ids = self.rows.loc[real, "PLAYER_ID"].to_numpy(dtype=np.int64)
+        player, players = pd.factorize(player_ids)
+        lag = np.repeat(np.arange(1, 6), len(team))
+        team, game, season, player = (np.tile(v, 5) for v in (team, game, season, player))
+        minutes = np.tile(minutes, 5)
+        target = game + lag
+        same_season = season_at[team, target] == season
+        team, target, player, lag, minutes = (v[same_season] for v in (team, target, player, lag, minutes))
+        key = (team * width + target) * len(players) + player
+        group, first = pd.factorize(key)
+        # a mean as zero-filled sum / count, added in input order: see _sum_by
+        total = np.bincount(group, weights=np.nan_to_num(minutes), minlength=len(first))
+        played = np.bincount(group, weights=(~np.isnan(minutes)).astype(float), minlength=len(first))
+        last = np.full(len(first), 99, dtype=np.int64)
+        np.minimum.at(last, group, lag)
+        gone = last > 1  # played in the window, not in the previous game
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gone_minutes = np.where(played > 0, total / played, np.nan)[gone]
+        gone_key = first[gone]
+        gone_player = players[gone_key % len(players)]
+        gone_team_game = gone_key // len(players)
+        self._gone = pd.Series(gone_minutes, index=pd.MultiIndex.from_arrays(
+            [teams[gone_team_game // width].to_numpy(dtype=object), gone_team_game % width, gone_player]))
+        vacated = np.bincount(gone_team_game, weights=np.nan_to_num(gone_minutes), minlength=len(teams) * width)
+        return vacated[tg_team * width + tg_game]
 
     def _player_availability(self, team_game: np.ndarray, vacated_total: np.ndarray) -> None:
         r = self.rows
