@@ -1,6 +1,6 @@
 """Features: the registry of definitions (with lineage) and the leakage-safe builder."""
 
-from mlflow_nbaprops.features.builder import KEY_COLUMNS, TARGET_COLUMNS, build_features, lagged_mean
+from mlflow_nbaprops.features.builder import ABSENCE_COLUMNS, KEY_COLUMNS, TARGET_COLUMNS, build_features, lagged_mean
 from mlflow_nbaprops.features.registry import (
     AVAILABILITY_SCENARIOS,
     AVAILABILITY_TIER,
@@ -16,6 +16,7 @@ from mlflow_nbaprops.features.registry import (
 )
 
 __all__ = [
+    "ABSENCE_COLUMNS",
     "AVAILABILITY_SCENARIOS",
     "AVAILABILITY_TIER",
     "DEFAULT_FEATURE_SET",

@@ -13,6 +13,8 @@ box scores) from the same history: that is how the served model answers a slate.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -203,6 +205,16 @@ class _Windows:
         return prev
 
 
+class _TeamGames(NamedTuple):
+    """The team-games (one row per game and team) as the availability steps index them."""
+
+    code: np.ndarray       # team code of each team-game
+    names: np.ndarray      # team abbreviation of each code
+    order: np.ndarray      # team-games sorted by (team, day)
+    composite: np.ndarray  # team code * 1e6 + day, in that order (for searchsorted)
+    row: np.ndarray        # each stacked row's team-game
+
+
 class _Computer:
     """Computes every registered feature for the stacked rows."""
 
@@ -314,11 +326,11 @@ class _Computer:
         keyed, tg = _team_games(r)
 
         # league level before each date (season to date), to express team numbers relatively
-        daily = pd.concat([_sum_by(tg, ["SEASON", "GAME_DATE"], "pra_allowed"),
-                           tg["pra_allowed"].notna().groupby([tg["SEASON"], tg["GAME_DATE"]], sort=False).sum(),
-                           _sum_by(tg, ["SEASON", "GAME_DATE"], "game_poss"),
-                           tg["game_poss"].notna().groupby([tg["SEASON"], tg["GAME_DATE"]], sort=False).sum()],
-                          axis=1, keys=["pra_sum", "pra_n", "poss_sum", "poss_n"]).sort_index()
+        # (sums of zero-filled values and counts of the others: see _sum_by for why no NaN may reach a sum)
+        daily = tg[["SEASON", "GAME_DATE"]].assign(
+            pra_sum=tg["pra_allowed"].fillna(0.0), pra_n=tg["pra_allowed"].notna().astype(int),
+            poss_sum=tg["game_poss"].fillna(0.0), poss_n=tg["game_poss"].notna().astype(int),
+        ).groupby(["SEASON", "GAME_DATE"]).sum()
         daily = daily.groupby(level="SEASON").transform(lambda s: s.cumsum().shift(1, fill_value=0))
         daily["league_pra"] = daily["pra_sum"] / daily["pra_n"].where(daily["pra_n"] > 0)
         daily["league_poss"] = daily["poss_sum"] / daily["poss_n"].where(daily["poss_n"] > 0)
@@ -329,7 +341,7 @@ class _Computer:
             tg.loc[upcoming, "league_pra"] = known["league_pra"].to_numpy()
             tg.loc[upcoming, "league_poss"] = known["league_poss"].to_numpy()
 
-        team_codes = pd.factorize(tg["TEAM"])[0]
+        team_codes, team_names = pd.factorize(tg["TEAM"])
         day = _days(tg["GAME_DATE"])
         order, w = _Windows.grouped([team_codes], day)
         col = lambda c: tg[c].to_numpy(dtype=float)[order]  # noqa: E731
@@ -348,6 +360,10 @@ class _Computer:
         feats.loc[tg.index[order], "rest_days"] = rest
         feats.loc[tg.index[order], "back_to_back"] = (rest == 1).astype(float)
         composite = team_codes[order].astype(np.int64) * 1_000_000 + day[order]
+        # what the availability steps share: team codes, team-games in (team, day) order, each row's team-game
+        self._teams = _TeamGames(team_codes.astype(np.int64), np.asarray(team_names, dtype=object), order, composite,
+                                 pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]]).get_indexer(
+                                     pd.MultiIndex.from_frame(r[["GAME_ID", "TEAM"]])))
         feats.loc[tg.index[order], "games_last_7d"] = np.arange(len(order)) - np.searchsorted(composite, composite - 7)
         season_game = pd.Series(np.arange(len(order))).groupby([team_codes[order], season_codes]).cumcount().to_numpy()
         feats.loc[tg.index[order], "season_progress"] = season_game / 82.0
@@ -383,15 +399,11 @@ class _Computer:
         """
         r = self.rows
         n = self.n
-        team_index = pd.Index(pd.unique(np.r_[tg["TEAM"].to_numpy(dtype=object), r["TEAM"].to_numpy(dtype=object)]))
-        tg_code = team_index.get_indexer(tg["TEAM"].to_numpy(dtype=object)).astype(np.int64)
+        teams = self._teams
         tg_day = _days(tg["GAME_DATE"])
-        order = np.lexsort((tg_day, tg_code))
-        composite = tg_code[order] * 1_000_000 + tg_day[order]
-        games = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]])
-        row_tg = games.get_indexer(pd.MultiIndex.from_frame(r[["GAME_ID", "TEAM"]]))
-        opp_tg = games.get_indexer(pd.MultiIndex.from_frame(r[["GAME_ID", "OPPONENT"]].set_axis(["GAME_ID", "TEAM"],
-                                                                                               axis=1)))
+        row_tg = teams.row
+        opp_tg = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]]).get_indexer(
+            pd.MultiIndex.from_frame(r[["GAME_ID", "OPPONENT"]].set_axis(["GAME_ID", "TEAM"], axis=1)))
         day = _days(r["GAME_DATE"])
         player = r["PLAYER_ID"].to_numpy(dtype=np.int64)
         real = ~r["is_target"].to_numpy()
@@ -401,13 +413,13 @@ class _Computer:
         # player's windows never overlap, so each (team-game, player) pair is made once)
         cand = np.flatnonzero(real & (self._role_after >= ROTATION_MINUTES))
         limit = np.minimum(day[cand] + ROTATION_DAYS, self._next_day[cand])
-        code = team_index.get_indexer(r["TEAM"].to_numpy(dtype=object)[cand]).astype(np.int64)
-        first = np.searchsorted(composite, code * 1_000_000 + day[cand], side="right")
-        stop = np.searchsorted(composite, code * 1_000_000 + limit, side="right")
+        code = teams.code[row_tg[cand]]
+        first = np.searchsorted(teams.composite, code * 1_000_000 + day[cand], side="right")
+        stop = np.searchsorted(teams.composite, code * 1_000_000 + limit, side="right")
         count = np.clip(stop - first, 0, None)
         offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
         pair_row = np.repeat(cand, count)
-        pair_tg = order[np.repeat(first, count) + offset]
+        pair_tg = teams.order[np.repeat(first, count) + offset]
         pair_player = player[pair_row]
         present = pd.MultiIndex.from_arrays([pair_tg, pair_player]).isin(
             pd.MultiIndex.from_arrays([row_tg[real], player[real]]))
@@ -442,24 +454,24 @@ class _Computer:
         self.out["opp_out_n"] = at(out_n, opp_tg)
         self.out["opp_out_min"] = at(out_min, opp_tg)
 
-        # the player's share of the freed minutes: his role among tonight's available rotation
-        own = np.nan_to_num(self.out["min_l10"])
+        # the player's share of what was freed: his part of tonight's available rotation
         pair_key = pd.MultiIndex.from_arrays([pair_tg[~absent], pair_player[~absent]])
-        hit = pair_key.get_indexer(pd.MultiIndex.from_arrays([row_tg, player]))
-        own_candidate = np.where(hit >= 0, role[~absent][np.clip(hit, 0, None)], 0.0)
-        others = at(available_min, row_tg) - own_candidate
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(own + others > 0, own / (own + others), 0.0)
-        self.out["out_min_expected"] = self.out["team_out_min"] * share
+        hit = pair_key.get_indexer(pd.MultiIndex.from_arrays([row_tg, player]))  # his own pair, if a candidate
+
+        def share(own: np.ndarray, available: np.ndarray, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """His ``own`` value over the available rotation's (himself counted once); and the others' total."""
+            others = at(available, row_tg) - np.where(hit >= 0, candidate[~absent][np.clip(hit, 0, None)], 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(own + others > 0, own / (own + others), 0.0), others
+
+        own = np.nan_to_num(self.out["min_l10"])
+        minutes_share, others = share(own, available_min, role)
+        self.out["out_min_expected"] = self.out["team_out_min"] * minutes_share
         self.out["min_expected_tonight"] = own + self.out["out_min_expected"]
         self.out["team_avail_min"] = others
         rank = pd.Series(role[~absent]).groupby(pair_tg[~absent]).rank(ascending=False, method="min").to_numpy()
         self.out["avail_rank"] = np.where(hit >= 0, rank[np.clip(hit, 0, None)], np.nan)
-        # the same for the shots: his usage among tonight's available rotation, times the usage freed
-        own_usage = np.nan_to_num(self._usage_l10)
-        usage_others = at(available_usage, row_tg) - np.where(hit >= 0, usage[~absent][np.clip(hit, 0, None)], 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            usage_share = np.where(own_usage + usage_others > 0, own_usage / (own_usage + usage_others), 0.0)
+        usage_share, _ = share(np.nan_to_num(self._usage_l10), available_usage, usage)
         self.out["out_usage_expected"] = self.out["team_out_usage"] * usage_share
         # absent teammates of a similar role (no positions in the logs: minutes stand in for them)
         gone = pd.DataFrame({"tg": pair_tg[absent], "gone_role": role[absent]})
@@ -474,17 +486,14 @@ class _Computer:
         (same season) but not in its previous game, at their average over those games."""
         # integer codes throughout: the 5 lags expand the rows five-fold, too many for string keys
         real = keyed["real"].to_numpy()
-        teams = pd.Index(pd.unique(tg["TEAM"].to_numpy(dtype=object)))
-        seasons = pd.Index(pd.unique(tg["SEASON"].to_numpy(dtype=object)))
-        tg_team = teams.get_indexer(tg["TEAM"].to_numpy(dtype=object))
-        tg_game = tg["team_game"].to_numpy(dtype=np.int64)
+        teams = self._teams
+        tg_season, seasons = pd.factorize(tg["SEASON"])
+        tg_team, tg_game = teams.code, tg["team_game"].to_numpy(dtype=np.int64)
         width = int(tg_game.max(initial=0)) + 7
-        season_at = np.full((len(teams), width), -1, dtype=np.int64)
-        season_at[tg_team, tg_game] = seasons.get_indexer(tg["SEASON"].to_numpy(dtype=object))
-        at_game = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]]).get_indexer(
-            pd.MultiIndex.from_frame(keyed.loc[real, ["GAME_ID", "TEAM"]]))
-        team, game = tg_team[at_game], tg_game[at_game]
-        season = seasons.get_indexer(keyed.loc[real, "SEASON"].to_numpy(dtype=object))
+        season_at = np.full((len(teams.names), width), -1, dtype=np.int64)
+        season_at[tg_team, tg_game] = tg_season
+        at_game = teams.row[real]
+        team, game, season = tg_team[at_game], tg_game[at_game], tg_season[at_game]
         minutes = self.rows.loc[real, "MIN"].to_numpy(dtype=float)
         player_ids = self.rows.loc[real, "PLAYER_ID"].to_numpy(dtype=np.int64)
         player, players = pd.factorize(player_ids)
@@ -508,8 +517,8 @@ class _Computer:
         gone_player = players[gone_key % len(players)]
         gone_team_game = gone_key // len(players)
         self._gone = pd.Series(gone_minutes, index=pd.MultiIndex.from_arrays(
-            [teams[gone_team_game // width].to_numpy(dtype=object), gone_team_game % width, gone_player]))
-        vacated = np.bincount(gone_team_game, weights=np.nan_to_num(gone_minutes), minlength=len(teams) * width)
+            [teams.names[gone_team_game // width], gone_team_game % width, gone_player]))
+        vacated = np.bincount(gone_team_game, weights=np.nan_to_num(gone_minutes), minlength=len(teams.names) * width)
         return vacated[tg_team * width + tg_game]
 
     def _player_availability(self, team_game: np.ndarray, vacated_total: np.ndarray) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mlflow_nbaprops.features.builder import (
+    ABSENCE_COLUMNS,
     KEY_COLUMNS,
     STAT_COLUMNS,
     TARGET_COLUMNS,
@@ -87,7 +88,7 @@ class HistorySnapshot:
         targets = targets.reset_index(drop=True)
         keys = list(TARGET_COLUMNS)
         unique = targets[keys].drop_duplicates()
-        absences = absences if absences is not None else pd.DataFrame(columns=["PLAYER_ID", "TEAM", "GAME_DATE"])
+        absences = absences if absences is not None else pd.DataFrame(columns=ABSENCE_COLUMNS)
         days = [self._one_day(day, feature_set, absences[absences["GAME_DATE"] == date])
                 for date, day in unique.groupby("GAME_DATE", sort=False)]
         built = pd.concat(days, ignore_index=True) if days else self._one_day(unique, feature_set, absences)

@@ -15,6 +15,7 @@ import pandas as pd
 from mlflow_nbaprops.data import content_digest, schema
 from mlflow_nbaprops.errors import DataValidationError
 from mlflow_nbaprops.features import (
+    ABSENCE_COLUMNS,
     AVAILABILITY_TIER,
     TARGET_COLUMNS,
     FeatureSet,
@@ -128,7 +129,7 @@ class PropsPredictor:
         """
         targets = validate_slate(slate)
         out_tonight = targets["OUT"].eq(True).to_numpy() if "OUT" in targets else np.zeros(len(targets), dtype=bool)
-        absences = targets.loc[out_tonight, ["PLAYER_ID", "TEAM", "GAME_DATE"]]
+        absences = targets.loc[out_tonight, ABSENCE_COLUMNS]
         X = self.snapshot.features(targets, self.feature_set, absences)[list(self.feature_set.names)]
         lines = targets[LINE_COLUMN] if LINE_COLUMN in targets else None
         minutes = targets[MINUTES_COLUMN] if MINUTES_COLUMN in targets else None
@@ -137,11 +138,11 @@ class PropsPredictor:
         prior = "player not in the model's history: prior prediction"
         if minutes is not None:
             prior += f" ({MINUTES_COLUMN} not used)"
-        warning[unknown] = [f"{w}; {prior}" if w else prior for w in warning[unknown]]
-        if AVAILABILITY_TIER in self.feature_set.tiers() and self.feature_set.tiers()[AVAILABILITY_TIER]:
-            _append(warning, _no_news(targets), "")
+        _append(warning, np.where(unknown, prior, ""))
+        if self.feature_set.tiers()[AVAILABILITY_TIER]:
+            _append(warning, _no_news(targets))
         ruled_out = f"{NOT_PLAYING}: {STATUS_COLUMN} rules him out, no forecast (a prop on him is void)"
-        _append(warning, np.where(out_tonight, ruled_out, ""), "")
+        _append(warning, np.where(out_tonight, ruled_out, ""))
         out = self._answer(X, lines, minutes, unknown, warning, slate.index)
         if unknown.any():
             out.loc[unknown, NUMERIC_OUTPUT_COLUMNS] = self._prior_answer(lines, unknown)
@@ -188,9 +189,9 @@ class PropsPredictor:
         return text
 
 
-def _append(warning: np.ndarray, extra: np.ndarray, empty: str) -> None:
-    """Add ``extra`` messages to ``warning`` in place ("; "-separated)."""
-    for i in np.flatnonzero(extra != empty):
+def _append(warning: np.ndarray, extra: np.ndarray) -> None:
+    """Add the non-empty ``extra`` messages to ``warning`` in place ("; "-separated)."""
+    for i in np.flatnonzero(extra != ""):
         warning[i] = f"{warning[i]}; {extra[i]}" if warning[i] else extra[i]
 
 
