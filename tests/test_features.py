@@ -309,3 +309,21 @@ def test_an_upcoming_game_reads_absences_only_from_what_the_caller_declares(leag
     partial = slate.groupby("TEAM").head(2)  # only the players with a line
     silent = build_features(history, "full", targets=partial)
     assert (silent.loc[silent["is_target"], ["team_out_n", "opp_out_n"]] == 0).all().all()
+
+
+def test_a_rotation_player_on_tonights_slate_for_another_team_is_out_for_his_old_one(league):
+    """Traded since his last game: the slate lists him with his new team. His old team sees him
+    absent, as the batch builder does when tonight's box score has him elsewhere."""
+    day = np.sort(league["GAME_DATE"].unique())[-20]
+    history = league[league["GAME_DATE"] < day]
+    slate = league.loc[league["GAME_DATE"] == day, ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "GAME_ID"]]
+    teams = list(slate.drop_duplicates("GAME_ID")[["TEAM", "OPPONENT"]].itertuples(index=False))
+    (old, _), (new, new_opponent) = teams[0], teams[1]
+    mover = _rotation_before(league, old, day).index[0]
+    moved = slate[slate["PLAYER_ID"] != mover]
+    row = moved[moved["TEAM"] == new].head(1).assign(PLAYER_ID=mover)
+    before = build_features(history, "full", targets=moved)
+    after = build_features(history, "full", targets=pd.concat([moved, row], ignore_index=True))
+    of = lambda built, team: built.loc[built["is_target"] & (built["TEAM"] == team), "team_out_n"]  # noqa: E731
+    assert (of(after, old).to_numpy() == of(before, old).to_numpy() + 1).all()
+    assert (of(after, new_opponent).to_numpy() == of(before, new_opponent).to_numpy()).all()

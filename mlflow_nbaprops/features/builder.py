@@ -52,8 +52,9 @@ def build_features(
     ``league`` (from :func:`league_levels`) gives the targets' league-wide levels when
     ``history`` holds only some teams' games (a snapshot narrowed to a slate's teams).
     ``absences`` (``PLAYER_ID, TEAM, GAME_DATE``) are players known to be out of an upcoming
-    game: for a target team-game, only they are absent (a player who is neither a target nor
-    listed is taken as available). For games in ``history``, a rotation player without a row
+    game: for a target team-game, only they are absent, and so is a rotation player who is a
+    target of another game that day (traded); a player who is neither a target nor listed is
+    taken as available. For games in ``history``, a rotation player without a row
     is absent: tonight's box score says who did not play, and nothing else of tonight is read.
     Returns the key columns plus the set's features, history rows first (in their order),
     then the targets, with a boolean ``is_target`` column.
@@ -430,7 +431,14 @@ class _Computer:
                 [tg["TEAM"].to_numpy(dtype=object)[pair_tg], tg_day[pair_tg], pair_player]).isin(
                 pd.MultiIndex.from_arrays([out["TEAM"].astype(str).to_numpy(dtype=object), _days(out["GAME_DATE"]),
                                            out["PLAYER_ID"].to_numpy(dtype=np.int64)]))
-        absent = np.where(tg["real"].to_numpy()[pair_tg], ~present, declared)
+        # an upcoming game's candidate is out if declared, or if tonight's slate has him in another
+        # game (traded since his last game): the batch builder sees that as his absence too
+        target = ~real
+        on_slate = pd.MultiIndex.from_arrays([pair_player, tg_day[pair_tg]]).isin(
+            pd.MultiIndex.from_arrays([player[target], day[target]]))
+        here = pd.MultiIndex.from_arrays([pair_tg, pair_player]).isin(
+            pd.MultiIndex.from_arrays([row_tg[target], player[target]]))
+        absent = np.where(tg["real"].to_numpy()[pair_tg], ~present, declared | (on_slate & ~here))
 
         def per_game(weights: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
             return np.bincount(pair_tg[mask], weights=None if weights is None else weights[mask],
