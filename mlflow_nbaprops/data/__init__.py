@@ -14,6 +14,7 @@ from mlflow_nbaprops.data.loader import (
     canonicalize_frame,
     find_files,
     load_gamelogs,
+    read_table,
     write_gamelogs,
     write_table,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "find_files",
     "load_gamelogs",
     "pra",
+    "read_table",
     "write_gamelogs",
     "write_table",
 ]

@@ -149,6 +149,24 @@ def write_table(frame: pd.DataFrame, path: PathLike) -> Path:
     return path
 
 
+def read_table(path: PathLike, what: str = "a table") -> pd.DataFrame:
+    """Read a ``.csv``, ``.csv.gz`` or ``.parquet`` table (a slate, a predictions file) as it
+    is, text cells as text; any failure becomes a :class:`DataLoadError` naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataLoadError(f"{path}: no such file")
+    if not _has_suffix(path):
+        raise DataLoadError(f"{path}: unsupported file type (expected {', '.join(SUFFIXES)})")
+    try:
+        frame = pd.read_parquet(path) if path.name.endswith(".parquet") else pd.read_csv(path, dtype=str)
+    except Exception as exc:
+        raise DataLoadError(f"{path}: cannot be read as {what}: {exc}") from exc
+    if len(frame) == 0:
+        raise DataLoadError(f"{path}: {what} with no rows")
+    frame.columns = [str(c).strip().upper() for c in frame.columns]
+    return frame
+
+
 # --------------------------------------------------------------------------- internals
 
 

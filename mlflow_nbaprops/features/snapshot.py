@@ -22,12 +22,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mlflow_nbaprops.data.schema import season_label
+from mlflow_nbaprops.errors import DataValidationError
 from mlflow_nbaprops.features.builder import (
     ABSENCE_COLUMNS,
     KEY_COLUMNS,
     STAT_COLUMNS,
     TARGET_COLUMNS,
     build_features,
+    lagged_mean,
     league_levels,
 )
 from mlflow_nbaprops.features.registry import FeatureSet
@@ -38,6 +41,40 @@ DEFAULT_SNAPSHOT_DAYS = 400
 PLAYER_GAMES = 82
 ROWS_FILE = "history.parquet"
 PRIOR_FILE = "prior_games.parquet"
+
+
+def season_of(day: pd.Timestamp) -> str:
+    """The NBA season a date belongs to: a season starts in the autumn (August or later)."""
+    day = pd.Timestamp(day)
+    return season_label(day.year if day.month >= 8 else day.year - 1)
+
+
+@dataclass(frozen=True)
+class Extension:
+    """What :meth:`HistorySnapshot.extend` did with the rows it was given."""
+
+    new_rows: int
+    new_games: int
+    already_held: int
+    corrected: list[str]
+    before_cutoff: int
+    first_date: pd.Timestamp | None
+    last_date: pd.Timestamp | None
+
+    def summary(self) -> str:
+        added = (f"{self.new_rows:,} new player-games in {self.new_games:,} games "
+                 f"({self.first_date:%Y-%m-%d} .. {self.last_date:%Y-%m-%d})" if self.new_rows else "no new games")
+        return (f"{added}; {self.already_held:,} already in the snapshot, {len(self.corrected):,} corrected, "
+                f"{self.before_cutoff:,} dated on or before the snapshot's cutoff and not in it (skipped)")
+
+
+def _describe_change(key: pd.Series, old: pd.Series, new: pd.Series) -> str:
+    def plain(value) -> str:
+        return "empty" if pd.isna(value) else f"{float(value):g}"
+
+    diffs = ", ".join(f"{c} {plain(old[c])} -> {plain(new[c])}" for c in old.index
+                      if not (old[c] == new[c] or (pd.isna(old[c]) and pd.isna(new[c]))))
+    return f"GAME_ID {key['GAME_ID']} PLAYER_ID {key['PLAYER_ID']} ({key['GAME_DATE']:%Y-%m-%d}): {diffs}"
 
 
 @dataclass(frozen=True)
@@ -55,20 +92,90 @@ class HistorySnapshot:
         return league_levels(self.rows)
 
     @classmethod
-    def from_history(cls, history: pd.DataFrame, days: int = DEFAULT_SNAPSHOT_DAYS) -> "HistorySnapshot":
-        """Snapshot canonical game logs ``history`` as of their last game date."""
+    def from_history(cls, history: pd.DataFrame, days: int = DEFAULT_SNAPSHOT_DAYS,
+                     prior_games: pd.DataFrame | None = None) -> "HistorySnapshot":
+        """Snapshot canonical game logs ``history`` as of their last game date (``prior_games``:
+        per (player, team) counts of games before ``history``, added to those it drops)."""
         if len(history) == 0:
             raise ValueError("cannot snapshot an empty history")
+        history = history.reset_index(drop=True)
         cutoff = pd.Timestamp(history["GAME_DATE"].max())
         start = cutoff - pd.Timedelta(days=days)
-        latest_first = history.sort_values("GAME_DATE", ascending=False)
+        latest_first = history.sort_values(["GAME_DATE", "GAME_ID"], ascending=False, kind="stable")
         games_ago = latest_first.groupby("PLAYER_ID", sort=False).cumcount().reindex(history.index)
         recent = (history["GAME_DATE"] > start) | (games_ago < PLAYER_GAMES)
         columns = [c for c in KEY_COLUMNS + STAT_COLUMNS if c in history.columns]
         rows = history.loc[recent, columns].sort_values(["GAME_DATE", "GAME_ID", "PLAYER_ID"]).reset_index(drop=True)
-        prior = (history.loc[~recent].groupby(["PLAYER_ID", "TEAM"]).size().rename("games").reset_index()
-                 .astype({"PLAYER_ID": "int64", "games": "int64"}))
+        dropped = history.loc[~recent, ["PLAYER_ID", "TEAM"]].assign(games=1)
+        if prior_games is not None and len(prior_games):
+            dropped = pd.concat([prior_games[["PLAYER_ID", "TEAM", "games"]], dropped], ignore_index=True)
+        prior = (dropped.groupby(["PLAYER_ID", "TEAM"])["games"].sum().reset_index()
+                 .astype({"PLAYER_ID": "int64", "TEAM": str, "games": "int64"}))
         return cls(rows, prior, cutoff, int(days))
+
+    def extend(self, games: pd.DataFrame, accept_corrections: bool = False) -> tuple["HistorySnapshot", "Extension"]:
+        """This snapshot with the canonical game logs ``games`` added: the snapshot
+        :meth:`from_history` would give on the whole history up to the new games' last date.
+
+        Rows already in the snapshot (matched on ``GAME_ID`` and ``PLAYER_ID``) are skipped if
+        their box score is unchanged; a changed one is an error naming it, unless
+        ``accept_corrections``, which takes the new box score and counts it. Rows dated on or
+        before the cutoff that the snapshot does not hold (older games it had already dropped,
+        or a game that arrived late) are skipped and counted: a snapshot only grows forward.
+        """
+        columns = [c for c in KEY_COLUMNS + STAT_COLUMNS if c in self.rows.columns]
+        missing = [c for c in columns if c not in games.columns]
+        if missing:
+            raise DataValidationError(f"new games lack column(s) {', '.join(missing)} the snapshot holds")
+        games = games[columns].reset_index(drop=True)
+        key = ["GAME_ID", "PLAYER_ID"]
+        held = pd.MultiIndex.from_frame(self.rows[key].astype({"GAME_ID": str, "PLAYER_ID": "int64"}))
+        incoming = pd.MultiIndex.from_frame(games[key].astype({"GAME_ID": str, "PLAYER_ID": "int64"}))
+        at = held.get_indexer(incoming)
+        known = at >= 0
+        stats = [c for c in STAT_COLUMNS if c in columns]
+        old = self.rows.iloc[at[known]][stats].reset_index(drop=True)
+        new = games.loc[known, stats].reset_index(drop=True)
+        differs = ~((old == new) | (old.isna() & new.isna())).all(axis=1).to_numpy()
+        changed = [_describe_change(games.loc[known].iloc[i], old.iloc[i], new.iloc[i])
+                   for i in np.flatnonzero(differs)]
+        if changed and not accept_corrections:
+            shown = "; ".join(changed[:5]) + (f"; and {len(changed) - 5} more" if len(changed) > 5 else "")
+            raise DataValidationError(
+                f"{len(changed)} box score(s) differ from the snapshot's: {shown}. Nothing was changed; "
+                "pass accept_corrections (CLI: --accept-corrections) to take the new values", changed)
+        late = ~known & (games["GAME_DATE"] <= self.cutoff).to_numpy()
+        fresh = games.loc[~known & ~late]
+        rows = self.rows.copy()
+        if changed:
+            fixed = games.loc[known].iloc[np.flatnonzero(differs)]
+            rows.loc[at[known][differs], stats] = fixed[stats].to_numpy()
+        extension = Extension(new_rows=len(fresh), new_games=int(fresh["GAME_ID"].nunique()),
+                              already_held=int(known.sum() - differs.sum()), corrected=changed,
+                              before_cutoff=int(late.sum()),
+                              first_date=fresh["GAME_DATE"].min() if len(fresh) else None,
+                              last_date=fresh["GAME_DATE"].max() if len(fresh) else None)
+        if len(fresh) == 0 and not changed:
+            return self, extension
+        combined = pd.concat([rows, fresh.astype(rows.dtypes.to_dict())], ignore_index=True)
+        return HistorySnapshot.from_history(combined, self.days, self.prior_games), extension
+
+    def recent_means(self, targets: pd.DataFrame, columns: dict[str, np.ndarray], k: int = 10) -> pd.DataFrame:
+        """Each target player's mean of ``columns`` (name -> one value per snapshot row) over his
+        last ``k`` games of the target date's season: the backtest's previous-``k`` baselines,
+        computed by the same :func:`lagged_mean`, one slate day at a time."""
+        out = np.full((len(targets), len(columns)), np.nan)
+        history = self.rows[["PLAYER_ID", "SEASON", "GAME_DATE"]].astype({"SEASON": object})
+        for day, index in targets.groupby("GAME_DATE", sort=False).indices.items():
+            players = pd.unique(targets["PLAYER_ID"].to_numpy(dtype=np.int64)[index])
+            tonight = pd.DataFrame({"PLAYER_ID": players, "SEASON": season_of(day), "GAME_DATE": pd.Timestamp(day)})
+            stacked = pd.concat([history, tonight], ignore_index=True)
+            blank = np.full(len(players), np.nan)
+            means = np.column_stack([
+                lagged_mean(stacked, ["PLAYER_ID", "SEASON"], np.r_[np.asarray(v, dtype=float), blank], k)[len(history):]
+                for v in columns.values()])
+            out[index] = means[pd.Index(players).get_indexer(targets["PLAYER_ID"].to_numpy(dtype=np.int64)[index])]
+        return pd.DataFrame(out, columns=list(columns))
 
     def knows(self, player_ids) -> np.ndarray:
         """True where the player has a game in the snapshot window."""

@@ -24,11 +24,14 @@ import numpy as np
 
 from mlflow_nbaprops.errors import ModelIntegrityError
 from mlflow_nbaprops.features import get_feature_set
-from mlflow_nbaprops.features.snapshot import HistorySnapshot
+from mlflow_nbaprops.features.snapshot import PRIOR_FILE, ROWS_FILE, HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor
 from mlflow_nbaprops.model.two_stage import SeedAverage, TwoStageRegressor, is_foreign, lightgbm_booster
 
 FORMAT_VERSION = 1
+#: The files a refresh rewrites (history snapshot and ``predictor.json``); every other file is
+#: the fitted model, which a refresh keeps byte for byte.
+SNAPSHOT_FILES = (ROWS_FILE, PRIOR_FILE, "predictor.json")
 STAGES = ("minutes", "pra")
 _ARRAYS = ("bin_centers_", "residual_quantiles_", "residual_levels_")
 _EXTENSION = {"xgboost": "ubj", "lightgbm": "txt", "foreign": "pkl"}

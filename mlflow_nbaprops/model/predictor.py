@@ -22,7 +22,7 @@ from mlflow_nbaprops.features import (
     build_features,
     get_feature_set,
 )
-from mlflow_nbaprops.features.snapshot import DEFAULT_SNAPSHOT_DAYS, HistorySnapshot
+from mlflow_nbaprops.features.snapshot import DEFAULT_SNAPSHOT_DAYS, Extension, HistorySnapshot
 from mlflow_nbaprops.model.two_stage import LEVELS, PRED_MINUTES, TwoStageRegressor, summarize_quantile_grid
 
 #: Optional slate column: the PRA line, for P(over) / P(under).
@@ -73,14 +73,20 @@ class PropsPredictor:
         train_window_days: int = DEFAULT_TRAIN_WINDOW_DAYS,
         snapshot_days: int = DEFAULT_SNAPSHOT_DAYS,
         info: dict[str, Any] | None = None,
+        as_of: pd.Timestamp | str | None = None,
     ) -> "PropsPredictor":
-        """Fit on every player-game of canonical ``history`` within the last ``train_window_days``
-        that has an earlier game, and snapshot the history for slate predictions."""
+        """Fit on every player-game of canonical ``history`` that has an earlier game and lies
+        within ``train_window_days`` before ``as_of`` (default: the day after the last game),
+        and snapshot the history for slate predictions. A walk-forward refit on date D is
+        ``train(history before D, as_of=D)``: the same rows, in the same order."""
         fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
         history = history.reset_index(drop=True)
         features = build_features(history, fs)
         last = history["GAME_DATE"].max()
-        rows = (features["games_career"] >= 1) & (history["GAME_DATE"] > last - pd.Timedelta(days=train_window_days))
+        as_of = pd.Timestamp(as_of) if as_of is not None else last + pd.Timedelta(days=1)
+        if as_of <= last:
+            raise ValueError(f"as_of {as_of:%Y-%m-%d} must be after the history's last game ({last:%Y-%m-%d})")
+        rows = (features["games_career"] >= 1) & (history["GAME_DATE"] >= as_of - pd.Timedelta(days=train_window_days))
         if not rows.any():
             raise ValueError("no training rows: every player-game lacks an earlier game in the window")
         regressor = regressor if regressor is not None else TwoStageRegressor()
@@ -99,6 +105,30 @@ class PropsPredictor:
         if "data_version" not in meta:  # callers that loaded the data usually know it already
             meta["data_version"] = content_digest(history)
         return cls(regressor, fs, HistorySnapshot.from_history(history, snapshot_days), meta)
+
+    def refreshed(self, games: pd.DataFrame, data_version: str | None = None,
+                  accept_corrections: bool = False) -> tuple["PropsPredictor", Extension]:
+        """The same fitted stages with the history snapshot extended by canonical game logs
+        ``games`` (see :meth:`HistorySnapshot.extend`): features current to the new games, no refit."""
+        snapshot, extension = self.snapshot.extend(games, accept_corrections=accept_corrections)
+        if snapshot is self.snapshot:
+            return self, extension
+        info = dict(self.info)
+        info["refresh_count"] = int(info.get("refresh_count", 0)) + 1
+        info["last_refresh"] = {
+            "data_version": data_version or content_digest(games), "new_rows": extension.new_rows,
+            "first_date": extension.first_date.date().isoformat() if extension.first_date is not None else None,
+            "last_date": extension.last_date.date().isoformat() if extension.last_date is not None else None,
+            "corrected": len(extension.corrected), "snapshot_cutoff": snapshot.cutoff.date().isoformat()}
+        return PropsPredictor(self.regressor, self.feature_set, snapshot, info), extension
+
+    def baselines(self, targets: pd.DataFrame) -> pd.DataFrame:
+        """The previous-10 means (PRA and minutes, within the season) of validated slate
+        ``targets``, as the backtest computes them: what the model must beat on the same rows."""
+        rows = self.snapshot.rows
+        means = self.snapshot.recent_means(targets, {"baseline_L10_PRA": schema.pra(rows).to_numpy(float),
+                                                     "baseline_L10_MIN": rows["MIN"].to_numpy(float)})
+        return means.set_axis(targets.index)
 
     # ------------------------------------------------------------------ predicting
 
@@ -187,6 +217,22 @@ class PropsPredictor:
         text[stale] = [f"GAME_DATE is {d} days after the model's data cutoff {cutoff.date()}: player form may be stale"
                        for d in ahead[stale]]
         return text
+
+
+def observed_slate(history: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
+    """The slate a night's box scores ``games`` stand for, as the injury report would have given it
+    before tip-off: every player in them ``AVAILABLE``, and every other player whose last game in
+    ``history`` (canonical logs before that night) was for one of the night's teams ``OUT``.
+
+    A backtest reads the same absences from the logs, so this is how a past night is replayed
+    through the served model (declaring a player out who is no rotation player changes nothing).
+    """
+    played = games[TARGET_COLUMNS].assign(**{STATUS_COLUMN: "AVAILABLE"})
+    last = history.sort_values("GAME_DATE", kind="stable").drop_duplicates("PLAYER_ID", keep="last")
+    fixtures = games.drop_duplicates(["GAME_DATE", "TEAM"])[["GAME_DATE", "TEAM", "OPPONENT", "HOME"]]
+    absent = last.loc[~last["PLAYER_ID"].isin(games["PLAYER_ID"]), ["PLAYER_ID", "TEAM"]].merge(fixtures, on="TEAM")
+    out = absent[TARGET_COLUMNS].assign(**{STATUS_COLUMN: "OUT"})
+    return pd.concat([played, out], ignore_index=True)
 
 
 def _append(warning: np.ndarray, extra: np.ndarray) -> None:
