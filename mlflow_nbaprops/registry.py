@@ -5,7 +5,8 @@ history, so every alias move is recorded as its own registered-model tag
 ``nbaprops.history.<time_ns>-<random>`` (unique keys: racing writers cannot overwrite each
 other's events) holding JSON ``{action, alias, version, from_version, at, by, reason}``, and
 on the versions themselves (``nbaprops.promoted_*``, ``archived``). Replaying the events in
-order gives each alias's stack; ``rollback`` pops the production stack.
+order gives each alias's stack; ``rollback`` pops the production stack (a refresh — the same
+model with newer history — replaces the top instead of pushing).
 
     "The production model" is ``models:/NBAPropsModel@production`` everywhere.
 """
@@ -27,6 +28,8 @@ from mlflow_nbaprops.errors import NBAPropsError
 
 ALIASES = ("staging", "production")
 HISTORY_PREFIX = "nbaprops.history."
+#: Alias moves, and the version tag each leaves (``nbaprops.promoted_to_production``, ...).
+_PAST = {"promote": "promoted", "refresh": "refreshed", "rollback": "rolled_back"}
 
 
 class RegistryError(NBAPropsError):
@@ -158,8 +161,15 @@ def current_version(name: str, alias: str, client: mlflow.MlflowClient | None = 
 
 
 def promote(name: str, version: str, alias: str, reason: str, criteria: Criteria,
-            client: mlflow.MlflowClient | None = None) -> Decision:
-    """Move ``alias`` to ``version`` if every criterion passes; a failure changes nothing."""
+            client: mlflow.MlflowClient | None = None, action: str = "promote") -> Decision:
+    """Move ``alias`` to ``version`` if every criterion passes; a failure changes nothing.
+
+    ``action`` "refresh" records a refreshed version (same boosters, newer history) that
+    *replaces* the alias's current version in its history instead of stacking on it, so a
+    rollback after refreshes restores the previous model, not yesterday's snapshot.
+    """
+    if action not in ("promote", "refresh"):
+        raise RegistryError(f"action must be promote or refresh, not {action!r}")
     client = client or mlflow.MlflowClient()
     if alias not in ALIASES:
         raise RegistryError(f"alias must be one of {', '.join(ALIASES)}, not {alias!r}")
@@ -169,7 +179,7 @@ def promote(name: str, version: str, alias: str, reason: str, criteria: Criteria
     previous = current_version(name, alias, client)
     if previous == str(version):
         return decision
-    _move_alias(client, name, alias, str(version), previous, reason or "promotion", "promote")
+    _move_alias(client, name, alias, str(version), previous, reason or action, action)
     decision.moved = True
     return decision
 
@@ -211,6 +221,8 @@ def alias_stack(name: str, alias: str, client: mlflow.MlflowClient | None = None
             continue
         if event["action"] == "promote":
             stack.append(event["version"])
+        elif event["action"] == "refresh":
+            stack[-1:] = [event["version"]]
         elif event["action"] == "rollback" and stack:
             stack.pop()
     return stack
@@ -226,7 +238,7 @@ def _move_alias(client, name: str, alias: str, version: str, previous: str | Non
     _retry(client.set_registered_model_alias, name, alias, version)
     _reconcile(client, name, alias)
     stamp = {"at": event["at"], "by": event["by"], "reason": event["reason"]}
-    _retry(client.set_model_version_tag, name, version, f"nbaprops.{action}d_to_{alias}", json.dumps(
+    _retry(client.set_model_version_tag, name, version, f"nbaprops.{_PAST[action]}_to_{alias}", json.dumps(
         {**stamp, "from_version": previous}))
     if alias == "production":
         _retry(client.set_model_version_tag, name, version, "archived", "false")
