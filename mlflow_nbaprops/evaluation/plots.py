@@ -79,3 +79,21 @@ def fold_mae_overlay(series: dict[str, pd.Series]):
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def live_mae(daily: pd.DataFrame, validation_mae: float, tolerance_pct: float, window_days: int):
+    """Live PRA MAE per game date and over the trailing window, against validation and the drift line."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.scatter(daily["GAME_DATE"], daily["mae"], s=12 + daily["n"] / max(daily["n"].max(), 1) * 40, alpha=0.5,
+               color="#3b6ea8", label="live MAE per game date (size: rows)")
+    ax.plot(daily["GAME_DATE"], daily["window_mae"], color="#3b6ea8", label=f"live MAE, trailing {window_days} days")
+    ax.plot(daily["GAME_DATE"], daily["l10_mae"], color="grey", linestyle=":", label="previous-10 mean MAE per date")
+    ax.axhline(validation_mae, color="black", linestyle="--", label=f"validation MAE {validation_mae:.3f}")
+    ax.axhline(validation_mae * (1 + tolerance_pct / 100), color="#c0392b", linestyle="--",
+               label=f"drift threshold (+{tolerance_pct:g}%)")
+    ax.set_ylabel("PRA MAE")
+    ax.set_title("production model: live error")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
