@@ -449,5 +449,97 @@ def history_command(name) -> None:
                    f"  by {e['by']}: {e['reason']}")
 
 
+# --------------------------------------------------------------------------- the daily loop
+
+
+def _game_logs(paths: tuple[Path, ...]):
+    """Game-log files/folders as the loop's data: frame, source and version."""
+    from mlflow_nbaprops.data import load_gamelogs
+    from mlflow_nbaprops.tracking import DataInfo
+
+    logs = load_gamelogs(paths)
+    return DataInfo(logs.frame, logs.version.source, logs.version.digest, tuple(str(p) for p in paths))
+
+
+_RESULTS = click.option("--data", "data_paths", multiple=True, required=True, type=click.Path(path_type=Path),
+                        help="Game-log files or folders (nba_api or canonical); repeat for several.")
+
+
+@main.command("refresh")
+@click.option("--model", "model_uri", default="models:/NBAPropsModel@production", show_default=True,
+              help="Registered model version to refresh (models:/NAME@ALIAS or models:/NAME/VERSION).")
+@_RESULTS
+@click.option("--alias", default="none", show_default=True, type=click.Choice(["staging", "production", "none"]),
+              help="Move this alias to the new version (a 'refresh' event in the history).")
+@click.option("--accept-corrections", is_flag=True,
+              help="Take changed box scores of games the snapshot holds (default: refuse and list them).")
+@_translate_errors
+def refresh_command(model_uri, data_paths, alias, accept_corrections) -> None:
+    """New model version: the same boosters, history extended with the games since its cutoff."""
+    from mlflow_nbaprops.daily.refresh import describe, refresh
+
+    result = refresh(model_uri, _game_logs(data_paths), None if alias == "none" else alias, accept_corrections)
+    click.echo(describe(result))
+    if result.decision is not None and not result.decision.passed:
+        raise click.ClickException(f"version {result.version} registered, but @{alias} did not move: "
+                                   f"{', '.join(c.name for c in result.decision.checks if not c.passed)} failed")
+
+
+@main.command("predict")
+@click.option("--model", "model_uri", default="models:/NBAPropsModel@production", show_default=True,
+              help="Model to score with (models:/NAME@ALIAS, models:/NAME/VERSION, runs:/..., a path).")
+@click.option("--slate", "slate_path", required=True, type=click.Path(path_type=Path),
+              help="Tonight's slate (.csv/.csv.gz/.parquet): PLAYER_ID, GAME_DATE, TEAM, OPPONENT, HOME "
+                   "[, STATUS, LINE, MIN_PROJ, PLAYER_NAME].")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help="Predictions table to write.")
+@click.option("--no-log", is_flag=True, help="Do not log the predictions to NBAProps/Predictions.")
+@_translate_errors
+def predict_command(model_uri, slate_path, output, no_log) -> None:
+    """Score a slate; log the predictions for grading (once per slate and model version)."""
+    from mlflow_nbaprops.daily.predict import score_slate
+    from mlflow_nbaprops.data import read_table, write_table
+
+    _check_output_suffix(output)
+    scored = score_slate(model_uri, read_table(slate_path, "a slate"), log=not no_log, source=str(slate_path))
+    table = scored.table.astype({"OUT": object})
+    write_table(table.assign(GAME_DATE=table["GAME_DATE"].dt.strftime("%Y-%m-%d")), output)
+    click.echo(scored.summary())
+    click.echo(f"wrote {len(table):,} predictions to {output}")
+
+
+@main.command("grade")
+@_RESULTS
+@click.option("--min-edge", default=0.03, show_default=True, type=float,
+              help="Edge over the price a bet needs (as in the backtest).")
+@_translate_errors
+def grade_command(data_paths, min_edge) -> None:
+    """Grade logged predictions against arrived results; log live metrics per model (step = yyyymmdd)."""
+    from mlflow_nbaprops.daily.grade import grade
+
+    click.echo(grade(_game_logs(data_paths), min_edge=min_edge).summary())
+
+
+@main.command("monitor")
+@click.option("--name", default="NBAPropsModel", show_default=True, help="Registered model name.")
+@click.option("--alias", default="production", show_default=True)
+@click.option("--window", "window_days", default=14, show_default=True, type=click.IntRange(1, 365),
+              help="Days of graded games judged.")
+@click.option("--tolerance", "tolerance_pct", default=10.0, show_default=True, type=click.FloatRange(0),
+              help="Drift when live MAE exceeds validation MAE by more than this many %.")
+@click.option("--min-rows", default=200, show_default=True, type=click.IntRange(1),
+              help="Graded predictions the window needs before drift is judged.")
+@click.option("--output-dir", default="monitoring", show_default=True, type=click.Path(path_type=Path),
+              help="Where the live-error figure is written.")
+@_translate_errors
+def monitor_command(name, alias, window_days, tolerance_pct, min_rows, output_dir) -> None:
+    """Live vs validation MAE of NAME@ALIAS; exit status 1 on drift (then: nbaprops rollback)."""
+    from mlflow_nbaprops.daily.monitor import monitor
+
+    result = monitor(name, alias, window_days, tolerance_pct, min_rows, output_dir)
+    click.echo(result.summary())
+    if result.drift.drifted:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
