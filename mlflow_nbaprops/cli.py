@@ -52,6 +52,9 @@ def main(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # the daily commands download small artifacts all the time: MLflow's per-download bars
+    # would bury their output (set the variable to "true" to have them back)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def _check_output_suffix(output: Path) -> None:
@@ -202,6 +205,67 @@ def data_fingerprint(paths: tuple[Path, ...]) -> None:
     from mlflow_nbaprops.data import load_gamelogs
 
     click.echo(load_gamelogs(paths).version.digest)
+
+
+@data.command("slice")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--since", default=None, help="First game date kept (YYYY-MM-DD).")
+@click.option("--until", default=None, help="Last game date kept (YYYY-MM-DD).")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help=".csv, .csv.gz or .parquet")
+@_translate_errors
+def data_slice(paths: tuple[Path, ...], since: str | None, until: str | None, output: Path) -> None:
+    """Write the games of PATHS dated SINCE..UNTIL (e.g. a history that stops on a given night)."""
+    from mlflow_nbaprops.data import data_version, load_gamelogs, write_gamelogs
+
+    _check_output_suffix(output)
+    frame = load_gamelogs(paths).frame
+    keep = frame["GAME_DATE"].notna()
+    if since:
+        keep &= frame["GAME_DATE"] >= _date(since, "--since")
+    if until:
+        keep &= frame["GAME_DATE"] <= _date(until, "--until")
+    if not keep.any():
+        raise click.ClickException(f"no games between {since or 'the start'} and {until or 'the end'}")
+    write_gamelogs(frame[keep], output)
+    click.echo(f"wrote {output}: {data_version(frame[keep], str(output)).summary()}")
+
+
+@data.command("slate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--date", "night", required=True, help="The night to replay (YYYY-MM-DD).")
+@click.option("--line", default=None, type=float, help="A PRA line for every row (default: none).")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help=".csv, .csv.gz or .parquet")
+@_translate_errors
+def data_slate(paths: tuple[Path, ...], night: str, line: float | None, output: Path) -> None:
+    """The slate a past night's games stand for, as the injury report had it: its players
+    AVAILABLE, every other player of its teams OUT (replays a night through `nbaprops predict`)."""
+    from mlflow_nbaprops.data import load_gamelogs, write_table
+    from mlflow_nbaprops.model.predictor import observed_slate
+
+    _check_output_suffix(output)
+    frame = load_gamelogs(paths).frame
+    day = _date(night, "--date")
+    games = frame[frame["GAME_DATE"] == day]
+    if games.empty:
+        raise click.ClickException(f"no games on {day:%Y-%m-%d} in the data")
+    slate = observed_slate(frame[frame["GAME_DATE"] < day], games)
+    names = frame.drop_duplicates("PLAYER_ID", keep="last").set_index("PLAYER_ID")["PLAYER_NAME"]
+    slate.insert(1, "PLAYER_NAME", slate["PLAYER_ID"].map(names).to_numpy())
+    if line is not None:
+        slate["LINE"] = line
+    write_table(slate.assign(GAME_DATE=slate["GAME_DATE"].dt.strftime("%Y-%m-%d")), output)
+    out = int((slate["STATUS"] == "OUT").sum())
+    click.echo(f"wrote {output}: {len(slate) - out} players available and {out} out in "
+               f"{games['GAME_ID'].nunique()} games on {day:%Y-%m-%d}")
+
+
+def _date(text: str, hint: str):
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(text).normalize()
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=hint) from exc
 
 
 #: Where tonight's absences come from, shared by ``backtest`` and ``train``.
@@ -522,11 +586,11 @@ def grade_command(data_paths, min_edge) -> None:
 @main.command("monitor")
 @click.option("--name", default="NBAPropsModel", show_default=True, help="Registered model name.")
 @click.option("--alias", default="production", show_default=True)
-@click.option("--window", "window_days", default=14, show_default=True, type=click.IntRange(1, 365),
+@click.option("--window", "window_days", default=14, show_default=True, type=WholeNumber(1),
               help="Days of graded games judged.")
 @click.option("--tolerance", "tolerance_pct", default=10.0, show_default=True, type=click.FloatRange(0),
               help="Drift when live MAE exceeds validation MAE by more than this many %.")
-@click.option("--min-rows", default=200, show_default=True, type=click.IntRange(1),
+@click.option("--min-rows", default=200, show_default=True, type=WholeNumber(1),
               help="Graded predictions the window needs before drift is judged.")
 @click.option("--output-dir", default="monitoring", show_default=True, type=click.Path(path_type=Path),
               help="Where the live-error figure is written.")

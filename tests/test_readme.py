@@ -1,0 +1,36 @@
+"""README blocks are promises: the ones a user runs as written are run here, as written."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def bash_block(heading: str) -> str:
+    """The first ```bash block under the README section ``heading``."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_running_it_every_day_block_runs_as_written(tmp_path):
+    block = bash_block("Running it every day")
+    assert "nbaprops refresh" in block and "nbaprops grade" in block
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(["bash", "-e", "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "version 1's boosters (byte-identical)" in out and "NBAPropsModel@production -> version 2" in out
+    assert "logged as run" in out and "graded, PRA MAE" in out and "live window" in out
+    client = mlflow.MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"])
+    assert str(client.get_model_version_by_alias("NBAPropsModel", "production").version) == "2"
+    assert (tmp_path / "predictions.csv").is_file() and (tmp_path / "monitoring" / "live_mae.png").is_file()
