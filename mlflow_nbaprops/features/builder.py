@@ -399,7 +399,6 @@ class _Computer:
         Never tonight's minutes or stats, and never whether a fringe player appears.
         """
         r = self.rows
-        n = self.n
         teams = self._teams
         tg_day = _days(tg["GAME_DATE"])
         row_tg = teams.row
@@ -424,70 +423,16 @@ class _Computer:
         pair_player = player[pair_row]
         present = pd.MultiIndex.from_arrays([pair_tg, pair_player]).isin(
             pd.MultiIndex.from_arrays([row_tg[real], player[real]]))
-        declared = np.zeros(len(pair_tg), dtype=bool)
-        if self.absences is not None and len(self.absences):
-            out = self.absences
-            declared = pd.MultiIndex.from_arrays(
-                [tg["TEAM"].to_numpy(dtype=object)[pair_tg], tg_day[pair_tg], pair_player]).isin(
-                pd.MultiIndex.from_arrays([out["TEAM"].astype(str).to_numpy(dtype=object), _days(out["GAME_DATE"]),
-                                           out["PLAYER_ID"].to_numpy(dtype=np.int64)]))
-        # an upcoming game's candidate is out if declared, or if tonight's slate has him in another
-        # game (traded since his last game): the batch builder sees that as his absence too
         target = ~real
-        on_slate = pd.MultiIndex.from_arrays([pair_player, tg_day[pair_tg]]).isin(
-            pd.MultiIndex.from_arrays([player[target], day[target]]))
-        here = pd.MultiIndex.from_arrays([pair_tg, pair_player]).isin(
-            pd.MultiIndex.from_arrays([row_tg[target], player[target]]))
-        absent = np.where(tg["real"].to_numpy()[pair_tg], ~present, declared | (on_slate & ~here))
-
-        def per_game(weights: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
-            return np.bincount(pair_tg[mask], weights=None if weights is None else weights[mask],
-                               minlength=len(tg)).astype(float)
-
+        upcoming = upcoming_absent(tg["TEAM"].to_numpy(dtype=object)[pair_tg], tg_day[pair_tg], pair_tg, pair_player,
+                                   self.absences, player[target], day[target], row_tg[target])
+        absent = np.where(tg["real"].to_numpy()[pair_tg], ~present, upcoming)
         role, pra, usage = (np.nan_to_num(v[pair_row]) for v in (self._role_after, self._pra_after, self._usage_after))
-        out_n = per_game(None, absent)
-        out_min = per_game(role, absent)
-        out_usage = per_game(usage, absent)
-        available_min = per_game(role, ~absent)
-        available_usage = per_game(usage, ~absent)
-
-        def at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
-            return np.where(index >= 0, values[np.clip(index, 0, None)], np.nan)
-
-        self.out["team_out_n"] = at(out_n, row_tg)
-        self.out["team_out_min"] = at(out_min, row_tg)
-        self.out["team_out_min_new"] = at(per_game(role, absent & (offset == 0)), row_tg)
-        self.out["team_out_pra"] = at(per_game(pra, absent), row_tg)
-        self.out["team_out_usage"] = at(out_usage, row_tg)
-        self.out["opp_out_n"] = at(out_n, opp_tg)
-        self.out["opp_out_min"] = at(out_min, opp_tg)
-
-        # the player's share of what was freed: his part of tonight's available rotation
-        pair_key = pd.MultiIndex.from_arrays([pair_tg[~absent], pair_player[~absent]])
-        hit = pair_key.get_indexer(pd.MultiIndex.from_arrays([row_tg, player]))  # his own pair, if a candidate
-
-        def share(own: np.ndarray, available: np.ndarray, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            """His ``own`` value over the available rotation's (himself counted once); and the others' total."""
-            others = at(available, row_tg) - np.where(hit >= 0, candidate[~absent][np.clip(hit, 0, None)], 0.0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(own + others > 0, own / (own + others), 0.0), others
-
-        own = np.nan_to_num(self.out["min_l10"])
-        minutes_share, others = share(own, available_min, role)
-        self.out["out_min_expected"] = self.out["team_out_min"] * minutes_share
-        self.out["min_expected_tonight"] = own + self.out["out_min_expected"]
-        self.out["team_avail_min"] = others
-        rank = pd.Series(role[~absent]).groupby(pair_tg[~absent]).rank(ascending=False, method="min").to_numpy()
-        self.out["avail_rank"] = np.where(hit >= 0, rank[np.clip(hit, 0, None)], np.nan)
-        usage_share, _ = share(np.nan_to_num(self._usage_l10), available_usage, usage)
-        self.out["out_usage_expected"] = self.out["team_out_usage"] * usage_share
-        # absent teammates of a similar role (no positions in the logs: minutes stand in for them)
-        gone = pd.DataFrame({"tg": pair_tg[absent], "gone_role": role[absent]})
-        mine = pd.DataFrame({"tg": row_tg, "own": own, "row": np.arange(n)})
-        both = mine.merge(gone, on="tg", how="inner")
-        similar = np.abs(both["gone_role"].to_numpy() - both["own"].to_numpy()) <= SIMILAR_ROLE_MINUTES
-        self.out["out_min_similar"] = np.bincount(both["row"].to_numpy()[similar],
-                                                  weights=both["gone_role"].to_numpy()[similar], minlength=n)
+        # what the slate path reuses: each team-game's rotation candidates and their roles
+        self.pairs = (pair_tg, pair_player, role, pra, usage, offset == 0)
+        self.out.update(availability_features(
+            len(tg), pair_tg, pair_player, absent, role, pra, usage, offset == 0, row_tg, opp_tg, player,
+            np.nan_to_num(self.out["min_l10"]), np.nan_to_num(self._usage_l10)))
 
     def _vacated(self, tg: pd.DataFrame, keyed: pd.DataFrame) -> np.ndarray:
         """Per team-game: minutes of teammates who played in the team's previous 5 games
@@ -558,6 +503,84 @@ class _Computer:
         self.out["rotation_min_others"] = total.reindex(team_key).to_numpy(dtype=float) - np.nan_to_num(own_role)
         self.out["in_last_rotation"] = in_rotation.astype(float)
         self.out["rotation_rank"] = player["rank"].reindex(own_key).to_numpy(dtype=float)
+
+
+def upcoming_absent(pair_team: np.ndarray, pair_day: np.ndarray, pair_tg: np.ndarray, pair_player: np.ndarray,
+                    absences: pd.DataFrame | None, target_player: np.ndarray, target_day: np.ndarray,
+                    target_tg: np.ndarray) -> np.ndarray:
+    """Which rotation candidates of *upcoming* team-games are out: declared in ``absences``, or
+    on the slate that day in another game (traded since his last game; the batch builder sees
+    that as his absence too). A candidate nobody says anything about plays."""
+    declared = np.zeros(len(pair_tg), dtype=bool)
+    if absences is not None and len(absences):
+        declared = pd.MultiIndex.from_arrays([pair_team, pair_day, pair_player]).isin(
+            pd.MultiIndex.from_arrays([absences["TEAM"].astype(str).to_numpy(dtype=object),
+                                       _days(absences["GAME_DATE"]), absences["PLAYER_ID"].to_numpy(dtype=np.int64)]))
+    on_slate = pd.MultiIndex.from_arrays([pair_player, pair_day]).isin(
+        pd.MultiIndex.from_arrays([target_player, target_day]))
+    here = pd.MultiIndex.from_arrays([pair_tg, pair_player]).isin(pd.MultiIndex.from_arrays([target_tg, target_player]))
+    return declared | (on_slate & ~here)
+
+
+def availability_features(n_tg: int, pair_tg: np.ndarray, pair_player: np.ndarray, absent: np.ndarray,
+                          role: np.ndarray, pra: np.ndarray, usage: np.ndarray, first: np.ndarray,
+                          row_tg: np.ndarray, opp_tg: np.ndarray, player: np.ndarray, own_min: np.ndarray,
+                          own_usage: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``availability`` tier's tonight features, from each team-game's rotation candidates
+    (``pair_*``: team-game, player, out or not, role = last-10 minutes, PRA and usage as of his
+    last game, ``first``: tonight is the first team game he misses) and the rows (their own and
+    their opponent's team-game, player, last-10 minutes and usage). The batch builder and the
+    slate path both compute them here, so a served slate gets the backtest's numbers."""
+    n = len(row_tg)
+    out: dict[str, np.ndarray] = {}
+
+    def per_game(weights: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(pair_tg[mask], weights=None if weights is None else weights[mask],
+                           minlength=n_tg).astype(float)
+
+    out_n = per_game(None, absent)
+    out_min = per_game(role, absent)
+    out_usage = per_game(usage, absent)
+    available_min = per_game(role, ~absent)
+    available_usage = per_game(usage, ~absent)
+
+    def at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+        return np.where(index >= 0, values[np.clip(index, 0, None)], np.nan)
+
+    out["team_out_n"] = at(out_n, row_tg)
+    out["team_out_min"] = at(out_min, row_tg)
+    out["team_out_min_new"] = at(per_game(role, absent & first), row_tg)
+    out["team_out_pra"] = at(per_game(pra, absent), row_tg)
+    out["team_out_usage"] = at(out_usage, row_tg)
+    out["opp_out_n"] = at(out_n, opp_tg)
+    out["opp_out_min"] = at(out_min, opp_tg)
+
+    # the player's share of what was freed: his part of tonight's available rotation
+    pair_key = pd.MultiIndex.from_arrays([pair_tg[~absent], pair_player[~absent]])
+    hit = pair_key.get_indexer(pd.MultiIndex.from_arrays([row_tg, player]))  # his own pair, if a candidate
+
+    def share(own: np.ndarray, available: np.ndarray, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """His ``own`` value over the available rotation's (himself counted once); and the others' total."""
+        others = at(available, row_tg) - np.where(hit >= 0, candidate[~absent][np.clip(hit, 0, None)], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(own + others > 0, own / (own + others), 0.0), others
+
+    minutes_share, others = share(own_min, available_min, role)
+    out["out_min_expected"] = out["team_out_min"] * minutes_share
+    out["min_expected_tonight"] = own_min + out["out_min_expected"]
+    out["team_avail_min"] = others
+    rank = pd.Series(role[~absent]).groupby(pair_tg[~absent]).rank(ascending=False, method="min").to_numpy()
+    out["avail_rank"] = np.where(hit >= 0, rank[np.clip(hit, 0, None)], np.nan)
+    usage_share, _ = share(own_usage, available_usage, usage)
+    out["out_usage_expected"] = out["team_out_usage"] * usage_share
+    # absent teammates of a similar role (no positions in the logs: minutes stand in for them)
+    gone = pd.DataFrame({"tg": pair_tg[absent], "gone_role": role[absent]})
+    mine = pd.DataFrame({"tg": row_tg, "own": own_min, "row": np.arange(n)})
+    both = mine.merge(gone, on="tg", how="inner")
+    similar = np.abs(both["gone_role"].to_numpy() - both["own"].to_numpy()) <= SIMILAR_ROLE_MINUTES
+    out["out_min_similar"] = np.bincount(both["row"].to_numpy()[similar],
+                                         weights=both["gone_role"].to_numpy()[similar], minlength=n)
+    return out
 
 
 def _team_games(r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
