@@ -328,13 +328,7 @@ class _Computer:
 
         # league level before each date (season to date), to express team numbers relatively
         # (sums of zero-filled values and counts of the others: see _sum_by for why no NaN may reach a sum)
-        daily = tg[["SEASON", "GAME_DATE"]].assign(
-            pra_sum=tg["pra_allowed"].fillna(0.0), pra_n=tg["pra_allowed"].notna().astype(int),
-            poss_sum=tg["game_poss"].fillna(0.0), poss_n=tg["game_poss"].notna().astype(int),
-        ).groupby(["SEASON", "GAME_DATE"]).sum()
-        daily = daily.groupby(level="SEASON").transform(lambda s: s.cumsum().shift(1, fill_value=0))
-        daily["league_pra"] = daily["pra_sum"] / daily["pra_n"].where(daily["pra_n"] > 0)
-        daily["league_poss"] = daily["poss_sum"] / daily["poss_n"].where(daily["poss_n"] > 0)
+        daily = _league_to_date(tg, before=True)
         tg = tg.merge(daily[["league_pra", "league_poss"]].reset_index(), on=["SEASON", "GAME_DATE"], how="left")
         if self.league is not None:  # the rows hold some teams only: the caller knows the league
             upcoming = ~tg["real"].to_numpy()
@@ -372,6 +366,7 @@ class _Computer:
         tg.loc[tg.index[order], "team_game"] = w.position
         tg = pd.concat([tg, feats], axis=1)
         tg["vacated_total"] = self._vacated(tg, keyed)
+        self.team_games = tg  # (the slate path reads upcoming team-games' levels here)
 
         # attach to rows: own team's context, opponent's defence and pace
         at_row = keyed[["GAME_ID", "TEAM", "OPPONENT"]].merge(
@@ -545,6 +540,9 @@ def availability_features(n_tg: int, pair_tg: np.ndarray, pair_player: np.ndarra
     available_usage = per_game(usage, ~absent)
 
     def at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """``values[index]``, NaN where ``index`` is -1 (also when there are no values at all)."""
+        if len(values) == 0:
+            return np.full(len(index), np.nan)
         return np.where(index >= 0, values[np.clip(index, 0, None)], np.nan)
 
     out["team_out_n"] = at(out_n, row_tg)
@@ -561,7 +559,7 @@ def availability_features(n_tg: int, pair_tg: np.ndarray, pair_player: np.ndarra
 
     def share(own: np.ndarray, available: np.ndarray, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """His ``own`` value over the available rotation's (himself counted once); and the others' total."""
-        others = at(available, row_tg) - np.where(hit >= 0, candidate[~absent][np.clip(hit, 0, None)], 0.0)
+        others = at(available, row_tg) - np.where(hit >= 0, at(candidate[~absent], hit), 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(own + others > 0, own / (own + others), 0.0), others
 
@@ -570,7 +568,7 @@ def availability_features(n_tg: int, pair_tg: np.ndarray, pair_player: np.ndarra
     out["min_expected_tonight"] = own_min + out["out_min_expected"]
     out["team_avail_min"] = others
     rank = pd.Series(role[~absent]).groupby(pair_tg[~absent]).rank(ascending=False, method="min").to_numpy()
-    out["avail_rank"] = np.where(hit >= 0, rank[np.clip(hit, 0, None)], np.nan)
+    out["avail_rank"] = at(rank, hit)
     usage_share, _ = share(own_usage, available_usage, usage)
     out["out_usage_expected"] = out["team_out_usage"] * usage_share
     # absent teammates of a similar role (no positions in the logs: minutes stand in for them)
@@ -578,8 +576,8 @@ def availability_features(n_tg: int, pair_tg: np.ndarray, pair_player: np.ndarra
     mine = pd.DataFrame({"tg": row_tg, "own": own_min, "row": np.arange(n)})
     both = mine.merge(gone, on="tg", how="inner")
     similar = np.abs(both["gone_role"].to_numpy() - both["own"].to_numpy()) <= SIMILAR_ROLE_MINUTES
-    out["out_min_similar"] = np.bincount(both["row"].to_numpy()[similar],
-                                         weights=both["gone_role"].to_numpy()[similar], minlength=n)
+    out["out_min_similar"] = np.bincount(both["row"].to_numpy(dtype=np.int64)[similar],
+                                         weights=both["gone_role"].to_numpy(dtype=float)[similar], minlength=n)
     return out
 
 
@@ -637,15 +635,33 @@ def _sum_by(frame: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
     return zeroed.groupby(keys, sort=False)["_value"].sum().rename(column)
 
 
+def _league_to_date(tg: pd.DataFrame, before: bool) -> pd.DataFrame:
+    """Per (season, date): the league's mean PRA allowed and possessions per team-game over the
+    season's team-games before that date (``before``) or through it, as running sums of the
+    days' sums in date order."""
+    daily = tg[["SEASON", "GAME_DATE"]].assign(
+        pra_sum=tg["pra_allowed"].fillna(0.0), pra_n=tg["pra_allowed"].notna().astype(int),
+        poss_sum=tg["game_poss"].fillna(0.0), poss_n=tg["game_poss"].notna().astype(int),
+    ).groupby(["SEASON", "GAME_DATE"]).sum()
+    shift = (lambda s: s.cumsum().shift(1, fill_value=0)) if before else (lambda s: s.cumsum())
+    daily = daily.groupby(level="SEASON").transform(shift)
+    daily["league_pra"] = daily["pra_sum"] / daily["pra_n"].where(daily["pra_n"] > 0)
+    daily["league_poss"] = daily["poss_sum"] / daily["poss_n"].where(daily["poss_n"] > 0)
+    return daily
+
+
 def league_levels(history: pd.DataFrame) -> pd.DataFrame:
     """Per season, the league's mean PRA allowed and possessions per team-game over all of
-    ``history``: the level a game after the history's last date is measured against."""
+    ``history``: the level a game after the history's last date is measured against, computed
+    as the batch builder computes it for such a game (same sums, same order: bit for bit)."""
     rows = history.assign(is_target=False)
     for col in STAT_COLUMNS:
         if col not in rows.columns:
             rows[col] = np.nan
+    rows = rows.iloc[_canonical_order(rows)].reset_index(drop=True)
     _, tg = _team_games(rows)
-    return tg.groupby("SEASON")[["pra_allowed", "game_poss"]].mean().set_axis(["league_pra", "league_poss"], axis=1)
+    through = _league_to_date(tg, before=False)
+    return through.groupby(level="SEASON")[["league_pra", "league_poss"]].last()
 
 
 def lagged_mean(frame: pd.DataFrame, by: list[str], values: pd.Series | np.ndarray, k: int | None) -> np.ndarray:

@@ -15,7 +15,7 @@ games the snapshot kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -33,12 +33,15 @@ from mlflow_nbaprops.features.builder import (
     lagged_mean,
     league_levels,
 )
+from mlflow_nbaprops.features.night import Night, build_night
 from mlflow_nbaprops.features.registry import FeatureSet
 
 #: Default look-back: this season and the whole previous one.
 DEFAULT_SNAPSHOT_DAYS = 400
 #: Each player's last games kept however old they are (>= the longest player window, 30).
 PLAYER_GAMES = 82
+#: Probe states kept per snapshot (tonight's, and a multi-day slate's next days).
+NIGHTS_KEPT = 4
 ROWS_FILE = "history.parquet"
 PRIOR_FILE = "prior_games.parquet"
 
@@ -85,6 +88,7 @@ class HistorySnapshot:
     prior_games: pd.DataFrame  # PLAYER_ID, TEAM, games
     cutoff: pd.Timestamp
     days: int
+    _nights: dict = field(default_factory=dict, repr=False, compare=False)  # game date -> Night
 
     @cached_property
     def league(self) -> pd.DataFrame:
@@ -179,10 +183,14 @@ class HistorySnapshot:
 
     def knows(self, player_ids) -> np.ndarray:
         """True where the player has a game in the snapshot window."""
-        return np.isin(np.asarray(player_ids, dtype=np.int64), self.rows["PLAYER_ID"].to_numpy(dtype=np.int64))
+        return np.isin(np.asarray(player_ids, dtype=np.int64), self._players)
+
+    @cached_property
+    def _players(self) -> np.ndarray:
+        return np.unique(self.rows["PLAYER_ID"].to_numpy(dtype=np.int64))
 
     def features(self, targets: pd.DataFrame, feature_set: FeatureSet,
-                 absences: pd.DataFrame | None = None) -> pd.DataFrame:
+                 absences: pd.DataFrame | None = None, keys: bool = True) -> pd.DataFrame:
         """Features of ``targets`` (upcoming games) from the snapshot; one row per target, in order.
 
         Each slate day is featurized from the snapshot alone: an earlier day of a multi-day
@@ -191,18 +199,60 @@ class HistorySnapshot:
         the slate's teams, their opponents and their players — with the league levels
         from the whole snapshot, which gives the same values far faster for small slates.
         ``absences`` (``PLAYER_ID, TEAM, GAME_DATE``) are players declared out (see ``build_features``).
+        ``keys`` False: the feature columns only (what the predictor needs).
         """
         targets = targets.reset_index(drop=True)
-        keys = list(TARGET_COLUMNS)
-        unique = targets[keys].drop_duplicates()
+        absences = absences if absences is not None else pd.DataFrame(columns=ABSENCE_COLUMNS)
+        if len(targets) and targets["GAME_DATE"].nunique() == 1:  # tonight's slate: one lookup pass
+            fast = self._from_night(targets, feature_set, absences, keys)
+            if fast is not None:
+                return fast
+        unique = targets[TARGET_COLUMNS].drop_duplicates()
         absences = absences if absences is not None else pd.DataFrame(columns=ABSENCE_COLUMNS)
         days = [self._one_day(day, feature_set, absences[absences["GAME_DATE"] == date])
                 for date, day in unique.groupby("GAME_DATE", sort=False)]
         built = pd.concat(days, ignore_index=True) if days else self._one_day(unique, feature_set, absences)
-        out = targets[keys].merge(built, on=keys, how="left", validate="many_to_one")
-        return out[built.columns]
+        out = targets[TARGET_COLUMNS].merge(built, on=TARGET_COLUMNS, how="left", validate="many_to_one")
+        return out[built.columns] if keys else out[list(feature_set.names)]
+
+    def night(self, day: pd.Timestamp, feature_set: FeatureSet) -> Night:
+        """The probe state for ``day`` (after the cutoff), built once and kept for the next slates."""
+        key = (pd.Timestamp(day), feature_set.hash)
+        if key not in self._nights:
+            if len(self._nights) >= NIGHTS_KEPT:
+                self._nights.pop(next(iter(self._nights)))
+            self._nights[key] = build_night(self.rows, self.league, key[0], feature_set, self.prior_games)
+        return self._nights[key]
 
     def _one_day(self, targets: pd.DataFrame, feature_set: FeatureSet, absences: pd.DataFrame) -> pd.DataFrame:
+        fast = self._from_night(targets.reset_index(drop=True), feature_set, absences)
+        return fast if fast is not None else self._built(targets, feature_set, absences)
+
+    def _from_night(self, targets: pd.DataFrame, feature_set: FeatureSet, absences: pd.DataFrame,
+                    keys: bool = True) -> pd.DataFrame | None:
+        """One game date's targets from its :class:`Night`; None where the night does not cover
+        them all (a player listed for a team he has not played for, an unknown team) or the date
+        is not after the cutoff: then the batch builder answers."""
+        day = pd.Timestamp(targets["GAME_DATE"].iloc[0])
+        if day <= self.cutoff:
+            return None
+        night = self.night(day, feature_set)
+        if not night.covers(targets).all():
+            return None
+        features = night.features(targets, list(feature_set.names), absences)
+        if not keys:
+            return features
+        team = targets["TEAM"].astype(str).to_numpy(dtype=object)
+        opponent = targets["OPPONENT"].astype(str).to_numpy(dtype=object)
+        low, high = np.where(team < opponent, team, opponent), np.where(team < opponent, opponent, team)
+        named = pd.DataFrame({  # as build_features names an upcoming game
+            "GAME_ID": "T" + day.strftime("%Y%m%d") + low + high, "GAME_DATE": np.full(len(targets), day.to_datetime64()),
+            "SEASON": season_of(day), "PLAYER_ID": targets["PLAYER_ID"].to_numpy(dtype=np.int64), "TEAM": team,
+            "OPPONENT": opponent, "HOME": targets["HOME"].to_numpy(dtype=bool)})
+        return pd.concat([named, features], axis=1)
+
+    def _built(self, targets: pd.DataFrame, feature_set: FeatureSet, absences: pd.DataFrame) -> pd.DataFrame:
+        """The batch builder on the rows the targets' features read (the exact reference path)."""
         rows, league = self.rows, None
         if len(targets) and (pd.to_datetime(targets["GAME_DATE"]) > self.cutoff).all():
             teams = pd.unique(pd.concat([targets["TEAM"], targets["OPPONENT"]]).astype(str))
@@ -212,6 +262,8 @@ class HistorySnapshot:
             players = pd.unique(pd.concat([self.rows.loc[teams_rows, "PLAYER_ID"], targets["PLAYER_ID"],
                                            absences["PLAYER_ID"]]))
             keep = teams_rows | self.rows["OPPONENT"].isin(teams) | self.rows["PLAYER_ID"].isin(players)
+            # whole games: a player's minutes share reads his team's minutes in each game he played
+            keep |= self.rows["GAME_ID"].isin(pd.unique(self.rows.loc[keep, "GAME_ID"]))
             rows, league = self.rows[keep], self.league
         built = build_features(rows, feature_set, targets=targets, league=league, absences=absences)
         out = built[built["is_target"]].drop(columns="is_target").reset_index(drop=True)

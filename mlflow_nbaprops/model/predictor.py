@@ -160,7 +160,7 @@ class PropsPredictor:
         targets = validate_slate(slate)
         out_tonight = targets["OUT"].eq(True).to_numpy() if "OUT" in targets else np.zeros(len(targets), dtype=bool)
         absences = targets.loc[out_tonight, ABSENCE_COLUMNS]
-        X = self.snapshot.features(targets, self.feature_set, absences)[list(self.feature_set.names)]
+        X = self.snapshot.features(targets, self.feature_set, absences, keys=False)
         lines = targets[LINE_COLUMN] if LINE_COLUMN in targets else None
         minutes = targets[MINUTES_COLUMN] if MINUTES_COLUMN in targets else None
         unknown = ~self.snapshot.knows(targets["PLAYER_ID"])

@@ -1,0 +1,164 @@
+"""Tonight's state: what a served slate's features are made of, computed once per game date by
+the batch builder itself, so that scoring a slate costs lookups plus the availability maths.
+
+For a date after the snapshot's cutoff, the builder is run once on the whole snapshot with a
+*probe* slate: every player of the snapshot with the team of his last game, every team given
+a game that night. Of a target row's features, the probe then holds
+
+- everything that depends on the player and his team (windows, season to date, rest, the
+  team's context and rotation, vacated minutes): copied from the probe row (player, team);
+- the opponent's defence and pace: read from the opponent's own probe team-game;
+- ``home``: the request's.
+
+What depends on who is out tonight (the ``availability`` tier) is computed per request from the
+probe's rotation candidates by :func:`~mlflow_nbaprops.features.builder.availability_features`,
+the function the batch builder uses, with the absences rule it uses. Candidates are kept in the
+builder's order, so every sum adds the same numbers in the same order: the features equal the
+batch builder's bit for bit (tested). A row the probe does not cover (a player listed for
+another team than his last one, an unknown team) is left to the caller's full path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from mlflow_nbaprops.features.builder import (
+    _canonical_order,
+    _Computer,
+    _days,
+    _stack,
+    availability_features,
+    upcoming_absent,
+)
+from mlflow_nbaprops.features.registry import FeatureSet
+
+#: The features read from the opponent's probe team-game (name -> the team-game column).
+OPPONENT_LEVELS = {"opp_pra_allowed_l15": "pra_allowed_rel", "opp_pace_l15": "pace_rel"}
+#: Per-request availability features (computed by ``availability_features``).
+TONIGHT = ("team_out_n", "team_out_min", "team_out_min_new", "team_out_pra", "team_out_usage", "opp_out_n",
+           "opp_out_min", "out_min_expected", "min_expected_tonight", "team_avail_min", "avail_rank",
+           "out_usage_expected", "out_min_similar")
+_DUMMY = "~probe"  # the opponent of the odd team out in the probe's pairing (never a real team)
+
+
+@dataclass(frozen=True)
+class Night:
+    """The probe's results for one game date."""
+
+    day: pd.Timestamp
+    players: pd.DataFrame  # index (PLAYER_ID, TEAM): every feature, plus _own_min and _own_usage
+    teams: pd.DataFrame  # index TEAM: the levels an opponent's row reads
+    candidates: pd.DataFrame  # TEAM, PLAYER_ID, role, pra, usage, first: rotation candidates, builder order
+
+    def covers(self, targets: pd.DataFrame) -> np.ndarray:
+        """Rows whose (player, team) the probe holds and whose opponent it knows."""
+        known = set(self.teams.index)
+        return (self._rows_of(targets) >= 0) & np.array([o in known for o in targets["OPPONENT"].astype(str)],
+                                                         dtype=bool)
+
+    def _rows_of(self, targets: pd.DataFrame) -> np.ndarray:
+        """Each target's probe row (-1: none); a dict lookup per row, cheap for a slate of any size."""
+        position = self._position
+        return np.fromiter((position.get((p, t), -1) for p, t in zip(
+            targets["PLAYER_ID"].to_numpy(dtype=np.int64).tolist(), targets["TEAM"].astype(str).tolist())),
+            dtype=np.int64, count=len(targets))
+
+    @cached_property
+    def _position(self) -> dict[tuple[int, str], int]:
+        return {(int(p), str(t)): i for i, (p, t) in enumerate(self.players.index)}
+
+    def features(self, targets: pd.DataFrame, names: list[str], absences: pd.DataFrame | None) -> pd.DataFrame:
+        """Features ``names`` of covered ``targets`` (all on :attr:`day`; see :meth:`covers`)."""
+        player = targets["PLAYER_ID"].to_numpy(dtype=np.int64)
+        team = targets["TEAM"].astype(str).to_numpy(dtype=object)
+        opponent = targets["OPPONENT"].astype(str).to_numpy(dtype=object)
+        columns, matrix = self._matrix
+        rows = matrix[self._rows_of(targets)]
+        out = {name: rows[:, columns[name]] for name in names if name in columns}
+        if "home" in names:
+            out["home"] = targets["HOME"].to_numpy(dtype=float)
+        levels = self.teams.reindex(opponent)
+        for name, column in OPPONENT_LEVELS.items():
+            if name in names:
+                out[name] = levels[column].to_numpy(dtype=float)
+        if any(name in names for name in TONIGHT):
+            out.update(self._tonight(targets, player, team, opponent, rows, absences))
+        return pd.DataFrame({name: np.asarray(out[name], dtype=float) for name in names})
+
+    @cached_property
+    def _matrix(self) -> tuple[dict[str, int], np.ndarray]:
+        """The probe rows as one float matrix (column positions by name): a row lookup is one take."""
+        return {name: i for i, name in enumerate(self.players.columns)}, self.players.to_numpy(dtype=float)
+
+    @cached_property
+    def _by_team(self) -> dict[str, np.ndarray]:
+        """Candidate positions per team, in the builder's order."""
+        return {team: np.asarray(rows) for team, rows in self.candidates.groupby("TEAM", sort=False).indices.items()}
+
+    def _tonight(self, targets, player, team, opponent, rows, absences) -> dict[str, np.ndarray]:
+        games = pd.Index(pd.unique(np.r_[team, opponent]))  # one team-game per team tonight
+        row_tg, opp_tg = games.get_indexer(team), games.get_indexer(opponent)
+        parts = [self._by_team[g] for g in games if g in self._by_team]
+        pick = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        c = self.candidates
+        pair_team = c["TEAM"].to_numpy(dtype=object)[pick]
+        pair_tg = games.get_indexer(pair_team)
+        pair_player = c["PLAYER_ID"].to_numpy(dtype=np.int64)[pick]
+        day = int(_days(pd.Series([self.day]))[0])
+        absent = upcoming_absent(pair_team, np.full(len(pick), day), pair_tg, pair_player, absences, player,
+                                 np.full(len(player), day), row_tg)
+        columns, _ = self._matrix
+        return availability_features(
+            len(games), pair_tg, pair_player, absent, c["role"].to_numpy()[pick], c["pra"].to_numpy()[pick],
+            c["usage"].to_numpy()[pick], c["first"].to_numpy()[pick], row_tg, opp_tg, player,
+            rows[:, columns["_own_min"]], rows[:, columns["_own_usage"]])
+
+
+def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, feature_set: FeatureSet,
+                prior_games: pd.DataFrame | None = None) -> Night:
+    """Run the batch builder once on snapshot ``rows`` with the probe slate for ``day`` (after
+    the rows' last date); ``prior_games`` as in the snapshot (games before the rows)."""
+    day = pd.Timestamp(day).normalize()
+    last = rows.sort_values("GAME_DATE", kind="stable").drop_duplicates("PLAYER_ID", keep="last")
+    teams = sorted(pd.unique(rows["TEAM"].astype(str)))
+    if len(teams) % 2:
+        teams.append(_DUMMY)
+    partner = dict(zip(teams[0::2], teams[1::2])) | dict(zip(teams[1::2], teams[0::2]))
+    probe = pd.DataFrame({"PLAYER_ID": last["PLAYER_ID"].to_numpy(dtype=np.int64), "GAME_DATE": day,
+                          "TEAM": last["TEAM"].astype(str).to_numpy(dtype=object)})
+    probe["OPPONENT"] = probe["TEAM"].map(partner)
+    probe["HOME"] = True
+    stacked = _stack(rows, probe)
+    canonical = _canonical_order(stacked)
+    ordered = stacked.iloc[canonical].reset_index(drop=True)
+    computer = _Computer(ordered, league, None)
+    feats = computer.compute()
+    target = ordered["is_target"].to_numpy()
+    players = pd.DataFrame({name: values[target] for name, values in feats.items() if name in feature_set.names
+                            or name == "min_l10"})
+    players["_own_min"] = np.nan_to_num(feats["min_l10"][target])
+    players["_own_usage"] = np.nan_to_num(computer._usage_l10[target])
+    players.index = pd.MultiIndex.from_arrays([ordered.loc[target, "PLAYER_ID"].to_numpy(dtype=np.int64),
+                                               ordered.loc[target, "TEAM"].astype(str).to_numpy(dtype=object)],
+                                              names=["PLAYER_ID", "TEAM"])
+    if prior_games is not None and len(prior_games):
+        ids = players.index.get_level_values(0).to_numpy()
+        if "games_career" in players:
+            players["games_career"] += prior_games.groupby("PLAYER_ID")["games"].sum().reindex(ids).fillna(0).to_numpy()
+        if "games_with_team" in players:
+            keyed = prior_games.set_index(["PLAYER_ID", "TEAM"])["games"]
+            players["games_with_team"] += keyed.reindex(players.index).fillna(0).to_numpy()
+    tg = computer.team_games
+    # (not ``~real``: a history game whose other side has no rows gets a mirrored, unreal team-game)
+    upcoming = (~tg["real"].to_numpy()) & (_days(tg["GAME_DATE"]) == _days(pd.Series([day]))[0])
+    levels = tg.loc[upcoming].set_index("TEAM")[list(OPPONENT_LEVELS.values())].drop(index=_DUMMY, errors="ignore")
+    pair_tg, pair_player, role, pra, usage, first = computer.pairs
+    tonight = upcoming[pair_tg]
+    candidates = pd.DataFrame({"TEAM": tg["TEAM"].to_numpy(dtype=object)[pair_tg[tonight]],
+                               "PLAYER_ID": pair_player[tonight], "role": role[tonight], "pra": pra[tonight],
+                               "usage": usage[tonight], "first": first[tonight]})
+    return Night(day, players, levels, candidates)
