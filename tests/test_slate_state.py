@@ -70,8 +70,10 @@ def test_a_partial_slate_and_its_news_match_the_full_path(league):
     pd.testing.assert_series_equal(fast.iloc[-1], fast.iloc[0], check_names=False)
 
 
-def test_rows_the_night_does_not_cover_take_the_full_path(league):
-    """A player listed for a team he has never played for (traded), an unknown opponent."""
+def test_traded_players_debuts_and_unknown_teams(league):
+    """A player listed for a team he has never played for (traded) gets a probe row of his own,
+    once for the night; a debut gets his team's newcomer row; an unknown opponent takes the
+    batch builder's path. All three: the batch builder's features."""
     nights = sorted(league["GAME_DATE"].unique())
     night = nights[-4]
     history = league[league["GAME_DATE"] < night]
@@ -85,6 +87,11 @@ def test_rows_the_night_does_not_cover_take_the_full_path(league):
     assert not snapshot.night(pd.Timestamp(night), FS).covers(traded).all()
     got = snapshot.features(traded, FS, absences, keys=False)
     pd.testing.assert_frame_equal(got, _batch(history, traded, absences), check_exact=True)
+    assert snapshot.night(pd.Timestamp(night), FS).covers(traded).all()  # probed now, kept for the night
+    newcomer = pd.concat([targets, targets.head(1).assign(PLAYER_ID=999_999_999)], ignore_index=True)
+    assert snapshot.night(pd.Timestamp(night), FS).covers(newcomer).all()  # a debut: the team's newcomer row
+    pd.testing.assert_frame_equal(snapshot.features(newcomer, FS, absences, keys=False),
+                                  _batch(history, newcomer, absences), check_exact=True)
     stranger = targets.head(2).assign(OPPONENT="XYZ")
     assert not snapshot.night(pd.Timestamp(night), FS).covers(stranger).any()
     assert np.isnan(snapshot.features(stranger, FS, keys=False)["opp_pace_l15"]).all()

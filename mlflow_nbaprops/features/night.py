@@ -7,6 +7,8 @@ a game that night. Of a target row's features, the probe then holds
 
 - everything that depends on the player and his team (windows, season to date, rest, the
   team's context and rotation, vacated minutes): copied from the probe row (player, team);
+  a player new to the snapshot gets the probe's newcomer row of his team (a player without
+  history: his features do not depend on who he is);
 - the opponent's defence and pace: read from the opponent's own probe team-game;
 - ``home``: the request's.
 
@@ -14,8 +16,8 @@ What depends on who is out tonight (the ``availability`` tier) is computed per r
 probe's rotation candidates by :func:`~mlflow_nbaprops.features.builder.availability_features`,
 the function the batch builder uses, with the absences rule it uses. Candidates are kept in the
 builder's order, so every sum adds the same numbers in the same order: the features equal the
-batch builder's bit for bit (tested). A row the probe does not cover (a player listed for
-another team than his last one, an unknown team) is left to the caller's full path.
+batch builder's bit for bit (tested). A row the probe does not cover (a known player listed
+for another team than his last one, an unknown team) is left to the caller's full path.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ TONIGHT = ("team_out_n", "team_out_min", "team_out_min_new", "team_out_pra", "te
            "opp_out_min", "out_min_expected", "min_expected_tonight", "team_avail_min", "avail_rank",
            "out_usage_expected", "out_min_similar")
 _DUMMY = "~probe"  # the opponent of the odd team out in the probe's pairing (never a real team)
+#: The probe's players with no history (ids -1, -2, ...: one per team, each his own player):
+#: what any player new to the snapshot gets.
+NEWCOMER = -1
 
 
 @dataclass(frozen=True)
@@ -60,12 +65,37 @@ class Night:
         return (self._rows_of(targets) >= 0) & np.array([o in known for o in targets["OPPONENT"].astype(str)],
                                                          dtype=bool)
 
+    def missing(self, targets: pd.DataFrame) -> pd.DataFrame:
+        """(player, team) pairs of known players on teams the night knows, not probed yet: a
+        player listed for a team other than his last one (traded since)."""
+        team = targets["TEAM"].astype(str)
+        pairs = pd.DataFrame({"PLAYER_ID": targets["PLAYER_ID"].to_numpy(dtype=np.int64), "TEAM": team.to_numpy()})
+        want = (self._rows_of(targets) < 0) & pairs["PLAYER_ID"].isin(self._known).to_numpy() & team.isin(
+            self._newcomer).to_numpy() & targets["OPPONENT"].astype(str).isin(self.teams.index).to_numpy()
+        return pairs[want].drop_duplicates()
+
+    def with_pairs(self, extra: "Night") -> "Night":
+        """This night with ``extra``'s probe rows added (same date, same snapshot)."""
+        return Night(self.day, pd.concat([self.players, extra.players[self.players.columns]]), self.teams,
+                     self.candidates)
+
     def _rows_of(self, targets: pd.DataFrame) -> np.ndarray:
-        """Each target's probe row (-1: none); a dict lookup per row, cheap for a slate of any size."""
-        position = self._position
-        return np.fromiter((position.get((p, t), -1) for p, t in zip(
-            targets["PLAYER_ID"].to_numpy(dtype=np.int64).tolist(), targets["TEAM"].astype(str).tolist())),
-            dtype=np.int64, count=len(targets))
+        """Each target's probe row (-1: none): his own for his last team, the team's newcomer row
+        for a player the snapshot has never seen; a dict lookup per row, cheap for any slate."""
+        position, known, newcomer = self._position, self._known, self._newcomer
+        return np.fromiter((position.get((p, t), -1) if p in known else newcomer.get(t, -1)
+                            for p, t in zip(targets["PLAYER_ID"].to_numpy(dtype=np.int64).tolist(),
+                                            targets["TEAM"].astype(str).tolist())),
+                           dtype=np.int64, count=len(targets))
+
+    @cached_property
+    def _known(self) -> set[int]:
+        return {int(p) for p in self.players.index.get_level_values(0) if p > NEWCOMER}
+
+    @cached_property
+    def _newcomer(self) -> dict[str, int]:
+        """Each team's newcomer row."""
+        return {str(t): i for i, (p, t) in enumerate(self.players.index) if p <= NEWCOMER}
 
     @cached_property
     def _position(self) -> dict[tuple[int, str], int]:
@@ -119,17 +149,29 @@ class Night:
 
 
 def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, feature_set: FeatureSet,
-                prior_games: pd.DataFrame | None = None) -> Night:
+                prior_games: pd.DataFrame | None = None, pairs: pd.DataFrame | None = None) -> Night:
     """Run the batch builder once on snapshot ``rows`` with the probe slate for ``day`` (after
-    the rows' last date); ``prior_games`` as in the snapshot (games before the rows)."""
+    the rows' last date); ``prior_games`` as in the snapshot (games before the rows).
+
+    ``pairs`` (``PLAYER_ID, TEAM``) probes those instead of every player's last team (and no
+    newcomers): a player traded since his last game, added with :meth:`Night.with_pairs`.
+    """
     day = pd.Timestamp(day).normalize()
-    last = rows.sort_values("GAME_DATE", kind="stable").drop_duplicates("PLAYER_ID", keep="last")
     teams = sorted(pd.unique(rows["TEAM"].astype(str)))
     if len(teams) % 2:
         teams.append(_DUMMY)
     partner = dict(zip(teams[0::2], teams[1::2])) | dict(zip(teams[1::2], teams[0::2]))
-    probe = pd.DataFrame({"PLAYER_ID": last["PLAYER_ID"].to_numpy(dtype=np.int64), "GAME_DATE": day,
-                          "TEAM": last["TEAM"].astype(str).to_numpy(dtype=object)})
+    real_teams = [t for t in teams if t != _DUMMY]
+    if pairs is None:
+        last = rows.sort_values("GAME_DATE", kind="stable").drop_duplicates("PLAYER_ID", keep="last")
+        probe = pd.DataFrame({"PLAYER_ID": np.r_[last["PLAYER_ID"].to_numpy(dtype=np.int64),
+                                                 NEWCOMER - np.arange(len(real_teams), dtype=np.int64)],
+                              "GAME_DATE": day,
+                              "TEAM": np.r_[last["TEAM"].astype(str).to_numpy(dtype=object),
+                                            np.asarray(real_teams, dtype=object)]})
+    else:
+        probe = pd.DataFrame({"PLAYER_ID": pairs["PLAYER_ID"].to_numpy(dtype=np.int64), "GAME_DATE": day,
+                              "TEAM": pairs["TEAM"].astype(str).to_numpy(dtype=object)})
     probe["OPPONENT"] = probe["TEAM"].map(partner)
     probe["HOME"] = True
     stacked = _stack(rows, probe)

@@ -237,6 +237,10 @@ class HistorySnapshot:
         if day <= self.cutoff:
             return None
         night = self.night(day, feature_set)
+        traded = night.missing(targets)
+        if len(traded):  # probe them too, once for the night (a separate run: one target per player)
+            extra = build_night(self.rows, self.league, day, feature_set, self.prior_games, pairs=traded)
+            night = self._nights[(day, feature_set.hash)] = night.with_pairs(extra)
         if not night.covers(targets).all():
             return None
         features = night.features(targets, list(feature_set.names), absences)
