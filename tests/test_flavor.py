@@ -53,7 +53,7 @@ def test_round_trip_native_formats_and_identical_predictions(trained, split, tmp
     nbaprops_flavor.save_model(predictor, path)
     files = sorted(p.name for p in (path / "predictor").iterdir())
     assert files == sorted([f"minutes.{ext}", f"pra.{ext}", "regressor.json", "predictor.json",
-                            "history.parquet", "prior_games.parquet"])
+                            "history.parquet", "prior_games.parquet", "league.parquet"])
     assert not list(path.rglob("*.pkl"))  # nothing the package trained is pickled
     if backend == "lightgbm":
         assert (path / "predictor" / "pra.txt").read_text().startswith("tree")

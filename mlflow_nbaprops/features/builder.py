@@ -624,25 +624,32 @@ def _team_games(r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _sum_by(frame: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
-    """Per-group sum of ``column`` with missing values counted as zero (pandas' own skipping).
+    """Per-group sum of ``column`` (missing values count as zero), groups in order of first
+    appearance: each group's values added one by one in row order.
 
-    pandas sums every group by another algorithm, different in the last bits, as soon as one
-    value anywhere in the column is missing: a NaN in tonight's slate rows, or in a game
-    after a date, would move the sums of unrelated earlier games. Zeroed first, a group's
-    sum depends on its own values only.
+    Not pandas' grouped sum: its result for a group can change in the last bits with what the
+    *other* groups hold (a NaN anywhere in the column, measured; and the same four team-games
+    of one day summed to 2466.0400000000004 or 2466.04 depending on older seasons' rows). A
+    slate's features are then the batch builder's only if every sum is a function of its own
+    group's values in a fixed order: ``np.bincount`` adds exactly so.
     """
-    zeroed = frame[keys].assign(_value=frame[column].fillna(0.0).to_numpy(dtype=float))
-    return zeroed.groupby(keys, sort=False)["_value"].sum().rename(column)
+    codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
+    groups = frame[keys].drop_duplicates()
+    values = frame[column].fillna(0.0).to_numpy(dtype=float)
+    sums = np.bincount(codes, weights=values, minlength=len(groups))
+    index = pd.MultiIndex.from_frame(groups) if len(keys) > 1 else pd.Index(groups[keys[0]])
+    return pd.Series(sums, index=index, name=column)
 
 
 def _league_to_date(tg: pd.DataFrame, before: bool) -> pd.DataFrame:
     """Per (season, date): the league's mean PRA allowed and possessions per team-game over the
     season's team-games before that date (``before``) or through it, as running sums of the
     days' sums in date order."""
-    daily = tg[["SEASON", "GAME_DATE"]].assign(
-        pra_sum=tg["pra_allowed"].fillna(0.0), pra_n=tg["pra_allowed"].notna().astype(int),
-        poss_sum=tg["game_poss"].fillna(0.0), poss_n=tg["game_poss"].notna().astype(int),
-    ).groupby(["SEASON", "GAME_DATE"]).sum()
+    parts = tg[["SEASON", "GAME_DATE"]].assign(
+        pra_sum=tg["pra_allowed"].fillna(0.0), pra_n=tg["pra_allowed"].notna().astype(float),
+        poss_sum=tg["game_poss"].fillna(0.0), poss_n=tg["game_poss"].notna().astype(float))
+    daily = pd.concat([_sum_by(parts, ["SEASON", "GAME_DATE"], c) for c in ("pra_sum", "pra_n", "poss_sum", "poss_n")],
+                      axis=1).sort_index()
     shift = (lambda s: s.cumsum().shift(1, fill_value=0)) if before else (lambda s: s.cumsum())
     daily = daily.groupby(level="SEASON").transform(shift)
     daily["league_pra"] = daily["pra_sum"] / daily["pra_n"].where(daily["pra_n"] > 0)

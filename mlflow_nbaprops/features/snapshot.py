@@ -4,8 +4,9 @@ The served model gets slate rows (player, date, team, opponent, home), not featu
 vectors. It carries this snapshot: the game logs of the last ``days`` days before the
 cutoff (this season and the last: every team window, every season-to-date number) and
 each player's last ``PLAYER_GAMES`` games however old (every player window: 3/10/30-game
-means), plus, per (player, team), how many games lie before the kept rows, so the
-all-history counts (``games_career``, ``games_with_team``) stay exact.
+means; the last ``SHARE_GAMES`` of them with the team's other rows, for his minutes share),
+plus, per (player, team), how many games lie before the kept rows, so the all-history
+counts (``games_career``, ``games_with_team``) stay exact.
 
 Not exact, by design: exponentially weighted means lose the weight of a player's games
 older than his last ``PLAYER_GAMES`` (about 2 % of the weight at a 15-game half-life), and
@@ -40,10 +41,13 @@ from mlflow_nbaprops.features.registry import FeatureSet
 DEFAULT_SNAPSHOT_DAYS = 400
 #: Each player's last games kept however old they are (>= the longest player window, 30).
 PLAYER_GAMES = 82
+#: Of those, the last games kept whole for his team (>= the longest minutes-share window, 10).
+SHARE_GAMES = 10
 #: Probe states kept per snapshot (tonight's, and a multi-day slate's next days).
 NIGHTS_KEPT = 4
 ROWS_FILE = "history.parquet"
 PRIOR_FILE = "prior_games.parquet"
+LEAGUE_FILE = "league.parquet"
 
 
 def season_of(day: pd.Timestamp) -> str:
@@ -107,7 +111,15 @@ class HistorySnapshot:
         start = cutoff - pd.Timedelta(days=days)
         latest_first = history.sort_values(["GAME_DATE", "GAME_ID"], ascending=False, kind="stable")
         games_ago = latest_first.groupby("PLAYER_ID", sort=False).cumcount().reindex(history.index)
-        recent = (history["GAME_DATE"] > start) | (games_ago < PLAYER_GAMES)
+        by_date = (history["GAME_DATE"] > start).to_numpy()
+        recent = by_date | (games_ago < PLAYER_GAMES).to_numpy()
+        # a kept game older than the window still needs his teammates' rows for one thing: the
+        # team's minutes in it (his minutes share, over his last SHARE_GAMES games)
+        shared = ~by_date & (games_ago < SHARE_GAMES).to_numpy()
+        if shared.any():
+            team_games = pd.MultiIndex.from_frame(history[["GAME_ID", "TEAM"]])
+            recent |= team_games.isin(team_games[shared])
+        recent = pd.Series(recent, index=history.index)
         columns = [c for c in KEY_COLUMNS + STAT_COLUMNS if c in history.columns]
         rows = history.loc[recent, columns].sort_values(["GAME_DATE", "GAME_ID", "PLAYER_ID"]).reset_index(drop=True)
         dropped = history.loc[~recent, ["PLAYER_ID", "TEAM"]].assign(games=1)
@@ -290,7 +302,8 @@ class HistorySnapshot:
         directory.mkdir(parents=True, exist_ok=True)
         self.rows.to_parquet(directory / ROWS_FILE, index=False)
         self.prior_games.to_parquet(directory / PRIOR_FILE, index=False)
-        return [ROWS_FILE, PRIOR_FILE]
+        self.league.reset_index().to_parquet(directory / LEAGUE_FILE, index=False)  # (float64: exact)
+        return [ROWS_FILE, PRIOR_FILE, LEAGUE_FILE]
 
     @classmethod
     def load(cls, directory: str | Path, cutoff: str, days: int) -> "HistorySnapshot":
@@ -298,5 +311,8 @@ class HistorySnapshot:
         rows = pd.read_parquet(directory / ROWS_FILE)
         rows["GAME_DATE"] = pd.to_datetime(rows["GAME_DATE"]).astype("datetime64[ns]")
         snapshot = cls(rows, pd.read_parquet(directory / PRIOR_FILE), pd.Timestamp(cutoff), int(days))
-        snapshot.league  # noqa: B018 -- computed once at load, not on the first request
+        if (directory / LEAGUE_FILE).is_file():  # saved with the snapshot: load stays fast
+            snapshot.__dict__["league"] = pd.read_parquet(directory / LEAGUE_FILE).set_index("SEASON")
+        else:  # a model saved before the league levels were
+            snapshot.league  # noqa: B018 -- computed once at load, not on the first request
         return snapshot

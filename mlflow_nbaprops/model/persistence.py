@@ -6,7 +6,8 @@ Layout of a saved predictor directory::
     minutes.<ext>, pra.<ext>   stage boosters (XGBoost UBJSON ``.ubj`` / LightGBM text ``.txt``);
                                with ``n_seeds`` > 1 also minutes.1.<ext>, pra.1.<ext>, ...
     regressor.json             parameters and learned state (residual quantiles, feature names…)
-    history.parquet, prior_games.parquet   the history snapshot for slate predictions
+    history.parquet, prior_games.parquet, league.parquet   the history snapshot for slate
+                               predictions (league levels per season precomputed)
     predictor.json             feature set (name, version, definitions hash), snapshot cutoff, info
 
 A user-supplied foreign estimator (``TwoStageRegressor(backend=<sklearn regressor>)``) is the
@@ -24,14 +25,14 @@ import numpy as np
 
 from mlflow_nbaprops.errors import ModelIntegrityError
 from mlflow_nbaprops.features import get_feature_set
-from mlflow_nbaprops.features.snapshot import PRIOR_FILE, ROWS_FILE, HistorySnapshot
+from mlflow_nbaprops.features.snapshot import LEAGUE_FILE, PRIOR_FILE, ROWS_FILE, HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor
 from mlflow_nbaprops.model.two_stage import SeedAverage, TwoStageRegressor, is_foreign, lightgbm_booster
 
 FORMAT_VERSION = 1
 #: The files a refresh rewrites (history snapshot and ``predictor.json``); every other file is
 #: the fitted model, which a refresh keeps byte for byte.
-SNAPSHOT_FILES = (ROWS_FILE, PRIOR_FILE, "predictor.json")
+SNAPSHOT_FILES = (ROWS_FILE, PRIOR_FILE, LEAGUE_FILE, "predictor.json")
 STAGES = ("minutes", "pra")
 _ARRAYS = ("bin_centers_", "residual_quantiles_", "residual_levels_")
 _EXTENSION = {"xgboost": "ubj", "lightgbm": "txt", "foreign": "pkl"}
