@@ -584,7 +584,7 @@ def grade_command(data_paths, min_edge) -> None:
 
 
 @main.command("monitor")
-@click.option("--name", default="NBAPropsModel", show_default=True, help="Registered model name.")
+@click.option("--name", "--model", "name", default="NBAPropsModel", show_default=True, help="Registered model name.")
 @click.option("--alias", default="production", show_default=True)
 @click.option("--window", "window_days", default=14, show_default=True, type=WholeNumber(1),
               help="Days of graded games judged.")

@@ -141,6 +141,15 @@ def http(env, body: str | bytes, content_type: str = "application/json") -> tupl
     return f"HTTP {status}", text
 
 
+def no_prediction(env, name: str, slate: str) -> tuple[str, str]:
+    """``predict`` that must fail: no predictions file, no run."""
+    target = env["root"] / "out" / name
+    code, out = no_new_run(env, "predict", "--model", "models:/Matrix@production", "--slate", slate, "--output",
+                           str(target))
+    assert not target.exists()
+    return code, out
+
+
 def records(env, **changes) -> str:
     return json.dumps({"dataframe_records": [{**env["row"], **changes}]})
 
@@ -157,7 +166,25 @@ def mlflow_run(env, *params: str) -> tuple[str, str]:
     return ("0" if done.returncode == 0 else "1"), done.stdout + done.stderr
 
 
-L, C, P, S, R = "loader", "CLI", "MLproject", "served model", "registry"
+L, C, P, S, R, D = "loader", "CLI", "MLproject", "served model", "registry", "daily loop"
+
+
+def slate_file(env, name: str, drop: str = "", **changes) -> str:
+    """A one-row slate file for the Matrix production model (``changes`` applied, ``drop`` left out)."""
+    path = env["root"] / "slates" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{**env["row"], **changes}]).drop(columns=[drop] if drop else []).to_csv(path, index=False)
+    return str(path)
+
+
+def last_night_changed(env) -> str:
+    """The league file with one box score of the model's last night changed."""
+    frame = env["frame"].copy()
+    frame.loc[frame.index[frame["GAME_DATE"] == frame["GAME_DATE"].max()][0], "PTS"] += 7
+    path = env["root"] / "bad" / "corrected.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_gamelogs(frame, path)
+    return str(path)
 UNCHANGED = "input file byte-identical afterwards"
 NO_FILE = "no output file created"
 NO_RUN = "no run created"
@@ -273,6 +300,40 @@ CASES: dict[str, Case] = {
                                  lambda e: http(e, records(e, STATUS="injured"))),
     "serve-status-out": Case(S, "STATUS `OUT` (ruled out tonight)", "HTTP 200", "not playing", SERVING,
                              lambda e: http(e, records(e, STATUS="OUT"))),
+    "refresh-not-game-logs": Case(D, "`refresh --data` a file without the PTS column", "1", "PTS", NO_MOVE,
+                                  lambda e: registry_unchanged(e, "refresh", "--model", "models:/Matrix@production",
+                                                               "--data", str(with_file(e, "nopts.csv", lambda f: f.drop(
+                                                                   columns="PTS"))), "--alias", "production")),
+    "refresh-nothing-new": Case(D, "`refresh --data` games the model already holds", "0", "no new version", NO_MOVE,
+                                lambda e: registry_unchanged(e, "refresh", "--model", "models:/Matrix@production",
+                                                             "--data", str(e["league"]), "--alias", "production")),
+    "refresh-changed-box-score": Case(D, "`refresh --data` with a held box score changed", "1",
+                                      "differ from the snapshot", NO_MOVE,
+                                      lambda e: registry_unchanged(e, "refresh", "--model", "models:/Matrix@production",
+                                                                   "--data", last_night_changed(e), "--alias",
+                                                                   "production")),
+    "refresh-not-registered": Case(D, "`refresh --model` a path, not a registered version", "1",
+                                   "refresh makes a new version of a registered model", NO_MOVE,
+                                   lambda e: registry_unchanged(e, "refresh", "--model", str(e["root"] / "served-model"),
+                                                                "--data", str(e["league"]))),
+    "predict-past-date": Case(D, "`predict` a slate dated on the model's last night", "1",
+                              "GAME_DATE must be after the model's history cutoff", f"{NO_FILE}, {NO_RUN}",
+                              lambda e: no_prediction(e, "past.csv", slate_file(
+                                  e, "past.csv", GAME_DATE=str(e["frame"]["GAME_DATE"].max().date())))),
+    "predict-not-a-slate": Case(D, "`predict` a slate without TEAM", "1", "missing column(s) TEAM",
+                                f"{NO_FILE}, {NO_RUN}",
+                                lambda e: no_prediction(e, "noteam.csv", slate_file(e, "noteam.csv", drop="TEAM"))),
+    "predict-missing-file": Case(D, "`predict --slate` a file that does not exist", "1", "no such file",
+                                 f"{NO_FILE}, {NO_RUN}",
+                                 lambda e: no_prediction(e, "x.csv", str(e["root"] / "nope.csv"))),
+    "grade-nothing-predicted": Case(D, "`grade` before any prediction was logged", "0", "no ungraded prediction runs",
+                                    NO_RUN, lambda e: no_new_run(e, "grade", "--data", str(e["league"]))),
+    "monitor-unknown-model": Case(D, "`monitor --name Nope`", "1", "no such registered model version", NO_MOVE,
+                                  lambda e: registry_unchanged(e, "monitor", "--name", "Nope", "--output-dir",
+                                                               str(e["root"] / "m"))),
+    "monitor-nothing-graded": Case(D, "`monitor` before any prediction was graded", "0", "no graded predictions yet",
+                                   NO_MOVE, lambda e: registry_unchanged(e, "monitor", "--name", "Matrix",
+                                                                         "--output-dir", str(e["root"] / "m"))),
     "register-unknown-run": Case(R, "`register --run-id 0123abc`", "1", "not found", NO_MOVE,
                                  lambda e: registry_unchanged(e, "register", "--run-id", "0123abc", "--name", "Matrix")),
     "register-both-sources": Case(R, "`register --run-id X --version 1`", "2", "exactly one of", NO_MOVE,
