@@ -107,7 +107,10 @@ class Night:
         team = targets["TEAM"].astype(str).to_numpy(dtype=object)
         opponent = targets["OPPONENT"].astype(str).to_numpy(dtype=object)
         columns, matrix = self._matrix
-        rows = matrix[self._rows_of(targets)]
+        at = self._rows_of(targets)
+        if (at < 0).any():
+            raise ValueError("the night does not cover every target (check covers() first)")
+        rows = matrix[at]
         out = {name: rows[:, columns[name]] for name in names if name in columns}
         if "home" in names:
             out["home"] = targets["HOME"].to_numpy(dtype=float)
