@@ -36,6 +36,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.tracking._model_registry import DEFAULT_AWAIT_MAX_SLEEP_SECONDS
 from mlflow.tracking.artifact_utils import _download_artifact_from_uri
 from mlflow.types import ColSpec, DataType, Schema
+from mlflow.types.schema import AnyType
 from mlflow.utils.environment import (
     _CONDA_ENV_FILE_NAME,
     _CONSTRAINTS_FILE_NAME,
@@ -94,17 +95,21 @@ def get_default_conda_env(backends: tuple[str, ...] = ("lightgbm", "xgboost")) -
 
 
 def slate_signature(predictor: PropsPredictor) -> ModelSignature:
-    """Slate columns required, ``LINE``, ``MIN_PROJ`` and the feature columns optional; every number a double
-    so that 1.5 is never silently cut to 1 (MLflow casts request values to the schema's type)."""
+    """Slate columns required (``LINE``, ``MIN_PROJ``, ``STATUS`` and the feature columns optional).
+
+    The slate columns are typed ``Any``: MLflow passes their values through as sent and the
+    model's own validation judges them. With ``boolean``/``double``/``string`` types MLflow casts
+    before anyone looks: ``"false"`` or ``"away"`` became a *home* game, ``true`` a line of 1.
+    Feature columns are doubles (so 1.5 is never cut to 1)."""
     inputs = [
-        ColSpec(DataType.double, "PLAYER_ID"),
-        ColSpec(DataType.string, "GAME_DATE"),
-        ColSpec(DataType.string, "TEAM"),
-        ColSpec(DataType.string, "OPPONENT"),
-        ColSpec(DataType.boolean, "HOME"),
-        ColSpec(DataType.double, LINE_COLUMN, required=False),
-        ColSpec(DataType.double, MINUTES_COLUMN, required=False),
-        ColSpec(DataType.string, STATUS_COLUMN, required=False),
+        ColSpec(AnyType(), "PLAYER_ID"),
+        ColSpec(AnyType(), "GAME_DATE"),
+        ColSpec(AnyType(), "TEAM"),
+        ColSpec(AnyType(), "OPPONENT"),
+        ColSpec(AnyType(), "HOME"),
+        ColSpec(AnyType(), LINE_COLUMN, required=False),
+        ColSpec(AnyType(), MINUTES_COLUMN, required=False),
+        ColSpec(AnyType(), STATUS_COLUMN, required=False),
     ]
     inputs += [ColSpec(DataType.double, name, required=False) for name in predictor.feature_set.names]
     outputs = [ColSpec(DataType.double, c) for c in NUMERIC_OUTPUT_COLUMNS]

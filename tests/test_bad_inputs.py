@@ -150,6 +150,13 @@ def no_prediction(env, name: str, slate: str) -> tuple[str, str]:
     return code, out
 
 
+def other_team(env) -> str:
+    """A team of the league the example row's player has never played for."""
+    frame = env["frame"]
+    played = set(frame.loc[frame["PLAYER_ID"] == int(env["row"]["PLAYER_ID"]), "TEAM"])
+    return sorted(set(frame["TEAM"]) - played - {env["row"]["OPPONENT"]})[0]
+
+
 def records(env, **changes) -> str:
     return json.dumps({"dataframe_records": [{**env["row"], **changes}]})
 
@@ -334,6 +341,33 @@ CASES: dict[str, Case] = {
     "monitor-nothing-graded": Case(D, "`monitor` before any prediction was graded", "0", "no graded predictions yet",
                                    NO_MOVE, lambda e: registry_unchanged(e, "monitor", "--name", "Matrix",
                                                                          "--output-dir", str(e["root"] / "m"))),
+    "serve-home-null": Case(S, "HOME null", "HTTP 400", "HOME must be true/false", SERVING,
+                            lambda e: http(e, records(e, HOME=None))),
+    "serve-line-huge": Case(S, "LINE 1e9", "HTTP 400", "LINE must be between 0 and 150", SERVING,
+                            lambda e: http(e, records(e, LINE=1e9))),
+    "serve-line-boolean": Case(S, "LINE `true`", "HTTP 400", "LINE must be a number", SERVING,
+                               lambda e: http(e, records(e, LINE=True))),
+    "serve-ambiguous-date": Case(S, "GAME_DATE `03/04/2023` (day or month first?)", "HTTP 400",
+                                 "GAME_DATE must be a date written YYYY-MM-DD", SERVING,
+                                 lambda e: http(e, records(e, GAME_DATE="03/04/2023"))),
+    "serve-epoch-date": Case(S, "GAME_DATE `1700000000` (a number)", "HTTP 400",
+                             "GAME_DATE must be a date written YYYY-MM-DD", SERVING,
+                             lambda e: http(e, records(e, GAME_DATE=1700000000))),
+    "serve-relative-date": Case(S, "GAME_DATE `today`", "HTTP 400", "GAME_DATE must be a date written YYYY-MM-DD",
+                                SERVING, lambda e: http(e, records(e, GAME_DATE="today"))),
+    "serve-year-out-of-range": Case(S, "GAME_DATE `2999-01-01`", "HTTP 400", "1946-2100", SERVING,
+                                    lambda e: http(e, records(e, GAME_DATE="2999-01-01"))),
+    "serve-huge-text": Case(S, "a 5 MB GAME_DATE", "HTTP 400", "GAME_DATE is too long (at most 32 characters)",
+                            SERVING, lambda e: http(e, records(e, GAME_DATE="1" * 5_000_000))),
+    "serve-unknown-team": Case(S, "TEAM `XYZ`", "HTTP 200", "not a team in the model's history", SERVING,
+                               lambda e: http(e, records(e, TEAM="XYZ"))),
+    "serve-player-new-team": Case(S, "a player under a team he has never played for", "HTTP 200",
+                                  "has not played for TEAM", SERVING,
+                                  lambda e: http(e, records(e, TEAM=other_team(e), OPPONENT=e["row"]["TEAM"]))),
+    "serve-min-proj-zero": Case(S, "MIN_PROJ 0 (ruled out)", "HTTP 200", "not playing: MIN_PROJ is 0", SERVING,
+                                lambda e: http(e, records(e, MIN_PROJ=0))),
+    "serve-csv": Case(S, "a slate as text/csv", "HTTP 400", "Failed to parse input", SERVING,
+                      lambda e: http(e, "PLAYER_ID,GAME_DATE,TEAM,OPPONENT,HOME\n1,2024-01-01,A,B,true\n", "text/csv")),
     "register-unknown-run": Case(R, "`register --run-id 0123abc`", "1", "not found", NO_MOVE,
                                  lambda e: registry_unchanged(e, "register", "--run-id", "0123abc", "--name", "Matrix")),
     "register-both-sources": Case(R, "`register --run-id X --version 1`", "2", "exactly one of", NO_MOVE,

@@ -326,10 +326,56 @@ def test_feature_mode_equals_slate_mode(trained, split):
     (lambda s: s.assign(MIN_PROJ=80.0), "MIN_PROJ must be between 0 and 73"),
     (lambda s: s.assign(OPPONENT=s["TEAM"]), "OPPONENT must differ from TEAM"),
     (lambda s: s.iloc[0:0], "no rows"),
+    # round 2 (issue 15): every class of value the validator used to let through or garble
+    (lambda s: s.assign(PLAYER_ID=True), "PLAYER_ID must be a whole number"),
+    (lambda s: s.assign(PLAYER_ID=-5), "PLAYER_ID must be a whole number above 0"),
+    (lambda s: s.assign(GAME_DATE="03/04/2023"), "GAME_DATE must be a date written YYYY-MM-DD"),
+    (lambda s: s.assign(GAME_DATE=1700000000), "GAME_DATE must be a date written YYYY-MM-DD"),
+    (lambda s: s.assign(GAME_DATE="today"), "GAME_DATE must be a date written YYYY-MM-DD"),
+    (lambda s: s.assign(GAME_DATE="2024-02-30"), "GAME_DATE must be a date written YYYY-MM-DD"),
+    (lambda s: s.assign(GAME_DATE="9999-01-01"), "1946-2100"),
+    (lambda s: s.assign(GAME_DATE="2" * 100_000), "GAME_DATE is too long (at most 32 characters): row 0 ('222"),
+    (lambda s: s.assign(TEAM=42), "TEAM must be a team abbreviation"),
+    (lambda s: s.assign(HOME=None), "HOME must be true/false"),
+    (lambda s: s.assign(LINE=np.inf), "LINE must be between 0 and 150"),
+    (lambda s: s.assign(LINE=1e9), "LINE must be between 0 and 150"),
+    (lambda s: s.assign(LINE=True), "LINE must be a number"),
 ])
 def test_bad_slates_name_the_problem(trained, split, change, message):
-    with pytest.raises(DataValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(DataValidationError, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
         trained["lightgbm"].predict(change(split[2].head(3).reset_index(drop=True)))
+    assert len(str(caught.value)) < 1_000  # a bad value is quoted by a short prefix, never whole
     pyfunc_model = nbaprops_flavor._PyFuncModel(trained["lightgbm"])
     with pytest.raises(MlflowException):
         pyfunc_model.predict(change(split[2].head(3).reset_index(drop=True)))
+
+
+def test_dates_as_objects_and_iso_text_are_the_same_day(trained, split):
+    slate = split[2].head(3).reset_index(drop=True)
+    predictor = trained["lightgbm"]
+    base = predictor.predict(slate)
+    for form in (slate["GAME_DATE"].dt.strftime("%Y-%m-%d"), slate["GAME_DATE"].dt.strftime("%Y-%m-%dT19:30:00"),
+                 slate["GAME_DATE"].dt.date):
+        pd.testing.assert_frame_equal(predictor.predict(slate.assign(GAME_DATE=form)), base)
+
+
+def test_minutes_projection_zero_means_not_playing_and_teams_are_checked(trained, split):
+    """MIN_PROJ 0 is a player ruled out (as STATUS OUT): no forecast, absent for his team. A team
+    the model has never seen, or a player under a team he never played for, is answered with a
+    warning that says so."""
+    predictor = trained["lightgbm"]
+    slate = split[2].head(4).reset_index(drop=True)
+    out = predictor.predict(slate.assign(MIN_PROJ=[0.0, np.nan, np.nan, np.nan]))
+    assert out.loc[0, ["pred_MIN", "pred_PRA"]].tolist() == [0.0, 0.0] and np.isnan(out.loc[0, "p_over"])
+    assert "not playing: MIN_PROJ is 0" in out.loc[0, "warning"]
+    assert not out.loc[1:, "warning"].str.contains("not playing").any()
+    strange = predictor.predict(slate.head(1).assign(TEAM="XYZ"))
+    assert "TEAM 'XYZ' not a team in the model's history" in strange.loc[0, "warning"]
+    player, team = slate.loc[0, "PLAYER_ID"], slate.loc[0, "TEAM"]
+    history = predictor.snapshot.rows
+    elsewhere = sorted(set(history["TEAM"]) - set(history.loc[history["PLAYER_ID"] == player, "TEAM"])
+                       - {slate.loc[0, "OPPONENT"]})[0]
+    moved = predictor.predict(slate.head(1).assign(TEAM=elsewhere))
+    assert "has not played for TEAM" in moved.loc[0, "warning"]
+    assert "has not played for TEAM" not in predictor.predict(slate.head(1)).loc[0, "warning"]
+    assert team in set(history["TEAM"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import subprocess
 import urllib.error
 import urllib.request
@@ -69,13 +70,10 @@ def _answers(payload: dict) -> pd.DataFrame:
     return pd.DataFrame(payload["predictions"])[OUTPUT_COLUMNS]
 
 
-@pytest.mark.parametrize("form", ["split", "records", "csv"])
+@pytest.mark.parametrize("form", ["split", "records"])
 def test_served_answers_equal_in_process_predictions(served, form):
     slate = served["slate"]
-    if form == "csv":
-        status, payload = post(served["url"], nbaprops_flavor.as_slate_request(slate).to_csv(index=False), "text/csv")
-    else:
-        status, payload = post(served["url"], _request_json(slate, form))
+    status, payload = post(served["url"], _request_json(slate, form))
     assert status == 200, payload
     expected = served["predictor"].predict(slate)
     got = _answers(payload)
@@ -159,3 +157,43 @@ def test_mlflow_models_predict_cli(served, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     got = _answers(json.loads(out.read_text()))
     np.testing.assert_allclose(got["pred_PRA"], served["predictor"].predict(slate)["pred_PRA"], rtol=1e-9)
+
+
+def test_a_csv_slate_is_refused_with_a_clear_message(served):
+    """The slate columns are typed Any (the model judges them, MLflow casts nothing); MLflow's
+    CSV reader cannot type Any columns, so CSV requests get a 400 that says to send JSON."""
+    body = nbaprops_flavor.as_slate_request(served["slate"].head(2)).to_csv(index=False)
+    status, payload = post(served["url"], body, "text/csv")
+    assert status == 400 and "Failed to parse input" in json.dumps(payload)
+
+
+def test_home_sent_as_text_is_judged_by_the_model_not_cast_by_mlflow(served):
+    """MLflow used to cast "false", "no", "away" and "0" to a *home* game (boolean schema)."""
+    slate, predictor = served["slate"].reset_index(drop=True), served["predictor"]
+    gap = (predictor.predict(slate.assign(HOME=True))["pred_PRA"] - predictor.predict(slate.assign(HOME=False))["pred_PRA"])
+    pick = int(gap.abs().idxmax())  # a row whose answer depends on where the game is
+    assert gap.abs().max() > 0
+    row = json.loads(_request_json(slate.iloc[[pick]], "records"))["dataframe_records"][0]
+
+    def answer(home):
+        status, payload = post(served["url"], json.dumps({"dataframe_records": [{**row, "HOME": home}]}))
+        assert status == 200, (home, payload)
+        return payload["predictions"][0]["pred_PRA"]
+
+    away, home = answer(False), answer(True)
+    assert away != home
+    assert [answer(v) for v in ("false", "no", "away", "0", 0)] == [away] * 5
+    assert [answer(v) for v in ("true", "yes", "home", "1", 1)] == [home] * 5
+    status, payload = post(served["url"], json.dumps({"dataframe_records": [{**row, "HOME": None}]}))
+    assert status == 400 and "HOME" in json.dumps(payload)
+
+
+def test_a_huge_text_field_is_refused_fast_and_not_echoed(served):
+    """A 5 MB digit string as GAME_DATE used to keep a worker busy past the timeout."""
+    row = json.loads(_request_json(served["slate"].head(1), "records"))["dataframe_records"][0]
+    start = time.perf_counter()
+    status, payload = post(served["url"], json.dumps({"dataframe_records": [{**row, "GAME_DATE": "1" * 5_000_000}]}))
+    elapsed = time.perf_counter() - start
+    text = json.dumps(payload)
+    assert status == 400 and "GAME_DATE is too long" in text
+    assert elapsed < 10 and len(text) < 5_000

@@ -198,6 +198,23 @@ class HistorySnapshot:
         return np.isin(np.asarray(player_ids, dtype=np.int64), self._players)
 
     @cached_property
+    def teams(self) -> frozenset[str]:
+        """The team abbreviations of the snapshot."""
+        return frozenset(self.rows["TEAM"].astype(str))
+
+    def played_for(self, player_ids, teams) -> np.ndarray:
+        """True where the player has a game for that team in the snapshot."""
+        pairs = self._pairs
+        return np.fromiter(((int(p), str(t)) in pairs for p, t in zip(player_ids, teams)), dtype=bool,
+                           count=len(player_ids))
+
+    @cached_property
+    def _pairs(self) -> frozenset[tuple[int, str]]:
+        held = zip(self.rows["PLAYER_ID"].astype("int64").tolist(), self.rows["TEAM"].astype(str).tolist())
+        older = zip(self.prior_games["PLAYER_ID"].astype("int64").tolist(), self.prior_games["TEAM"].astype(str).tolist())
+        return frozenset(held) | frozenset(older)
+
+    @cached_property
     def _players(self) -> np.ndarray:
         return np.unique(self.rows["PLAYER_ID"].to_numpy(dtype=np.int64))
 

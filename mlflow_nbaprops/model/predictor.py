@@ -6,6 +6,8 @@ This is what the ``nbaprops`` MLflow flavor saves and loads; it knows nothing of
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,14 @@ NUMERIC_OUTPUT_COLUMNS = [PRED_MINUTES, "pred_PRA", "pred_PRA_q10", "pred_PRA_q5
 OUTPUT_COLUMNS = [*NUMERIC_OUTPUT_COLUMNS, "unknown_player", "warning"]
 #: A slate date this many days past the data cutoff gets a staleness warning.
 STALE_AFTER_DAYS = 30
+#: Slate columns (all cells bounded to MAX_TEXT characters before parsing).
+SLATE_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "LINE", "MIN_PROJ", "STATUS"]
+MAX_TEXT = 32
+#: Characters of a bad value quoted back in an error.
+ECHO = 40
+#: Game dates accepted (a typo'd year gets a message, not pandas' out-of-bounds error).
+MIN_YEAR, MAX_YEAR = 1946, 2100
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]*(Z|[+-]\d{2}:?\d{2})?)?$")
 _TRUE = {"1", "true", "t", "yes", "y", "home", "h"}
 _FALSE = {"0", "false", "f", "no", "n", "away", "a"}
 #: Optional input column: the caller's own minutes projection (news the box scores cannot
@@ -46,8 +56,10 @@ MINUTES_COLUMN = "MIN_PROJ"
 STATUS_COLUMN = "STATUS"
 STATUS_OUT = {"OUT": True, "DOUBTFUL": True, "QUESTIONABLE": False, "PROBABLE": False, "AVAILABLE": False}
 NOT_PLAYING = "not playing"
+#: The highest PRA line accepted (the record PRA game is about 100).
+MAX_LINE = 150.0
 #: Optional numeric input columns: what a value must be, and its upper bound (lower bound 0).
-OPTIONAL_NUMBERS = {LINE_COLUMN: ("a number", None), MINUTES_COLUMN: ("a number of minutes", schema.MAX_MINUTES)}
+OPTIONAL_NUMBERS = {LINE_COLUMN: ("a number", MAX_LINE), MINUTES_COLUMN: ("a number of minutes", schema.MAX_MINUTES)}
 
 #: Days of history a model trains on. Chosen on 2022-23 (walk-forward, monthly screening; never
 #: 2023-24): 1,100 days -> 1,500 cut PRA MAE 5.938 -> 5.921 and minutes MAE 4.830 -> 4.816;
@@ -154,11 +166,14 @@ class PropsPredictor:
     def predict_slate(self, slate: pd.DataFrame) -> pd.DataFrame:
         """Upcoming games: features from the snapshot, then the two-stage prediction.
 
-        Players whose ``STATUS`` rules them out get an explicit not-playing row (zeros, no
-        P(over), a warning) and count as absent for their teammates and opponents.
+        Players whose ``STATUS`` rules them out, or whose ``MIN_PROJ`` is 0, get an explicit
+        not-playing row (zeros, no P(over), a warning) and count as absent for their teammates
+        and opponents.
         """
         targets = validate_slate(slate)
-        out_tonight = targets["OUT"].eq(True).to_numpy() if "OUT" in targets else np.zeros(len(targets), dtype=bool)
+        by_status = targets["OUT"].eq(True).to_numpy() if "OUT" in targets else np.zeros(len(targets), dtype=bool)
+        by_minutes = (targets[MINUTES_COLUMN] == 0).to_numpy() if MINUTES_COLUMN in targets else np.zeros_like(by_status)
+        out_tonight = by_status | by_minutes
         absences = targets.loc[out_tonight, ABSENCE_COLUMNS]
         X = self.snapshot.features(targets, self.feature_set, absences, keys=False)
         lines = targets[LINE_COLUMN] if LINE_COLUMN in targets else None
@@ -171,8 +186,10 @@ class PropsPredictor:
         _append(warning, np.where(unknown, prior, ""))
         if self.feature_set.tiers()[AVAILABILITY_TIER]:
             _append(warning, _no_news(targets))
-        ruled_out = f"{NOT_PLAYING}: {STATUS_COLUMN} rules him out, no forecast (a prop on him is void)"
-        _append(warning, np.where(out_tonight, ruled_out, ""))
+        _append(warning, self._team_warnings(targets, unknown))
+        void = "no forecast (a prop on him is void)"
+        _append(warning, np.where(by_status, f"{NOT_PLAYING}: {STATUS_COLUMN} rules him out, {void}", ""))
+        _append(warning, np.where(by_minutes & ~by_status, f"{NOT_PLAYING}: {MINUTES_COLUMN} is 0, {void}", ""))
         out = self._answer(X, lines, minutes, unknown, warning, slate.index)
         if unknown.any():
             out.loc[unknown, NUMERIC_OUTPUT_COLUMNS] = self._prior_answer(lines, unknown)
@@ -180,6 +197,24 @@ class PropsPredictor:
             out.loc[out_tonight, NUMERIC_OUTPUT_COLUMNS] = 0.0
             out.loc[out_tonight, ["p_over", "p_under"]] = np.nan
         return out
+
+    def _team_warnings(self, targets: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
+        """A team the model's history does not know (a typo, another league) gets an answer
+        from league-average team numbers, and a known player listed for a team he has not
+        played for (traded) keeps his own history: say so."""
+        teams = self.snapshot.teams
+        text = np.full(len(targets), "", dtype=object)
+        for i, (team, opponent) in enumerate(zip(targets["TEAM"], targets["OPPONENT"])):
+            strange = [f"{role} {name!r}" for role, name in (("TEAM", team), ("OPPONENT", opponent))
+                       if name not in teams]
+            if strange:
+                text[i] = (f"{' and '.join(strange)} not a team in the model's history: its team features are "
+                           "unknown (a typo?)")
+        played = self.snapshot.played_for(targets["PLAYER_ID"], targets["TEAM"])
+        moved = ~played & ~unknown & targets["TEAM"].isin(teams).to_numpy()
+        _append(text, np.where(moved, "player has not played for TEAM in the model's history (traded?): his own "
+                               "history is used with his new team's", ""))
+        return text
 
     def _prior_answer(self, lines: pd.Series | None, rows: np.ndarray) -> np.ndarray:
         """The debut prior for players the model has never seen: minutes and PRA of players'
@@ -272,40 +307,50 @@ def validate_slate(slate: pd.DataFrame) -> pd.DataFrame:
             f"slate is missing column(s) {', '.join(missing)}: a slate row needs {', '.join(TARGET_COLUMNS)} "
             f"(optional {LINE_COLUMN}), or every feature column of the model")
     problems: list[str] = []
-    out = pd.DataFrame(index=range(len(slate)))
+    columns = {}
+    # every text cell is bounded before anything parses it (a 5 MB "date" kept a worker busy)
+    long = {}
+    for col in [c for c in SLATE_COLUMNS if c in slate.columns]:
+        raw = pd.Series(slate[col].to_numpy(), dtype=object)
+        size = raw.map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy()
+        long[col] = size > MAX_TEXT
+        problems += _rows(long[col], col, f"is too long (at most {MAX_TEXT} characters)", slate[col])
 
-    player = pd.to_numeric(pd.Series(slate["PLAYER_ID"].to_numpy()), errors="coerce")
-    bad = player.isna() | (player != np.floor(player))
-    problems += _rows(bad, "PLAYER_ID", "must be a whole number", slate["PLAYER_ID"])
-    out["PLAYER_ID"] = player.where(~bad, 0).astype("int64")
+    raw = pd.Series(slate["PLAYER_ID"].to_numpy(), dtype=object)
+    flag = raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool) | long["PLAYER_ID"]
+    player = pd.to_numeric(raw.where(~flag, None), errors="coerce").astype(float)
+    bad = flag | player.isna() | (player != np.floor(player)) | (player <= 0) | (player >= 2**53)
+    problems += _rows(bad & ~long["PLAYER_ID"], "PLAYER_ID", "must be a whole number above 0", slate["PLAYER_ID"])
+    columns["PLAYER_ID"] = player.where(~bad, 0).astype("int64")
 
-    dates = pd.to_datetime(pd.Series(slate["GAME_DATE"].to_numpy()), errors="coerce", format="mixed")
-    problems += _rows(dates.isna(), "GAME_DATE", "must be a date (YYYY-MM-DD)", slate["GAME_DATE"])
-    out["GAME_DATE"] = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
-    out["GAME_DATE"] = out["GAME_DATE"].dt.normalize().astype("datetime64[ns]")
+    dates = _dates(pd.Series(slate["GAME_DATE"].to_numpy(), dtype=object).where(~long["GAME_DATE"], None))
+    problems += _rows(dates.isna() & ~long["GAME_DATE"], "GAME_DATE",
+                      f"must be a date written YYYY-MM-DD, {MIN_YEAR}-{MAX_YEAR}", slate["GAME_DATE"])
+    columns["GAME_DATE"] = dates
 
     for col in ("TEAM", "OPPONENT"):
         text = pd.Series(slate[col].to_numpy(), dtype=object)
-        bad = text.isna() | (text.astype(str).str.strip() == "")
-        problems += _rows(bad, col, "must be a team abbreviation", slate[col])
-        out[col] = text.astype(str).str.strip().str.upper()
-    same = out["TEAM"] == out["OPPONENT"]
+        bad = ~text.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool) | (text.astype(str).str.strip() == "")
+        problems += _rows(bad & ~long[col], col, "must be a team abbreviation", slate[col])
+        columns[col] = text.astype(str).str.strip().str.upper().where(~long[col], "")
+    same = (columns["TEAM"] == columns["OPPONENT"]) & (columns["TEAM"] != "")
     problems += _rows(same, "OPPONENT", "must differ from TEAM", slate["OPPONENT"])
 
-    home = pd.Series(slate["HOME"].to_numpy(), dtype=object).map(_as_bool)
-    problems += _rows(home.isna(), "HOME", "must be true/false (or 1/0, home/away)", slate["HOME"])
-    out["HOME"] = home.fillna(False).astype(bool)
+    home = pd.Series(slate["HOME"].to_numpy(), dtype=object).where(~long["HOME"], None).map(_as_bool)
+    problems += _rows(home.isna() & ~long["HOME"], "HOME", "must be true/false (or 1/0, home/away)", slate["HOME"])
+    columns["HOME"] = home.fillna(False).astype(bool)
+    out = pd.DataFrame(columns).reset_index(drop=True)
 
     if STATUS_COLUMN in slate.columns:
-        raw = pd.Series(slate[STATUS_COLUMN].to_numpy(), dtype=object)
+        raw = pd.Series(slate[STATUS_COLUMN].to_numpy(), dtype=object).where(~long[STATUS_COLUMN], None)
         empty = raw.isna() | (raw.astype(str).str.strip() == "")
         status = raw.astype(str).str.strip().str.upper()
         bad = ~empty & ~status.isin(list(STATUS_OUT))
         problems += _rows(bad, STATUS_COLUMN, f"must be one of {', '.join(STATUS_OUT)} (or empty)", slate[STATUS_COLUMN])
-        out["OUT"] = status.map(STATUS_OUT).where(~empty & ~bad, None).astype(object)
+        out["OUT"] = status.map(STATUS_OUT).where(~empty & ~bad, None).astype(object).to_numpy()
 
     for column in OPTIONAL_NUMBERS:
-        if column in slate.columns:
+        if column in slate.columns and not long[column].any():
             try:
                 out[column] = _optional_number(slate, column).to_numpy()
             except DataValidationError as exc:
@@ -317,30 +362,55 @@ def validate_slate(slate: pd.DataFrame) -> pd.DataFrame:
 
 def _optional_number(data: pd.DataFrame, column: str) -> pd.Series:
     """An optional numeric input column (``LINE``, ``MIN_PROJ``) as floats, NaN where empty, or
-    an error naming the rows that are text or outside the column's range."""
+    an error naming the rows that are text, true/false, infinite or outside the column's range."""
     what, upper = OPTIONAL_NUMBERS[column]
     raw = pd.Series(data[column].to_numpy(), dtype=object)
-    values = pd.to_numeric(raw, errors="coerce").astype(float)
-    problems = _rows(values.isna() & raw.notna() & (raw.astype(str).str.strip() != ""), column,
-                     f"must be {what} (or empty)", data[column])
-    if upper is None:
-        problems += _rows(values < 0, column, "must not be negative", data[column])
-    else:
-        problems += _rows((values < 0) | (values > upper), column, f"must be between 0 and {upper:g}", data[column])
+    boolean = raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+    values = pd.to_numeric(raw.where(~boolean, None), errors="coerce").astype(float)
+    text = (values.isna() & raw.notna() & (raw.astype(str).str.strip() != "") & (raw.astype(str) != "nan")).to_numpy()
+    problems = _rows(text | boolean, column, f"must be {what} (or empty)", data[column])
+    problems += _rows((values < 0) | (values > upper) | np.isinf(values), column,
+                      f"must be between 0 and {upper:g}", data[column])
     if problems:
         raise DataValidationError("bad input: " + "; ".join(problems), problems)
     return values
 
 
 def _rows(mask: pd.Series, column: str, what: str, values: pd.Series) -> list[str]:
-    """A message naming the column, the first bad rows (0-based, as sent) and their values."""
+    """A message naming the column, the first bad rows (0-based, as sent) and their values
+    (a short prefix of each: a request's text is never echoed whole)."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return []
     idx = np.flatnonzero(mask)
-    shown = ", ".join(f"row {i} ({values.iloc[i]!r})" for i in idx[:5])
+    shown = ", ".join(f"row {i} ({_short(values.iloc[i])})" for i in idx[:5])
     more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
     return [f"column {column} {what}: {shown}{more}"]
+
+
+def _short(value) -> str:
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= ECHO else f"{text[:ECHO]}... ({len(text):,} characters)"
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """Game dates as sent: ``YYYY-MM-DD`` (a time after it is ignored) or date objects; NaT for
+    anything else, so a day/month order, an epoch number or "today" is never guessed at."""
+    def one(value):
+        if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
+            day = pd.Timestamp(value)
+        elif isinstance(value, str) and _ISO_DATE.match(value.strip()):
+            try:
+                day = pd.Timestamp(value.strip()[:10])
+            except ValueError:  # e.g. 2024-02-30
+                return pd.NaT
+        else:
+            return pd.NaT
+        if pd.isna(day) or not MIN_YEAR <= day.year <= MAX_YEAR:
+            return pd.NaT
+        return day.tz_localize(None).normalize() if day.tzinfo is not None else day.normalize()
+
+    return pd.Series([one(v) for v in values], dtype="datetime64[ns]")
 
 
 def _as_bool(value) -> bool | None:
