@@ -57,13 +57,21 @@ def main(verbose: bool) -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
-def _check_output_suffix(output: Path) -> None:
-    """Fail on an unsupported output type before minutes of work, not after."""
+def _check_output(output: Path, hint: str = "--output", folder: bool = False) -> None:
+    """Fail on an output that cannot be written before minutes of work, not after: an unsupported
+    type, a folder where a file goes, a place this user cannot create or write."""
     from mlflow_nbaprops.data.loader import SUFFIXES
 
-    if not output.name.endswith(SUFFIXES):
+    if not folder and not output.name.endswith(SUFFIXES):
         raise click.BadParameter(f"{output}: unsupported output type (expected {', '.join(SUFFIXES)})",
-                                 param_hint="--output")
+                                 param_hint=hint)
+    if not folder and output.is_dir():
+        raise click.BadParameter(f"{output} is a folder; give a file name", param_hint=hint)
+    place = output if folder else output.parent
+    existing = next((p for p in (place, *place.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise click.BadParameter(f"{output}: cannot be written here ({existing or place} is not a writable folder)",
+                                 param_hint=hint)
 
 
 def _check_feature_set(name: str) -> None:
@@ -188,7 +196,7 @@ def data_synth(seasons: int, seed: int, output: Path, start_year: int, teams: in
     """Generate a synthetic league in the canonical schema and write it to OUTPUT."""
     from mlflow_nbaprops.data import data_version, write_gamelogs
 
-    _check_output_suffix(output)
+    _check_output(output)
     try:
         frame = _synthetic_league(seasons, seed, teams, games_per_team, start_year)
     except ValueError as exc:
@@ -217,7 +225,7 @@ def data_slice(paths: tuple[Path, ...], since: str | None, until: str | None, ou
     """Write the games of PATHS dated SINCE..UNTIL (e.g. a history that stops on a given night)."""
     from mlflow_nbaprops.data import data_version, load_gamelogs, write_gamelogs
 
-    _check_output_suffix(output)
+    _check_output(output)
     frame = load_gamelogs(paths).frame
     keep = frame["GAME_DATE"].notna()
     if since:
@@ -242,7 +250,7 @@ def data_slate(paths: tuple[Path, ...], night: str, line: float | None, output: 
     from mlflow_nbaprops.data import load_gamelogs, write_table
     from mlflow_nbaprops.model.predictor import observed_slate
 
-    _check_output_suffix(output)
+    _check_output(output)
     frame = load_gamelogs(paths).frame
     day = _date(night, "--date")
     games = frame[frame["GAME_DATE"] == day]
@@ -309,7 +317,7 @@ def backtest(data_paths, test_season, output, refit_every, train_window, backend
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
 
     _check_feature_set(feature_set)
-    _check_output_suffix(output)
+    _check_output(output)
     minutes = _booster_params(minutes_params, "--minutes-params", backend, 0)
     pra = _booster_params(pra_params, "--pra-params", backend, 1)
     logs = load_gamelogs(data_paths)
@@ -422,6 +430,8 @@ def compare_command(runs, experiment, filter_string, baseline_run, metrics, outp
     from mlflow_nbaprops.tracking import experiment_name
     from mlflow_nbaprops.tracking.compare import compare, select_runs
 
+    _check_output(output_dir, "--output-dir", folder=True)
+
     client = mlflow.MlflowClient()
     selected = select_runs(client, _csv_list(runs), experiment or None, filter_string)
     comparison = compare(client, selected, _csv_list(metrics), baseline_run or None)
@@ -471,6 +481,8 @@ def register_command(run_id, version_, name, alias, reason, max_pra_mae, min_imp
 
     if bool(run_id) == bool(version_):
         raise click.UsageError("give exactly one of --run-id or --version")
+    if version_:
+        registry.require_version(name, version_)
     version = version_ or registry.register_run(run_id, name)
     click.echo(f"{name} version {version}" + (f" (from run {run_id})" if run_id else ""))
     if alias == "none":
@@ -508,7 +520,10 @@ def history_command(name) -> None:
     """Every recorded alias move of a registered model, oldest first."""
     from mlflow_nbaprops import registry
 
-    for e in registry.history(name):
+    events = registry.history(name)
+    if not events:
+        click.echo(f"no recorded alias moves for {name} (promote a version with nbaprops register --alias)")
+    for e in events:
         click.echo(f"{e['at']}  {e['action']:<8} @{e['alias']:<10} v{e['from_version'] or '-'} -> v{e['version']}"
                    f"  by {e['by']}: {e['reason']}")
 
@@ -563,7 +578,7 @@ def predict_command(model_uri, slate_path, output, no_log) -> None:
     from mlflow_nbaprops.daily.predict import score_slate
     from mlflow_nbaprops.data import read_table, write_table
 
-    _check_output_suffix(output)
+    _check_output(output)
     scored = score_slate(model_uri, read_table(slate_path, "a slate"), log=not no_log, source=str(slate_path))
     table = scored.table.astype({"OUT": object})
     write_table(table.assign(GAME_DATE=table["GAME_DATE"].dt.strftime("%Y-%m-%d")), output)
@@ -599,6 +614,7 @@ def monitor_command(name, alias, window_days, tolerance_pct, min_rows, output_di
     """Live vs validation MAE of NAME@ALIAS; exit status 1 on drift (then: nbaprops rollback)."""
     from mlflow_nbaprops.daily.monitor import monitor
 
+    _check_output(output_dir, "--output-dir", folder=True)
     result = monitor(name, alias, window_days, tolerance_pct, min_rows, output_dir)
     click.echo(result.summary())
     if result.drift.drifted:

@@ -193,6 +193,21 @@ def save_model(
     data_dir.mkdir()
     files = save_predictor(predictor, data_dir)
     backend = backend_name(predictor.regressor)
+    # the environment files first: the MLmodel records their checksums too
+    if conda_env is None:
+        default = get_default_pip_requirements((backend,)) if pip_requirements is None else None
+        conda_env, pip_requirements, pip_constraints = _process_pip_requirements(
+            default, pip_requirements, extra_pip_requirements)
+    else:
+        conda_env, pip_requirements, pip_constraints = _process_conda_env(conda_env)
+    with open(os.path.join(path, _CONDA_ENV_FILE_NAME), "w") as f:
+        yaml.safe_dump(conda_env, stream=f, default_flow_style=False)
+    env_files = [_CONDA_ENV_FILE_NAME, _REQUIREMENTS_FILE_NAME, _PYTHON_ENV_FILE_NAME]
+    if pip_constraints:
+        write_to(os.path.join(path, _CONSTRAINTS_FILE_NAME), "\n".join(pip_constraints))
+        env_files.append(_CONSTRAINTS_FILE_NAME)
+    write_to(os.path.join(path, _REQUIREMENTS_FILE_NAME), "\n".join(pip_requirements))
+    _PythonEnv.current().to_yaml(os.path.join(path, _PYTHON_ENV_FILE_NAME))
     fs = predictor.feature_set
     mlflow.pyfunc.add_to_model(
         mlflow_model, loader_module=__name__, data=DATA_DIR,
@@ -211,23 +226,11 @@ def save_model(
         train_end=predictor.info.get("train_end"),
         snapshot_cutoff=predictor.snapshot.cutoff.date().isoformat(),
         sha256={name: _sha256(data_dir / name) for name in files},
+        env_sha256={name: _sha256(Path(path, name)) for name in env_files},
     )
     if size := get_total_file_size(path):
         mlflow_model.model_size_bytes = size
     mlflow_model.save(os.path.join(path, MLMODEL_FILE_NAME))
-
-    if conda_env is None:
-        default = get_default_pip_requirements((backend,)) if pip_requirements is None else None
-        conda_env, pip_requirements, pip_constraints = _process_pip_requirements(
-            default, pip_requirements, extra_pip_requirements)
-    else:
-        conda_env, pip_requirements, pip_constraints = _process_conda_env(conda_env)
-    with open(os.path.join(path, _CONDA_ENV_FILE_NAME), "w") as f:
-        yaml.safe_dump(conda_env, stream=f, default_flow_style=False)
-    if pip_constraints:
-        write_to(os.path.join(path, _CONSTRAINTS_FILE_NAME), "\n".join(pip_constraints))
-    write_to(os.path.join(path, _REQUIREMENTS_FILE_NAME), "\n".join(pip_requirements))
-    _PythonEnv.current().to_yaml(os.path.join(path, _PYTHON_ENV_FILE_NAME))
 
 
 def log_model(
@@ -283,15 +286,21 @@ def _load_verified(model_dir: Path, conf: dict) -> PropsPredictor:
     data_dir = model_dir / conf.get("data", DATA_DIR)
     if not conf.get("sha256"):
         raise ModelIntegrityError(f"{model_dir}: the MLmodel records no file checksums; refusing to load unverified files")
-    for name, expected in conf["sha256"].items():
-        file = data_dir / name
-        if not file.is_file():
-            raise ModelIntegrityError(f"model file {DATA_DIR}/{name} is missing from {model_dir}")
-        actual = _sha256(file)
-        if actual != expected:
-            raise ModelIntegrityError(
-                f"model file {DATA_DIR}/{name} failed its SHA-256 check (recorded {expected[:12]}…, found "
-                f"{actual[:12]}…, {file.stat().st_size} bytes): it was modified or truncated after saving")
+    for key, folder, prefix in (("sha256", data_dir, f"{DATA_DIR}/"), ("env_sha256", model_dir, "")):
+        recorded = conf.get(key, {})  # (env_sha256: absent from models saved before it was recorded)
+        if not isinstance(recorded, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in recorded.items()):
+            raise ModelIntegrityError(f"{model_dir}: the MLmodel's {key} entry is malformed (expected file name -> "
+                                      "SHA-256 hex digest); refusing to load unverified files")
+        for name, expected in recorded.items():
+            file = folder / name
+            if Path(name).is_absolute() or ".." in Path(name).parts or not file.is_file():
+                raise ModelIntegrityError(f"model file {prefix}{name} is missing from {model_dir}")
+            actual = _sha256(file)
+            if actual != expected:
+                raise ModelIntegrityError(
+                    f"model file {prefix}{name} failed its SHA-256 check (recorded {expected[:12]}…, found "
+                    f"{actual[:12]}…, {file.stat().st_size} bytes): it was modified or truncated after saving")
     try:
         return load_predictor(data_dir, allow_pickle=MLFLOW_ALLOW_PICKLE_DESERIALIZATION.get())
     except NBAPropsError:

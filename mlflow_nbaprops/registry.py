@@ -91,15 +91,33 @@ def register_run(run_id: str, name: str, client: mlflow.MlflowClient | None = No
         run = client.get_run(run_id)
     except MlflowException as exc:
         raise RegistryError(f"run {run_id!r} not found: {exc.message}") from exc
-    existing = client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
+    existing = _versions_of_run(client, name, run_id)
     if existing:
-        return str(max(int(v.version) for v in existing))
+        return str(existing[0])
     source = run.data.tags.get("nbaprops.model_uri") or f"runs:/{run.info.run_id}/model"
     try:
-        version = mlflow.register_model(source, name)
+        mine = int(mlflow.register_model(source, name).version)
     except MlflowException as exc:
         raise RegistryError(f"could not register the model of run {run_id}: {exc.message}") from exc
-    return str(version.version)
+    # racing registrations of one run: every racer sees the earliest version (made before its
+    # own), keeps that one and withdraws its own, so a run ends with exactly one version
+    first = _versions_of_run(client, name, run_id)[0]
+    if first != mine:
+        _retry(client.delete_model_version, name, str(mine))
+    return str(first)
+
+
+def _versions_of_run(client, name: str, run_id: str) -> list[int]:
+    return sorted(int(v.version) for v in client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'"))
+
+
+def require_version(name: str, version: str, client: mlflow.MlflowClient | None = None) -> None:
+    """A :class:`RegistryError` unless ``name`` has version ``version``."""
+    client = client or mlflow.MlflowClient()
+    try:
+        client.get_model_version(name, str(version))
+    except MlflowException as exc:
+        raise RegistryError(f"registered model {name!r} has no version {version!r}") from exc
 
 
 def evaluate(name: str, version: str, alias: str, criteria: Criteria,

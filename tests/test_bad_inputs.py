@@ -150,6 +150,34 @@ def no_prediction(env, name: str, slate: str) -> tuple[str, str]:
     return code, out
 
 
+def damaged_model(env, how: str) -> Path:
+    """A copy of the served model with its LightGBM stage-2 file broken (checksum updated to
+    match), or its requirements.txt edited."""
+    import hashlib
+    import shutil
+
+    copy = env["root"] / f"damaged-{how}"
+    if not copy.exists():
+        shutil.copytree(env["root"] / "served-model", copy)
+        if how == "booster":
+            target = copy / "predictor" / "pra.txt"
+            target.write_text(target.read_text().replace("Tree=1\n", "Tree=1\n\n", 1))
+            mlmodel = mlflow.models.Model.load(str(copy))
+            mlmodel.flavors["nbaprops"]["sha256"]["pra.txt"] = hashlib.sha256(target.read_bytes()).hexdigest()
+            mlmodel.save(str(copy / "MLmodel"))
+        else:
+            (copy / "requirements.txt").write_text("mlflow-nbaprops\nsomething-else==1.0\n")
+    return copy
+
+
+def predict_with(env, model: Path) -> tuple[str, str]:
+    target = env["root"] / "out" / f"{model.name}.csv"
+    code, out = invoke(env, "predict", "--model", str(model), "--slate", slate_file(env, "ok.csv"), "--output",
+                       str(target), "--no-log")
+    assert not target.exists()
+    return code, out
+
+
 def other_team(env) -> str:
     """A team of the league the example row's player has never played for."""
     frame = env["frame"]
@@ -201,6 +229,8 @@ NO_MOVE = "aliases and versions unchanged"
 CASES: dict[str, Case] = {
     "path-missing": Case(L, "`data validate` on a path that does not exist", "1", "no such file or folder", UNCHANGED,
                          lambda e: validate(e, e["root"] / "nope.csv")),
+    "header-only": Case(L, "a CSV with a header and no rows", "1", "has no rows", UNCHANGED,
+                        lambda e: validate(e, with_file(e, "header.csv", text="GAME_ID,GAME_DATE,PLAYER_ID,PTS\n"))),
     "folder-empty": Case(L, "a folder with no .csv/.csv.gz/.parquet files", "1", "no game-log files", UNCHANGED,
                          lambda e: validate(e, with_file(e, "empty/readme.txt", text="x").parent)),
     "wrong-extension": Case(L, "a .txt file", "1", "unsupported", UNCHANGED,
@@ -368,6 +398,20 @@ CASES: dict[str, Case] = {
                                 lambda e: http(e, records(e, MIN_PROJ=0))),
     "serve-csv": Case(S, "a slate as text/csv", "HTTP 400", "Failed to parse input", SERVING,
                       lambda e: http(e, "PLAYER_ID,GAME_DATE,TEAM,OPPONENT,HOME\n1,2024-01-01,A,B,true\n", "text/csv")),
+    "load-broken-booster": Case(D, "`predict --model` a model whose LightGBM file was edited and its checksum updated",
+                                "1", "not a valid LightGBM model", f"{NO_FILE}, the process survives",
+                                lambda e: predict_with(e, damaged_model(e, "booster"))),
+    "load-edited-requirements": Case(D, "`predict --model` a model whose requirements.txt was edited", "1",
+                                     "requirements.txt failed its SHA-256 check", NO_FILE,
+                                     lambda e: predict_with(e, damaged_model(e, "requirements"))),
+    "backtest-unwritable-output": Case(C, "`backtest --output` under a file (a place that cannot be made)", "2",
+                                       "cannot be written here", f"{NO_FILE}, refused before any data is read",
+                                       lambda e: no_output(e, "never.csv", "backtest", "--data", str(e["league"]),
+                                                           "--test-season", "2022-23", "--output",
+                                                           str(e["league"]) + "/x.csv")),
+    "register-unknown-model-version": Case(R, "`register --version 1 --name DoesNotExist`", "1", "has no version",
+                                           NO_MOVE, lambda e: registry_unchanged(e, "register", "--version", "1",
+                                                                                 "--name", "DoesNotExist")),
     "register-unknown-run": Case(R, "`register --run-id 0123abc`", "1", "not found", NO_MOVE,
                                  lambda e: registry_unchanged(e, "register", "--run-id", "0123abc", "--name", "Matrix")),
     "register-both-sources": Case(R, "`register --run-id X --version 1`", "2", "exactly one of", NO_MOVE,

@@ -260,3 +260,67 @@ def test_tags_are_capped(repo, monkeypatch):
     monkeypatch.setenv("NBAPROPS_DATA", os.pathsep.join(str(repo / f"missing-{'x' * 80}-{i}") for i in range(20)))
     tags = context_tags()
     assert max(len(v) for v in tags.values()) <= 500
+
+
+# ----------------------------------------------------------------------------- round 2 (issue 15)
+
+
+def _league_file(tmp_path: Path) -> Path:
+    path = tmp_path / "league.parquet"
+    write_gamelogs(synthesize_league(1, seed=3, n_teams=4, games_per_team=6), path)
+    return path
+
+
+def test_an_unwritable_version_cache_costs_only_the_data_version(repo, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("NBAPROPS_CACHE_DIR", str(blocker / "cache"))  # cannot be created
+    monkeypatch.setenv("NBAPROPS_DATA", str(_league_file(tmp_path)))
+    tags = run_tags()
+    assert tags["nbaprops.git.commit"] and tags["nbaprops.features.set"] and tags["nbaprops.data.path"]
+    assert tags["nbaprops.data.status"] == "uncached" and "NBAPROPS_CACHE_DIR" in tags[ERROR_TAG]
+
+
+def test_a_huge_modified_file_is_bounded_and_keeps_every_other_tag(repo, monkeypatch):
+    """A 60 MB tracked file, modified: `git diff` took seconds and the remote/describe tags
+    were lost. The digest is bounded in bytes and time and says so; nothing else is lost."""
+    big = repo / "weights.bin"
+    big.write_bytes(os.urandom(1024) * (60 * 1024))
+    git(repo, "add", "weights.bin")
+    git(repo, "commit", "-qm", "big")
+    git(repo, "remote", "add", "origin", "https://example.com/team/project.git")
+    with open(big, "r+b") as handle:
+        handle.write(b"changed")
+    started = time.perf_counter()
+    tags = context_tags()
+    elapsed = time.perf_counter() - started
+    assert elapsed < 1.5, elapsed
+    assert tags["nbaprops.git.dirty"] == "true" and len(tags["nbaprops.git.diff_digest"]) == 16
+    assert "by size and modification time" in tags["nbaprops.git.diff_digest_basis"]
+    assert tags["nbaprops.git.remote"] == "https://example.com/team/project.git" and tags["nbaprops.git.describe"]
+    with open(big, "r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"again")
+    assert context_tags()["nbaprops.git.diff_digest"] != tags["nbaprops.git.diff_digest"]
+
+
+def test_a_small_change_is_hashed_by_content(repo):
+    (repo / "train.py").write_text("print('changed')\n")
+    first = context_tags()
+    assert "nbaprops.git.diff_digest_basis" not in first
+    (repo / "train.py").write_text("print('changed again')\n")
+    assert context_tags()["nbaprops.git.diff_digest"] != first["nbaprops.git.diff_digest"]
+
+
+def test_a_fifo_as_data_is_named_for_what_it_is(repo, tmp_path, monkeypatch):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("NBAPROPS_DATA", str(fifo))
+    tags = context_tags()
+    assert "not a file or folder" in tags[ERROR_TAG] and tags["nbaprops.git.commit"]
+
+
+def test_an_empty_data_setting_is_an_error_not_the_project_root(repo):
+    (repo / "pyproject.toml").write_text('[tool.mlflow-nbaprops]\ndata = ""\n')
+    tags = context_tags()
+    assert "none of them empty" in tags[ERROR_TAG] and tags["nbaprops.data.status"] == "not configured"

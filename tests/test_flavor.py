@@ -115,6 +115,54 @@ def test_tampered_files_are_refused(trained, tmp_path, damage):
         mlflow.pyfunc.load_model(str(path))
 
 
+@pytest.mark.parametrize("name", ["requirements.txt", "python_env.yaml", "conda.yaml"])
+def test_the_environment_files_are_checksummed_too(trained, tmp_path, name):
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(trained["lightgbm"], path)
+    (path / name).write_text((path / name).read_text() + "\nevil-package==6.6.6\n")
+    with pytest.raises(ModelIntegrityError, match=f"{name} failed its SHA-256 check"):
+        nbaprops_flavor.load_model(str(path))
+
+
+def test_a_malformed_checksum_entry_is_an_integrity_error(trained, tmp_path):
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(trained["lightgbm"], path)
+    mlmodel = mlflow.models.Model.load(str(path))
+    mlmodel.flavors["nbaprops"]["sha256"] = ["pra.txt", "0" * 64]
+    mlmodel.save(str(path / "MLmodel"))
+    with pytest.raises(ModelIntegrityError, match="sha256 entry is malformed"):
+        nbaprops_flavor.load_model(str(path))
+
+
+@pytest.mark.parametrize("edit", ["num_leaves", "left_child", "split_feature", "shifted"])
+def test_a_broken_booster_with_a_matching_checksum_raises_instead_of_killing_the_process(trained, tmp_path, edit):
+    """LightGBM ends the process (std::terminate) on some malformed model texts; a process
+    loading such a file, its checksum updated to match, must get an exception it can handle."""
+    import hashlib
+    import re
+    import subprocess
+    import sys
+
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(trained["lightgbm"], path)
+    target = path / "predictor" / "pra.txt"
+    text = target.read_text()
+    text = {"num_leaves": lambda t: re.sub(r"num_leaves=(\d+)", lambda m: f"num_leaves={int(m[1]) + 9}", t, count=1),
+            "left_child": lambda t: re.sub(r"left_child=-?\d+", "left_child=9999", t, count=1),
+            "split_feature": lambda t: re.sub(r"split_feature=\d+", "split_feature=999", t, count=1),
+            "shifted": lambda t: t.replace("Tree=1\n", "Tree=1\n\n", 1)}[edit](text)
+    target.write_text(text)
+    mlmodel = mlflow.models.Model.load(str(path))
+    mlmodel.flavors["nbaprops"]["sha256"]["pra.txt"] = hashlib.sha256(target.read_bytes()).hexdigest()
+    mlmodel.save(str(path / "MLmodel"))
+    code = ("import mlflow_nbaprops.flavor as f\n"
+            "from mlflow_nbaprops.errors import ModelIntegrityError\n"
+            f"try:\n    f.load_model({str(path)!r})\nexcept ModelIntegrityError as e:\n    print('refused:', e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "refused: model file pra.txt is not a valid LightGBM model" in done.stdout, (
+        done.returncode, done.stdout[-500:], done.stderr[-500:])
+
+
 def test_models_without_checksums_are_refused(trained, tmp_path):
     path = tmp_path / "model"
     nbaprops_flavor.save_model(trained["lightgbm"], path)

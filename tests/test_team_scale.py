@@ -201,3 +201,19 @@ def test_failing_artifact_upload_fails_the_run_cleanly(stack, on_server):
     (run,) = runs(client, "Unwritable")
     assert run.info.status == "FAILED"  # marked failed, not left running
     assert not client.search_model_versions("name = 'NeverModel'")
+
+
+def test_racing_registrations_of_one_run_make_one_version(stack, on_server, tmp_path):
+    """Three `register --run-id R` at once used to make versions 1, 2 and 3 of the same run."""
+    client = on_server
+    cli(*TRAIN, "--data", str(stack["data"]), "--phase", "tuning", "--seed", "5")
+    run = runs(client, "NBAProps/Phase3_Tuning")[-1]
+    env = client_env(stack["server"])
+    racers = [subprocess.Popen(nbaprops("register", "--run-id", run.info.run_id, "--name", "OneRunModel",
+                                        "--alias", "none"), env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True) for _ in range(3)]
+    outputs = [r.communicate(timeout=180)[0] for r in racers]
+    assert [r.returncode for r in racers] == [0, 0, 0], outputs
+    versions = client.search_model_versions("name = 'OneRunModel'")
+    assert len(versions) == 1 and versions[0].run_id == run.info.run_id
+    assert all(f"OneRunModel version {versions[0].version}" in out for out in outputs)

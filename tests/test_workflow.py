@@ -213,3 +213,25 @@ def test_every_front_door_defaults_to_the_models_training_window():
     project = yaml.safe_load((Path(__file__).parents[1] / "MLproject").read_text())
     assert project["entry_points"]["train"]["parameters"]["train_window"]["default"] == DEFAULT_TRAIN_WINDOW_DAYS
     assert BacktestConfig(test_season="2023-24").train_window_days == DEFAULT_TRAIN_WINDOW_DAYS
+
+
+def test_racing_registrations_of_one_run_make_one_version_on_sqlite(league_file, tmp_path):
+    """Three `nbaprops register --run-id R` processes at once: one version, all three report it."""
+    import os
+    import sys
+
+    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--seed", "4")
+    (run,) = runs_of("NBAProps/Phase2_Model")[-1:]
+    exe = str(Path(sys.executable).parent / "nbaprops")
+    racers = [subprocess.Popen([exe, "register", "--run-id", run.info.run_id, "--name", "OneRun", "--alias", "none"],
+                               env=dict(os.environ), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True) for _ in range(3)]
+    outputs = [r.communicate(timeout=180)[0] for r in racers]
+    assert [r.returncode for r in racers] == [0, 0, 0], outputs
+    versions = mlflow.MlflowClient().search_model_versions("name = 'OneRun'")
+    assert len(versions) == 1 and all(f"OneRun version {versions[0].version}" in out for out in outputs)
+
+
+def test_history_of_a_model_without_moves_says_so(league_file):
+    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--register", "Quiet")
+    assert "no recorded alias moves for Quiet" in cli("history", "--name", "Quiet").output

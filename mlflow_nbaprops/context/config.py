@@ -41,8 +41,9 @@ def load_config(start: Path | None = None) -> ProjectConfig:
         data = table.get("data")
         if isinstance(data, str):
             data = [data]
-        if data is not None and not (isinstance(data, list) and all(isinstance(d, str) for d in data)):
-            config.errors.append(f"config: {where}: [tool.{TABLE}] data must be a path or a list of paths")
+        if data is not None and not (isinstance(data, list) and all(isinstance(d, str) and d.strip() for d in data)):
+            config.errors.append(f"config: {where}: [tool.{TABLE}] data must be a path or a list of paths, "
+                                 "none of them empty")
             data = None
         if data:
             config.data = [(where.parent / d).resolve() for d in data]

@@ -50,6 +50,8 @@ def data_files(paths: list[Path]) -> list[Path]:
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"data path {path} does not exist")
+        if not (path.is_file() or path.is_dir()):
+            raise OSError(f"data path {path} is not a file or folder (a FIFO, socket or device?)")
         if path.is_dir() and not os.access(path, os.R_OK | os.X_OK):
             raise PermissionError(f"data folder {path} is not readable")
     try:
@@ -111,13 +113,19 @@ def data_state(paths: list[Path], source: str) -> DataState:
         state.errors.append(f"data: {exc}")
         return state
     directory = cache_dir()
+    state.tags["nbaprops.data.path"] = ", ".join(str(p) for p in paths)
+    state.tags["nbaprops.data.config"] = source
     entry = read_cache(directory).get(key)
     status = "cached"
     if entry is None:
-        entry = _compute_within_budget(directory, key, files)
+        try:
+            entry = _compute_within_budget(directory, key, files)
+        except OSError as exc:  # e.g. a cache folder that cannot be created or written
+            state.tags["nbaprops.data.status"] = "uncached"
+            state.errors.append(f"data: the version cache {directory} cannot be written "
+                                f"({exc.strerror or exc}): set {ENV_CACHE_DIR} to a writable folder")
+            return state
         status = "computed" if entry is not None else "pending"
-    state.tags["nbaprops.data.path"] = ", ".join(str(p) for p in paths)
-    state.tags["nbaprops.data.config"] = source
     if entry is None:
         state.tags["nbaprops.data.status"] = "pending"
         state.errors.append(f"data: digest not ready within the {_budget():.1f} s budget; "

@@ -48,18 +48,36 @@ def context_tags() -> dict[str, str]:
 
     tags: dict[str, str] = {"nbaprops.plugin_version": __version__}
     errors: list[str] = []
-    git = git_state()
-    tags.update(git.tags)
-    errors += git.errors
-    config = load_config()
+
+    def section(name: str, work) -> None:
+        """One group of tags: whatever fails in it costs its own tags, never the others'."""
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 -- a plugin must never break a run
+            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+
+    def git() -> None:
+        state = git_state()
+        tags.update(state.tags)
+        errors.extend(state.errors)
+
+    config = load_config()  # (never raises: problems are in config.errors)
     errors += config.errors
-    data = data_state(config.data, config.source)
-    tags.update(data.tags)
-    errors += data.errors
-    try:
-        tags.update(lineage_tags(config.feature_set))
-    except KeyError as exc:
-        errors.append(f"features: {exc.args[0] if exc.args else exc}")
+
+    def data() -> None:
+        state = data_state(config.data, config.source)
+        tags.update(state.tags)
+        errors.extend(state.errors)
+
+    def lineage() -> None:
+        try:
+            tags.update(lineage_tags(config.feature_set))
+        except KeyError as exc:
+            errors.append(f"features: {exc.args[0] if exc.args else exc}")
+
+    section("git", git)
+    section("data", data)
+    section("features", lineage)
     if errors:
         tags[ERROR_TAG] = "; ".join(errors)
         _logger.warning("mlflow-nbaprops run context: %s", redact_text("; ".join(errors)))

@@ -190,6 +190,8 @@ def _read_file(path: Path) -> pd.DataFrame:
             raw = pd.read_csv(path, dtype={"GAME_ID": str, "SEASON_ID": str, "SEASON": str}, low_memory=False)
     except Exception as exc:  # translate any reader failure at the boundary, naming the file
         raise DataLoadError(f"{path}: cannot be read as game logs: {exc}") from exc
+    if len(raw) == 0:
+        raise DataLoadError(f"{path}: has no rows (a header only)")
     raw.columns = [str(c).strip().upper() for c in raw.columns]
     return raw
 
