@@ -1,6 +1,7 @@
 """The bad-input matrix: one test per row of the table in docs/reliability.md.
 
-Each case says what was sent, what must come back (message fragment and exit code or HTTP
+Every case runs twice: against a sqlite store and against a real PostgreSQL-backed ``mlflow
+server`` (where PostgreSQL is installed). Each case says what was sent, what must come back (message fragment and exit code or HTTP
 status) and what proves nothing was lost or half-written; the doc's table is rendered from
 this list (``test_reliability_doc_lists_every_case`` keeps them in step).
 """
@@ -20,6 +21,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from mlflow.tracking._tracking_service.utils import _use_tracking_uri
+from pgserver import mlflow_server, postgres_cluster, why_unavailable
 from processes import free_port, mlflow_cli, python_env, running
 
 import mlflow_nbaprops.flavor as nbaprops_flavor
@@ -48,14 +50,28 @@ class Case:
 # ----------------------------------------------------------------------------- environment
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store(request, tmp_path_factory):
+    """The tracking store the matrix runs against: a sqlite file, and a real PostgreSQL-backed
+    ``mlflow server`` (skipped where PostgreSQL is not installed)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'mlflow.db'}"
+        return
+    if why_unavailable() is not None:
+        pytest.skip(str(why_unavailable()))
+    root = tmp_path_factory.mktemp("pg")
+    with postgres_cluster() as cluster, mlflow_server(cluster, root) as server:
+        yield server.url
+
+
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory, store):
     """A valid league file, a tracking store with two trained runs (v1 @production) and a served model."""
     root = tmp_path_factory.mktemp("matrix")
     league = root / "league.parquet"
     frame = synthesize_league(2, seed=41, n_teams=6, games_per_team=20)
     write_gamelogs(frame, league)
-    uri = f"sqlite:///{root / 'mlflow.db'}"
+    uri = store
     runner_env = {"MLFLOW_TRACKING_URI": uri, "NBAPROPS_CACHE_DIR": str(root / "cache")}
     for seed in ("1", "2"):
         result = CliRunner().invoke(main, [*TRAIN, "--data", str(league), "--seed", seed, "--register", "Matrix"],
