@@ -134,32 +134,43 @@ def test_a_malformed_checksum_entry_is_an_integrity_error(trained, tmp_path):
         nbaprops_flavor.load_model(str(path))
 
 
-@pytest.mark.parametrize("edit", ["num_leaves", "left_child", "split_feature", "shifted"])
-def test_a_broken_booster_with_a_matching_checksum_raises_instead_of_killing_the_process(trained, tmp_path, edit):
-    """LightGBM ends the process (std::terminate) on some malformed model texts; a process
-    loading such a file, its checksum updated to match, must get an exception it can handle."""
+@pytest.mark.parametrize("backend,edit", [("lightgbm", "num_leaves"), ("lightgbm", "left_child"),
+                                          ("lightgbm", "split_feature"), ("lightgbm", "shifted"),
+                                          ("xgboost", "zeroed"), ("xgboost", "truncated")])
+def test_a_broken_booster_with_a_matching_checksum_raises_instead_of_killing_the_process(trained, tmp_path, backend,
+                                                                                         edit):
+    """LightGBM ends the process (std::terminate) and XGBoost segfaults on some malformed model
+    files; a process loading one, its checksum updated to match, must get an exception."""
     import hashlib
     import re
     import subprocess
     import sys
 
     path = tmp_path / "model"
-    nbaprops_flavor.save_model(trained["lightgbm"], path)
-    target = path / "predictor" / "pra.txt"
-    text = target.read_text()
-    text = {"num_leaves": lambda t: re.sub(r"num_leaves=(\d+)", lambda m: f"num_leaves={int(m[1]) + 9}", t, count=1),
-            "left_child": lambda t: re.sub(r"left_child=-?\d+", "left_child=9999", t, count=1),
-            "split_feature": lambda t: re.sub(r"split_feature=\d+", "split_feature=999", t, count=1),
-            "shifted": lambda t: t.replace("Tree=1\n", "Tree=1\n\n", 1)}[edit](text)
-    target.write_text(text)
+    nbaprops_flavor.save_model(trained[backend], path)
+    name = "pra.txt" if backend == "lightgbm" else "pra.ubj"
+    target = path / "predictor" / name
+    if backend == "lightgbm":
+        text = target.read_text()
+        text = {"num_leaves": lambda t: re.sub(r"num_leaves=(\d+)", lambda m: f"num_leaves={int(m[1]) + 9}", t,
+                                               count=1),
+                "left_child": lambda t: re.sub(r"left_child=-?\d+", "left_child=9999", t, count=1),
+                "split_feature": lambda t: re.sub(r"split_feature=\d+", "split_feature=999", t, count=1),
+                "shifted": lambda t: t.replace("Tree=1\n", "Tree=1\n\n", 1)}[edit](text)
+        target.write_text(text)
+    else:
+        data = target.read_bytes()
+        middle = len(data) // 2
+        target.write_bytes(data[:middle] + b"\x00" * 64 + data[middle + 64:] if edit == "zeroed" else data[:middle])
     mlmodel = mlflow.models.Model.load(str(path))
-    mlmodel.flavors["nbaprops"]["sha256"]["pra.txt"] = hashlib.sha256(target.read_bytes()).hexdigest()
+    mlmodel.flavors["nbaprops"]["sha256"][name] = hashlib.sha256(target.read_bytes()).hexdigest()
     mlmodel.save(str(path / "MLmodel"))
     code = ("import mlflow_nbaprops.flavor as f\n"
             "from mlflow_nbaprops.errors import ModelIntegrityError\n"
             f"try:\n    f.load_model({str(path)!r})\nexcept ModelIntegrityError as e:\n    print('refused:', e)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and "refused: model file pra.txt is not a valid LightGBM model" in done.stdout, (
+    library = "LightGBM" if backend == "lightgbm" else "XGBoost"
+    assert done.returncode == 0 and f"refused: model file {name} is not a valid {library} model" in done.stdout, (
         done.returncode, done.stdout[-500:], done.stderr[-500:])
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from mlflow_nbaprops.errors import ModelIntegrityError
+from mlflow_nbaprops.model.booster_check import check_lightgbm_text, check_xgboost_ubj
 from mlflow_nbaprops.features import get_feature_set
 from mlflow_nbaprops.features.snapshot import LEAGUE_FILE, PRIOR_FILE, ROWS_FILE, HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor
@@ -161,75 +162,14 @@ def _load_stage(path: Path, backend: str):
     if backend == "xgboost":
         import xgboost
 
+        data = path.read_bytes()
+        check_xgboost_ubj(data, path.name)
         model = xgboost.XGBRegressor()
-        model.load_model(str(path))
+        model.load_model(bytearray(data))
         return model
     import cloudpickle
 
     return cloudpickle.loads(path.read_bytes())
-
-
-_TREE_ARRAYS_INTERNAL = ("split_feature", "split_gain", "threshold", "decision_type", "left_child", "right_child")
-
-
-def check_lightgbm_text(text: bytes, name: str) -> None:
-    """Refuse a LightGBM model text whose structure is broken before LightGBM parses it.
-
-    LightGBM parses trees in parallel threads; some malformed files (a tree whose byte size no
-    longer matches ``tree_sizes``, array lengths that disagree with ``num_leaves``) end in
-    ``std::terminate``, killing the process instead of raising. A file whose checksum was
-    updated after it was edited gets here; the serving process must survive it.
-    """
-    def bad(why: str):
-        raise ModelIntegrityError(f"model file {name} is not a valid LightGBM model ({why}); not loaded")
-
-    start = text.find(b"\nTree=")
-    if start < 0:
-        bad("no trees")
-    header = dict(line.split(b"=", 1) for line in text[:start].splitlines() if b"=" in line)
-    try:
-        max_feature = int(header[b"max_feature_idx"])
-        sizes = [int(v) for v in header[b"tree_sizes"].split()]
-    except (KeyError, ValueError):
-        bad("its header lacks max_feature_idx or tree_sizes")
-    position = start + 1
-    for number, size in enumerate(sizes):
-        block = text[position:position + size]
-        if len(block) != size or not block.startswith(b"Tree="):
-            bad(f"tree {number} is not where tree_sizes puts it")
-        _check_tree(block, max_feature, number, bad)
-        position += size
-    if not text[position:].lstrip(b"\n").startswith(b"end of trees"):
-        bad("tree_sizes does not account for every tree")
-
-
-def _check_tree(block: bytes, max_feature: int, number: int, bad) -> None:
-    fields = dict(line.split(b"=", 1) for line in block.splitlines() if b"=" in line)
-
-    def numbers(key: bytes, kind=float) -> list:
-        try:
-            return [kind(v) for v in fields.get(key, b"").split()]
-        except ValueError:
-            bad(f"tree {number}: {key.decode()} holds something that is not a number")
-
-    try:
-        leaves = int(fields[b"num_leaves"])
-    except (KeyError, ValueError):
-        bad(f"tree {number}: no num_leaves")
-    if leaves < 1:
-        bad(f"tree {number}: num_leaves {leaves}")
-    if len(numbers(b"leaf_value")) != leaves:
-        bad(f"tree {number}: {leaves} leaves but {len(numbers(b'leaf_value'))} leaf values")
-    if leaves == 1:
-        return
-    for key in _TREE_ARRAYS_INTERNAL:
-        if len(numbers(key.encode())) != leaves - 1:
-            bad(f"tree {number}: {key} does not have num_leaves - 1 = {leaves - 1} entries")
-    children = numbers(b"left_child", int) + numbers(b"right_child", int)
-    if any(not -leaves <= c <= leaves - 2 for c in children):
-        bad(f"tree {number}: a child index outside the tree")
-    if any(not 0 <= f <= max_feature for f in numbers(b"split_feature", int)):
-        bad(f"tree {number}: a split on a feature the model does not have")
 
 
 def _write_json(path: Path, payload: dict) -> None:
