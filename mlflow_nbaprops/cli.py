@@ -42,6 +42,36 @@ def _translate_errors(command):
     return wrapper
 
 
+def _project_run(action: str, detail: str = "", rename: bool = True) -> None:
+    """Under ``mlflow run`` (which makes its run before the entry point starts): give that run a
+    standard name and tags, and say so when it landed in ``Default`` — the experiment is chosen
+    with ``mlflow run --experiment-name``; nothing here can move a run afterwards."""
+    import datetime as dt
+
+    run_id = os.environ.get("MLFLOW_RUN_ID")
+    if not run_id:
+        return
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    run = client.get_run(run_id)
+    name = "_".join(p for p in (f"{dt.date.today():%Y%m%d}", action, detail) if p)
+    if rename:
+        client.update_run(run_id, name=name.replace("/", "_").replace(" ", "_")[:250])
+        client.set_tag(run_id, "nbaprops.phase", action)
+    experiment = client.get_experiment(run.info.experiment_id)
+    if experiment.name == "Default":
+        click.echo(f"note: this `mlflow run` run ({name}) is in the Default experiment; pass "
+                   f"--experiment-name {_EXPERIMENT_FOR.get(action, 'NBAProps/...')} to mlflow run", err=True)
+
+
+#: The standard experiment of each entry point's `mlflow run` run.
+_EXPERIMENT_FOR = {"train": "NBAProps/Phase2_Model", "compare": "NBAProps/Comparisons",
+                   "register": "NBAProps/Phase4_Production", "rollback": "NBAProps/Phase4_Production",
+                   "refresh": "NBAProps/Phase4_Production", "predict": "NBAProps/Predictions",
+                   "grade": "NBAProps/Monitoring", "monitor": "NBAProps/Monitoring"}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nbaprops")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress at INFO level.")
@@ -389,6 +419,7 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
         raise click.ClickException(str(exc)) from exc
 
     resumed = bool(os.environ.get("MLFLOW_RUN_ID"))  # inside `mlflow run`: the project runner made the run
+    _project_run("train", rename=False)
     if not resumed:
         mlflow.set_experiment(experiment or experiment_name(phase))
     with mlflow.start_run() as run:
@@ -431,7 +462,7 @@ def compare_command(runs, experiment, filter_string, baseline_run, metrics, outp
     from mlflow_nbaprops.tracking.compare import compare, select_runs
 
     _check_output(output_dir, "--output-dir", folder=True)
-
+    _project_run("compare")
     client = mlflow.MlflowClient()
     selected = select_runs(client, _csv_list(runs), experiment or None, filter_string)
     comparison = compare(client, selected, _csv_list(metrics), baseline_run or None)
@@ -458,7 +489,8 @@ def _criteria_options(command):
         click.option("--max-calibration-error", default=1.0, type=float, help="Maximum P(over) calibration error."),
         click.option("--min-roi", default=None, type=float, help="Minimum ROI (bookmaker lines only)."),
         click.option("--min-win-rate", default=None, type=float, help="Minimum win rate (bookmaker lines only)."),
-        click.option("--allow-worse-than-production", is_flag=True,
+        click.option("--allow-worse-than-production", type=click.BOOL, is_flag=False, flag_value=True,
+                     default=False,
                      help="Skip the not-worse-than-production check."),
     ]
     for option in reversed(options):
@@ -481,6 +513,7 @@ def register_command(run_id, version_, name, alias, reason, max_pra_mae, min_imp
 
     if bool(run_id) == bool(version_):
         raise click.UsageError("give exactly one of --run-id or --version")
+    _project_run("register", f"{name}_{version_ or run_id[:8]}_{alias}")
     if version_:
         registry.require_version(name, version_)
     version = version_ or registry.register_run(run_id, name)
@@ -509,6 +542,7 @@ def rollback_command(name, reason) -> None:
     """Point @production back at the version it had before its latest promotion."""
     from mlflow_nbaprops import registry
 
+    _project_run("rollback", name)
     old, new = registry.rollback(name, reason)
     click.echo(f"{name}@production: version {old} -> {new} (rolled back: {reason})")
 
@@ -557,6 +591,7 @@ def refresh_command(model_uri, data_paths, alias, accept_corrections) -> None:
     """New model version: the same boosters, history extended with the games since its cutoff."""
     from mlflow_nbaprops.daily.refresh import describe, refresh
 
+    _project_run("refresh")
     result = refresh(model_uri, _game_logs(data_paths), None if alias == "none" else alias, accept_corrections)
     click.echo(describe(result))
     if result.decision is not None and not result.decision.passed:
@@ -579,6 +614,7 @@ def predict_command(model_uri, slate_path, output, no_log) -> None:
     from mlflow_nbaprops.data import read_table, write_table
 
     _check_output(output)
+    _project_run("predict")
     scored = score_slate(model_uri, read_table(slate_path, "a slate"), log=not no_log, source=str(slate_path))
     table = scored.table.astype({"OUT": object})
     write_table(table.assign(GAME_DATE=table["GAME_DATE"].dt.strftime("%Y-%m-%d")), output)
@@ -595,6 +631,7 @@ def grade_command(data_paths, min_edge) -> None:
     """Grade logged predictions against arrived results; log live metrics per model (step = yyyymmdd)."""
     from mlflow_nbaprops.daily.grade import grade
 
+    _project_run("grade")
     click.echo(grade(_game_logs(data_paths), min_edge=min_edge).summary())
 
 
@@ -615,6 +652,7 @@ def monitor_command(name, alias, window_days, tolerance_pct, min_rows, output_di
     from mlflow_nbaprops.daily.monitor import monitor
 
     _check_output(output_dir, "--output-dir", folder=True)
+    _project_run("monitor", name)
     result = monitor(name, alias, window_days, tolerance_pct, min_rows, output_dir)
     click.echo(result.summary())
     if result.drift.drifted:

@@ -136,7 +136,7 @@ def evaluate(name: str, version: str, alias: str, criteria: Criteria,
         return m.get(key, float("nan"))
 
     mae = metric("val_pra_mae")
-    add("PRA MAE", f"{mae:.3f}", f"<= {criteria.max_pra_mae:g}", mae <= criteria.max_pra_mae)
+    add("PRA MAE", _show(mae), f"<= {criteria.max_pra_mae:g}", mae <= criteria.max_pra_mae)
     gain = -metric("val_vs_l10_pct")
     add("beats previous-10 by %", f"{gain:.2f}", f">= {criteria.min_improvement_pct:g}",
         gain >= criteria.min_improvement_pct)
@@ -163,11 +163,26 @@ def evaluate(name: str, version: str, alias: str, criteria: Criteria,
             same = prod_run.data.tags.get("nbaprops.test_season") == tags.get("nbaprops.test_season")
             prod_mae = prod_run.data.metrics.get("val_pra_mae", float("nan"))
             if same:
-                add("not worse than production", f"{mae:.3f}", f"<= {prod_mae:.3f} (v{current})", mae <= prod_mae)
+                mine, theirs = _distinct(mae, prod_mae)
+                add("not worse than production", mine, f"<= {theirs} (v{current})", mae <= prod_mae)
             else:
-                add("not worse than production", f"{mae:.3f}", f"v{current}", True,
+                add("not worse than production", _show(mae), f"v{current}", True,
                     f"production was validated on {prod_run.data.tags.get('nbaprops.test_season')}: not comparable")
     return decision
+
+
+def _show(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _distinct(a: float, b: float) -> tuple[str, str]:
+    """Two numbers with as many decimals (3 to 8) as it takes to tell them apart: "5.879 <= 5.879
+    FAIL" hid 5.8786 vs 5.8785."""
+    for digits in range(3, 9):
+        left, right = f"{a:.{digits}f}", f"{b:.{digits}f}"
+        if left != right or a == b:
+            return left, right
+    return left, right
 
 
 def current_version(name: str, alias: str, client: mlflow.MlflowClient | None = None) -> str | None:

@@ -34,3 +34,31 @@ def test_the_running_it_every_day_block_runs_as_written(tmp_path):
     client = mlflow.MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"])
     assert str(client.get_model_version_by_alias("NBAPropsModel", "production").version) == "2"
     assert (tmp_path / "predictions.csv").is_file() and (tmp_path / "monitoring" / "live_mae.png").is_file()
+
+
+def test_the_mlflow_workflow_block_runs_as_written(tmp_path):
+    """Two trained models, compared, promoted and rolled back through `mlflow run`: in a copy of
+    the project (the block runs `mlflow run .` and writes outputs beside it), on a small league."""
+    import shutil
+
+    block = bash_block("The MLflow workflow")
+    project = tmp_path / "project"
+    shutil.copytree(README.parent, project, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "mlruns", "*.egg-info", "__pycache__", ".pytest_cache", "comparison", "monitoring"))
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "DATA": "synthetic:2x8x24",
+           "NBAPROPS_CACHE_DIR": str(tmp_path / "cache"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(["bash", "-e", "-c", block], cwd=project, env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    assert str(client.get_model_version_by_alias("NBAPropsModel", "production").version) == "1"
+    for name, count in (("NBAProps/Phase2_Model", 2), ("NBAProps/Comparisons", 1), ("NBAProps/Phase4_Production", 3)):
+        experiment = client.get_experiment_by_name(name)
+        runs = client.search_runs([experiment.experiment_id])
+        assert len(runs) == count and all(r.info.status == "FINISHED" for r in runs), name
+    default = client.get_experiment_by_name("Default")
+    assert default is None or not client.search_runs([default.experiment_id])  # nothing litters Default
+    assert "rollback" in done.stdout and "v2 -> v1" in done.stdout
+    assert "walk-forward refits:" in done.stderr  # progress, readable in a log

@@ -272,6 +272,33 @@ def _slug(text: str) -> str:
 
 
 def _progress(total: int, enabled: bool):
+    """A progress bar with an ETA on a terminal; elsewhere (``mlflow run``, CI logs, a pipe) one
+    plain line about every 10 % of the refits, so the log stays readable."""
+    import sys
+
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="walk-forward refits", unit="refit", disable=not enabled, leave=False)
+    if not enabled or sys.stderr.isatty():
+        return tqdm(total=total, desc="walk-forward refits", unit="refit", disable=not enabled, leave=False)
+    return _LineProgress(total)
+
+
+class _LineProgress:
+    """``tqdm``'s ``update``/``close`` as plain lines: refits done, elapsed, estimated time left."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.started, self.shown = max(total, 1), 0, time.perf_counter(), 0
+
+    def update(self, n: int = 1) -> None:
+        import sys
+
+        self.done += n
+        if self.done * 10 // self.total > self.shown * 10 // self.total or self.done == self.total:
+            self.shown = self.done
+            elapsed = time.perf_counter() - self.started
+            left = elapsed / self.done * (self.total - self.done)
+            print(f"walk-forward refits: {self.done}/{self.total}, {elapsed:.0f} s elapsed, about {left:.0f} s left",
+                  file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        pass

@@ -111,7 +111,7 @@ def training_params(result: BacktestResult, data: DataInfo) -> dict[str, Any]:
         "backend": config.backend, "feature_set": fs.name, "feature_set_version": fs.version,
         "availability": config.availability, "n_seeds": config.n_seeds,
         "feature_set_hash": fs.hash, "n_features": len(fs.names), "stage2_target": config.stage2_target,
-        "n_folds": config.n_folds, "refit_every_days": config.refit_every, "train_window_days": config.train_window_days,
+        "stage2_oof_folds": config.n_folds, "refit_every_days": config.refit_every, "train_window_days": config.train_window_days,
         "test_season": config.test_season, "seed": config.seed, "min_edge": config.min_edge,
         "data_version": data.digest, "data_source": data.source, "data_rows": len(data.frame),
     }
