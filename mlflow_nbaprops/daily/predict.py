@@ -85,6 +85,8 @@ def score_slate(model_uri: str, slate: pd.DataFrame, log: bool = True, source: s
                        answer[OUTPUT_COLUMNS]], axis=1)
     if "OUT" not in table:
         table.insert(table.columns.get_loc("HOME") + 1, "OUT", None)
+    if "MIN_PROJ" in table:  # a projection of 0 minutes rules him out as STATUS OUT does
+        table["OUT"] = table["OUT"].astype(object).where(table["MIN_PROJ"] != 0, True)
     digest = slate_digest(targets)
     scored = Scored(model, table, digest, None, False)
     if not log:
