@@ -21,3 +21,7 @@ class DataValidationError(NBAPropsError):
 
 class ModelIntegrityError(NBAPropsError):
     """A saved model's files are missing, modified or truncated, or cannot be loaded safely."""
+
+
+class BackendMissingError(NBAPropsError, ImportError):
+    """A booster library the chosen backend needs is not installed (XGBoost is an extra)."""

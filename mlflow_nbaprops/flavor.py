@@ -80,10 +80,23 @@ _PACKAGE = "mlflow-nbaprops"
 def get_default_pip_requirements(backends: tuple[str, ...] = ("lightgbm", "xgboost")) -> list[str]:
     """``mlflow-nbaprops`` pinned to this version plus exactly the boosting libraries used."""
     reqs = [f"{_PACKAGE}=={__version__}"]
-    reqs += [_get_pinned_requirement(b) for b in sorted(set(backends)) if b in ("lightgbm", "xgboost")]
+    reqs += [_pinned_library(b) for b in sorted(set(backends)) if b in ("lightgbm", "xgboost")]
     if "foreign" in backends:
         reqs += [_get_pinned_requirement("cloudpickle"), _get_pinned_requirement("scikit-learn")]
     return reqs
+
+
+def _pinned_library(backend: str) -> str:
+    """The installed distribution of a backend's library, pinned: XGBoost may be the full
+    ``xgboost`` wheel or the CPU-only ``xgboost-cpu`` one (the same module)."""
+    import importlib.metadata
+
+    for distribution in (backend, f"{backend}-cpu"):
+        try:
+            return f"{distribution}=={importlib.metadata.version(distribution)}"
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return _get_pinned_requirement(backend)
 
 
 def get_default_conda_env(backends: tuple[str, ...] = ("lightgbm", "xgboost")) -> dict:

@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from mlflow_nbaprops.data import canonicalize_frame
+from mlflow_nbaprops.data import canonicalize_frame, write_gamelogs
 from mlflow_nbaprops.data.synth import synthesize_league
 from mlflow_nbaprops.features import build_features, get_feature_set
 from mlflow_nbaprops.model import PRED_MINUTES, TwoStageRegressor
@@ -175,3 +175,26 @@ def test_seed_averaged_stages_predict_the_mean_of_their_boosters_and_steady_fore
     assert spread_averaged < 0.85 * spread_single
     with pytest.raises(ValueError, match="n_seeds must be a whole number >= 1, not 0"):
         TwoStageRegressor(n_seeds=0).fit(X, y)
+
+
+def _without_xgboost(*args: str) -> "subprocess.CompletedProcess":
+    """``nbaprops ARGS`` in a process where ``import xgboost`` fails (a base install: XGBoost is an extra)."""
+    import subprocess
+    import sys
+
+    code = "import sys\nsys.modules['xgboost'] = None\nfrom mlflow_nbaprops.cli import main\nmain()\n"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_a_base_install_trains_lightgbm_and_says_how_to_get_xgboost(tmp_path):
+    refused = _without_xgboost("backtest", "--data", "x", "--test-season", "2022-23", "--output",
+                               str(tmp_path / "o.csv"), "--backend", "xgboost", "--minutes-params",
+                               '{"n_estimators": 5}')
+    assert refused.returncode == 1 and "pip install 'mlflow-nbaprops[xgboost]'" in refused.stderr, refused.stderr
+    assert "xgboost-cpu" in refused.stderr and "Traceback" not in refused.stderr
+    league = tmp_path / "league.parquet"
+    write_gamelogs(synthesize_league(2, seed=2, n_teams=6, games_per_team=20), league)
+    done = _without_xgboost("backtest", "--data", str(league), "--test-season", "2022-23", "--output",
+                            str(tmp_path / "p.csv"), "--refit-every", "28", "--quiet", "--minutes-params",
+                            '{"n_estimators": 10}', "--pra-params", '{"n_estimators": 10}')
+    assert done.returncode == 0, done.stderr[-2000:]

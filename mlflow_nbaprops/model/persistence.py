@@ -28,7 +28,7 @@ from mlflow_nbaprops.model.booster_check import check_lightgbm_text, check_xgboo
 from mlflow_nbaprops.features import get_feature_set
 from mlflow_nbaprops.features.snapshot import LEAGUE_FILE, PRIOR_FILE, ROWS_FILE, HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor
-from mlflow_nbaprops.model.two_stage import SeedAverage, TwoStageRegressor, is_foreign, lightgbm_booster
+from mlflow_nbaprops.model.two_stage import SeedAverage, TwoStageRegressor, import_backend, is_foreign, lightgbm_booster
 
 FORMAT_VERSION = 1
 #: The files a refresh rewrites (history snapshot and ``predictor.json``); every other file is
@@ -160,8 +160,7 @@ def _load_stage(path: Path, backend: str):
         check_lightgbm_text(text, path.name)
         return lightgbm.Booster(model_str=text.decode("utf-8"))
     if backend == "xgboost":
-        import xgboost
-
+        xgboost = import_backend("xgboost")
         data = path.read_bytes()
         check_xgboost_ubj(data, path.name)
         model = xgboost.XGBRegressor()

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
+
+from mlflow_nbaprops.errors import BackendMissingError
 
 BACKENDS = ("xgboost", "lightgbm")
 STAGE2_TARGETS = ("pra", "rate")
@@ -117,6 +120,21 @@ def _lightgbm_aliases() -> dict[str, str] | None:
     return {alias: name for name, aliases in groups.items() for alias in (name, *aliases)}
 
 
+#: How to install each backend's library (LightGBM, the default, is a base dependency).
+INSTALL_HINT = {"lightgbm": "pip install lightgbm",
+                "xgboost": "pip install 'mlflow-nbaprops[xgboost]' (or the 5 MB CPU-only wheel: pip install xgboost-cpu)"}
+
+
+def import_backend(name: str):
+    """The booster library of backend ``name``, or a :class:`BackendMissingError` saying how to
+    install it (XGBoost is an optional extra: its wheel pulls ~460 MB of GPU libraries)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise BackendMissingError(f"the {name} backend needs the {name} package, which is not installed: "
+                                  f"{INSTALL_HINT[name]}") from exc
+
+
 @functools.lru_cache(maxsize=None)
 def _known_params(backend: str) -> frozenset[str] | None:
     """Every parameter name (and alias) ``backend`` accepts; None where it cannot be listed."""
@@ -127,8 +145,7 @@ def _known_params(backend: str) -> frozenset[str] | None:
         return None if aliases is None else frozenset(LGBMRegressor().get_params()) | frozenset(aliases)
     import json
 
-    import xgboost
-
+    xgboost = import_backend("xgboost")
     names = set(xgboost.XGBRegressor().get_params())
     tiny = xgboost.train({}, xgboost.DMatrix(np.zeros((2, 1)), label=[0.0, 1.0]), num_boost_round=1)
     stack = [json.loads(tiny.save_config())]
@@ -159,9 +176,7 @@ def make_booster(backend, params: dict[str, Any] | None, random_state: int, n_jo
         from lightgbm import LGBMRegressor
 
         return LGBMRegressor(random_state=random_state, n_jobs=n_jobs, verbosity=-1, **merged)
-    from xgboost import XGBRegressor
-
-    return XGBRegressor(random_state=random_state, n_jobs=n_jobs, **merged)
+    return import_backend("xgboost").XGBRegressor(random_state=random_state, n_jobs=n_jobs, **merged)
 
 
 def is_foreign(backend) -> bool:
