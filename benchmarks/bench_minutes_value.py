@@ -4,11 +4,15 @@
                                              [--refit-every 28]
 
 Walk-forward as in the backtest (training only on games before each refit date, default
-window), the same population. For every predicted player-game, stage 2 is asked for PRA
+window), the same population. For every predicted player-game, the model is asked for PRA
 given (a) stage 1's minutes — the model as it ships, (b) the actual minutes blurred by
 noise of a given size — what a ``MIN_PROJ`` of that quality would give, and (c) the actual
-minutes themselves (an upper bound nobody has before tip-off). This is a diagnostic of the
-two-stage design, not a result: (b) and (c) use information that is not in the data.
+minutes themselves (an upper bound nobody has before tip-off). Given minutes are used two
+ways: as the model uses ``MIN_PROJ`` (the forecast at stage 1's minutes scaled by given /
+predicted minutes) and fed to stage 2 as its minutes input (how ``MIN_PROJ`` worked before).
+A last line follows starters (last-10 minutes >= 30) who played 24 minutes or fewer.
+This is a diagnostic of the two-stage design, not a result: (b) and (c) use information
+that is not in the data.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ def main() -> None:
             given = np.clip(actual + rng.normal(0.0, sigma, len(actual)), 0.0, schema.MAX_MINUTES)
             out[sigma] = model.predict_distribution(X[predict], minutes=given)
             out[sigma]["minutes_error"] = np.abs(given - actual)
+            out[sigma]["fed"] = model._predict_stage2(model.pra_model_, model._with_minutes(X[predict], given))
+        out["starter_short"] = pd.DataFrame({"s": (X.loc[predict, "min_l10"].to_numpy() >= 30) & (actual <= 24)})
         rows.append(out)
         print(f"refit {start.date()}: {int(predict.sum())} player-games", flush=True)
 
@@ -65,12 +71,19 @@ def main() -> None:
     stage1_minutes = np.concatenate([r["stage 1"]["pred_MIN"].to_numpy() for r in rows])
     actual = np.concatenate([r[0.0]["pred_MIN"].to_numpy() for r in rows])
     print(f"\n{args.test_season}, {len(y):,} player-games, refits every {args.refit_every} days")
-    print(f"{'minutes given to stage 2':<38}{'minutes MAE':>12}{'PRA MAE':>10}")
+    print(f"{'minutes given':<38}{'minutes MAE':>12}{'PRA MAE':>10}{'fed to stage 2':>16}")
     print(f"{'stage 1 (the shipped model)':<38}{np.mean(np.abs(stage1_minutes - actual)):>12.3f}{mae('stage 1'):>10.3f}")
     for sigma in sorted(NOISE, reverse=True):
         label = "actual minutes (upper bound)" if sigma == 0 else f"actual minutes + N(0, {sigma:g}) noise"
         err = np.concatenate([r[sigma]["minutes_error"].to_numpy() for r in rows]).mean()
-        print(f"{label:<38}{err:>12.3f}{mae(sigma):>10.3f}")
+        print(f"{label:<38}{err:>12.3f}{mae(sigma):>10.3f}{mae(sigma, 'fed'):>16.3f}")
+    short = np.concatenate([r["starter_short"]["s"].to_numpy() for r in rows])
+    scaled = np.concatenate([r[0.0]["pred_PRA"].to_numpy() for r in rows])
+    fed = np.concatenate([r[0.0]["fed"].to_numpy() for r in rows])
+    print(f"\nstarters (last-10 minutes >= 30) who played <= 24 minutes, given their actual minutes: "
+          f"{int(short.sum()):,} player-games, actual PRA {y[short].mean():.2f}; as shipped {scaled[short].mean():.2f} "
+          f"(MAE {np.abs(y[short] - scaled[short]).mean():.2f}), fed to stage 2 {fed[short].mean():.2f} "
+          f"(MAE {np.abs(y[short] - fed[short]).mean():.2f})")
 
 
 if __name__ == "__main__":

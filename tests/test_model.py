@@ -198,3 +198,24 @@ def test_a_base_install_trains_lightgbm_and_says_how_to_get_xgboost(tmp_path):
                             str(tmp_path / "p.csv"), "--refit-every", "28", "--quiet", "--minutes-params",
                             '{"n_estimators": 10}', "--pra-params", '{"n_estimators": 10}')
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_given_minutes_scale_the_forecast_in_proportion(data):
+    """A projection of 20 minutes gives 20/34 of what 34 give (per-minute production held),
+    quantiles scale with it, and rows without one are the model's own forecast."""
+    X, y, dates, late = data
+    model = TwoStageRegressor(minutes_params=FAST, pra_params=FAST).fit(X[~late], y[~late], groups=dates[~late])
+    Xl = X[late].reset_index(drop=True)
+    own = model.predict_distribution(Xl)
+    starters = (own["pred_MIN"] >= 1).to_numpy()
+    short = model.predict_distribution(Xl, minutes=np.full(len(Xl), 20.0))
+    long = model.predict_distribution(Xl, minutes=np.full(len(Xl), 34.0))
+    np.testing.assert_allclose(short["pred_PRA"][starters], long["pred_PRA"][starters] * 20 / 34)
+    np.testing.assert_allclose(short["pred_PRA"][starters],
+                               own["pred_PRA"][starters] * 20 / own["pred_MIN"][starters])
+    assert (short["pred_MIN"] == 20.0).all()
+    grid = short[["pred_PRA_q10", "pred_PRA_q50", "pred_PRA_q90"]].to_numpy()
+    assert (np.diff(grid, axis=1) >= 0).all() and (long["pred_PRA_q90"] - long["pred_PRA_q10"]).mean() > (
+        short["pred_PRA_q90"] - short["pred_PRA_q10"]).mean()
+    mixed = model.predict_distribution(Xl, minutes=np.where(np.arange(len(Xl)) % 2 == 0, np.nan, 20.0))
+    pd.testing.assert_frame_equal(mixed.iloc[::2], own.iloc[::2])
