@@ -85,7 +85,7 @@ def grade(results: DataInfo, client: mlflow.MlflowClient | None = None, min_edge
     for lineage, rows in matched.graded.groupby("lineage", sort=True):
         live_id = _live_run(client, lineage)
         report.live_runs[lineage] = live_id
-        done = _graded_rows(client, live_id)
+        done = graded_rows(client, live_id)
         seen = rows["GAME_DATE"].isin(set(done["GAME_DATE"])) if len(done) else pd.Series(False, index=rows.index)
         waiting = pd.Series([(lineage, d) in incomplete for d in rows["GAME_DATE"]], index=rows.index, dtype=bool)
         report.already_graded += int(seen.sum())
@@ -144,13 +144,9 @@ def _live_run(client: mlflow.MlflowClient, lineage: str) -> str:
 
 
 def graded_rows(client: mlflow.MlflowClient, run_id: str | None) -> pd.DataFrame:
-    """The graded predictions a live run holds (empty if none)."""
-    return _graded_rows(client, run_id) if run_id else pd.DataFrame()
-
-
-def _graded_rows(client: mlflow.MlflowClient, run_id: str) -> pd.DataFrame:
+    """The graded predictions a live run holds (empty if there is no run or nothing graded yet)."""
     folder = str(Path(GRADED_ARTIFACT).parent)
-    if not any(a.path == GRADED_ARTIFACT for a in client.list_artifacts(run_id, folder)):
+    if not run_id or not any(a.path == GRADED_ARTIFACT for a in client.list_artifacts(run_id, folder)):
         return pd.DataFrame()
     with tempfile.TemporaryDirectory() as tmp:
         frame = pd.read_parquet(client.download_artifacts(run_id, GRADED_ARTIFACT, tmp))
