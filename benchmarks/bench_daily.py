@@ -29,13 +29,13 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from mlflow_nbaprops import flavor, registry
+from mlflow_nbaprops import flavor, promotion
 from mlflow_nbaprops.daily import refresh
 from mlflow_nbaprops.data import load_gamelogs
 from mlflow_nbaprops.features import build_features, get_feature_set
 from mlflow_nbaprops.features.snapshot import HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor, observed_slate, validate_slate
-from mlflow_nbaprops.tracking import DataInfo
+from mlflow_nbaprops.data import DataInfo
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "nba"
 
@@ -60,7 +60,7 @@ def bench_refresh(logs, day: pd.Timestamp) -> None:
                                 "val_bet_calibration_error": 0.02})  # (the bench's stand-in validation)
             version = flavor.log_model(predictor, name="model",
                                        registered_model_name="NBAPropsModel").registered_model_version
-        assert registry.promote("NBAPropsModel", str(version), "production", "bench", registry.Criteria()).moved
+        assert promotion.promote("NBAPropsModel", str(version), "production", "bench", promotion.Criteria()).moved
         data = DataInfo(upto, "bench", logs.version.digest)
         times = []
         start = time.perf_counter()

@@ -17,6 +17,7 @@ import click
 
 from mlflow_nbaprops import __version__
 from mlflow_nbaprops.errors import NBAPropsError
+from mlflow_nbaprops.model.backends import BACKEND_NAMES, DEFAULT_BACKEND
 from mlflow_nbaprops.redact import redact_text
 
 
@@ -42,34 +43,15 @@ def _translate_errors(command):
     return wrapper
 
 
-def _project_run(action: str, detail: str = "", rename: bool = True) -> None:
-    """Under ``mlflow run`` (which makes its run before the entry point starts): give that run a
-    standard name and tags, and say so when it landed in ``Default`` — the experiment is chosen
-    with ``mlflow run --experiment-name``; nothing here can move a run afterwards."""
-    import datetime as dt
-
-    run_id = os.environ.get("MLFLOW_RUN_ID")
-    if not run_id:
+def _project_run(action: str, detail: str = "") -> None:
+    """Under ``mlflow run``: name its run and tag its phase (a note if it landed in Default)."""
+    if not os.environ.get("MLFLOW_RUN_ID"):
         return
-    import mlflow
+    from mlflow_nbaprops.tracking import name_project_run
 
-    client = mlflow.MlflowClient()
-    run = client.get_run(run_id)
-    name = "_".join(p for p in (f"{dt.date.today():%Y%m%d}", action, detail) if p)
-    if rename:
-        client.update_run(run_id, name=name.replace("/", "_").replace(" ", "_")[:250])
-        client.set_tag(run_id, "nbaprops.phase", action)
-    experiment = client.get_experiment(run.info.experiment_id)
-    if experiment.name == "Default":
-        click.echo(f"note: this `mlflow run` run ({name}) is in the Default experiment; pass "
-                   f"--experiment-name {_EXPERIMENT_FOR.get(action, 'NBAProps/...')} to mlflow run", err=True)
-
-
-#: The standard experiment of each entry point's `mlflow run` run.
-_EXPERIMENT_FOR = {"train": "NBAProps/Phase2_Model", "compare": "NBAProps/Comparisons",
-                   "register": "NBAProps/Phase4_Production", "rollback": "NBAProps/Phase4_Production",
-                   "refresh": "NBAProps/Phase4_Production", "predict": "NBAProps/Predictions",
-                   "grade": "NBAProps/Monitoring", "monitor": "NBAProps/Monitoring"}
+    note = name_project_run(action, detail)
+    if note:
+        click.echo(note, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -158,33 +140,15 @@ def _booster_params(value: str | None, param_hint: str, backend: str, stage: int
     return parsed
 
 
-def _synthetic_league(seasons: int, seed: int, teams: int, games: int, start_year: int = 2021):
-    """The embedded synthetic league, through the same validation real data gets."""
-    from mlflow_nbaprops.data import canonicalize_frame
-    from mlflow_nbaprops.data.synth import synthesize_league
+def _load_data(specs: tuple[str, ...], seed: int):
+    """``--data``: game-log paths, or ``synthetic[:SEASONSxTEAMSxGAMES]`` (the embedded league)."""
+    from mlflow_nbaprops.data import load_data
+    from mlflow_nbaprops.errors import DataSpecError
 
-    frame = synthesize_league(seasons, seed, start_year=start_year, n_teams=teams, games_per_team=games)
-    return canonicalize_frame(frame, source="synthetic")
-
-
-def _load_training_data(specs: tuple[str, ...], seed: int):
-    """``synthetic[:SEASONSxTEAMSxGAMES]`` (the embedded league) or game-log paths."""
-    from mlflow_nbaprops.data import content_digest, load_gamelogs
-    from mlflow_nbaprops.tracking import DataInfo
-
-    parts = [p for spec in specs for p in str(spec).split(",") if p.strip()]
-    if len(parts) == 1 and parts[0].strip().startswith(SYNTHETIC):
-        shape = parts[0].strip()[len(SYNTHETIC):].lstrip(":") or "3x30x82"
-        try:
-            seasons, teams, games = (int(x) for x in shape.split("x"))
-            frame = _synthetic_league(seasons, seed, teams, games)
-        except ValueError as exc:
-            raise click.BadParameter(f"{parts[0]!r}: expected synthetic or synthetic:SEASONSxTEAMSxGAMES "
-                                     f"(e.g. synthetic:3x30x82): {exc}", param_hint="--data") from exc
-        return DataInfo(frame, f"synthetic:{seasons}x{teams}x{games} seed {seed}", content_digest(frame))
-    paths = [Path(p.strip()) for p in parts]
-    logs = load_gamelogs(paths)
-    return DataInfo(logs.frame, logs.version.source, logs.version.digest, tuple(str(p) for p in paths))
+    try:
+        return load_data(specs, seed)
+    except DataSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--data") from exc
 
 
 @main.group()
@@ -224,11 +188,11 @@ def data_validate(paths: tuple[Path, ...], quarantine: bool) -> None:
 @_translate_errors
 def data_synth(seasons: int, seed: int, output: Path, start_year: int, teams: int, games_per_team: int) -> None:
     """Generate a synthetic league in the canonical schema and write it to OUTPUT."""
-    from mlflow_nbaprops.data import data_version, write_gamelogs
+    from mlflow_nbaprops.data import data_version, synthetic_league, write_gamelogs
 
     _check_output(output)
     try:
-        frame = _synthetic_league(seasons, seed, teams, games_per_team, start_year)
+        frame = synthetic_league(seasons, seed, teams, games_per_team, start_year)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     write_gamelogs(frame, output)
@@ -306,6 +270,10 @@ def _date(text: str, hint: str):
         raise click.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=hint) from exc
 
 
+#: The booster library, shared by ``backtest`` and ``train``: one choice per entry of the backend table.
+_BACKEND = click.option("--backend", default=DEFAULT_BACKEND, show_default=True, type=click.Choice(BACKEND_NAMES),
+                        help="Booster library of both stages.")
+
 #: Where tonight's absences come from, shared by ``backtest`` and ``train``.
 _AVAILABILITY = click.option(
     "--availability", default="observed", show_default=True, type=click.Choice(["observed", "none"]),
@@ -331,7 +299,7 @@ _PRA_PARAMS = click.option("--pra-params", default="",
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help="Predictions table (.csv/.parquet).")
 @click.option("--refit-every", default=7, show_default=True, type=click.IntRange(1, 400), help="Days between refits.")
 @click.option("--train-window", default=1500, show_default=True, type=click.IntRange(30), help="Training window (days).")
-@click.option("--backend", default="lightgbm", show_default=True, type=click.Choice(["xgboost", "lightgbm"]))
+@_BACKEND
 @click.option("--feature-set", default="full", show_default=True, help="A registered feature set.")
 @_MINUTES_PARAMS
 @_PRA_PARAMS
@@ -364,6 +332,8 @@ def backtest(data_paths, test_season, output, refit_every, train_window, backend
     click.echo(f"\nwrote {len(result.predictions):,} predictions to {output}")
 
 
+#: ``--data``'s default: the embedded synthetic league (``mlflow_nbaprops.data.sources.SYNTHETIC``,
+#: spelt here so that ``nbaprops --help`` does not import pandas).
 SYNTHETIC = "synthetic"
 
 
@@ -372,7 +342,7 @@ SYNTHETIC = "synthetic"
               help="Game-log files/folders (repeat or comma-separate), or synthetic[:SEASONSxTEAMSxGAMES].")
 @click.option("--test-season", default=None, help="Validation season (default: the data's last season).")
 @click.option("--feature-set", default="full", show_default=True)
-@click.option("--backend", default="lightgbm", show_default=True, type=click.Choice(["xgboost", "lightgbm"]))
+@_BACKEND
 @_MINUTES_PARAMS
 @_PRA_PARAMS
 @click.option("--stage2-target", default="pra", show_default=True, type=click.Choice(["pra", "rate"]))
@@ -390,19 +360,13 @@ SYNTHETIC = "synthetic"
 def train(data_specs, test_season, feature_set, backend, minutes_params, pra_params, stage2_target, availability,
           n_seeds, refit_every, train_window, seed, phase, experiment, register_name, baseline_run, quiet) -> None:
     """Walk-forward validate, fit on all data, and log the run by the tracking standard."""
-    import mlflow
-
-    from mlflow_nbaprops import flavor
-    from mlflow_nbaprops.context import NBAPropsRunContext
-    from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
-    from mlflow_nbaprops.model.predictor import PropsPredictor
-    from mlflow_nbaprops.tracking import experiment_name, log_training_run
-    from mlflow_nbaprops.tracking.standard import claim_run_name, validation_label
+    from mlflow_nbaprops.evaluation import BacktestConfig
+    from mlflow_nbaprops.tracking import train as train_and_log
 
     _check_feature_set(feature_set)
     minutes = _booster_params(minutes_params, "--minutes-params", backend, 0)
     pra = _booster_params(pra_params, "--pra-params", backend, 1)
-    data = _load_training_data(data_specs, seed)
+    data = _load_data(data_specs, seed)
     seasons = sorted(data.frame["SEASON"].unique())
     test_season = test_season or seasons[-1]
     if test_season not in seasons:
@@ -411,32 +375,14 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
     config = BacktestConfig(test_season=test_season, refit_every=refit_every, train_window_days=train_window,
                             backend=backend, feature_set=feature_set, minutes_params=minutes, pra_params=pra,
                             stage2_target=stage2_target, seed=seed, availability=availability, n_seeds=n_seeds)
-    try:
-        result = walk_forward(data.frame, config, progress=not quiet)
-        predictor = PropsPredictor.train(data.frame, config.estimator(), config.features, train_window,
-                                         info={"data_version": data.digest})
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-    resumed = bool(os.environ.get("MLFLOW_RUN_ID"))  # inside `mlflow run`: the project runner made the run
-    _project_run("train", rename=False)
-    if not resumed:
-        mlflow.set_experiment(experiment or experiment_name(phase))
-    with mlflow.start_run() as run:
-        client = mlflow.MlflowClient()
-        name = claim_run_name(client, client.get_run(run.info.run_id), phase, feature_set,
-                              validation_label(refit_every))
-        # MLflow calls run-context providers only for runs it creates itself (not `mlflow run`'s)
-        plugin = NBAPropsRunContext()  # its tags() never raises: a tagging problem must not fail training
-        context = plugin.tags() if plugin.in_context() else {}
-        logged = log_training_run(
-            result, predictor, data, phase, context,
-            log_model=lambda model, registered: flavor.log_model(model, name="model", registered_model_name=registered),
-            baseline_run=baseline_run or None, registered_model_name=register_name or None)
-    click.echo(result.summary())
-    click.echo(f"\nrun {name} ({logged['run_id']}) in experiment {run.info.experiment_id}")
-    click.echo(f"model {logged['model_uri']}" + (f", registered {register_name} v{logged['registered_version']}"
-                                                  if register_name else ""))
+    trained = train_and_log(data, config, phase, experiment or None, register_name or None, baseline_run or None,
+                            progress=not quiet)
+    for note in trained.notes:
+        click.echo(note, err=True)
+    click.echo(trained.result.summary())
+    click.echo(f"\nrun {trained.run_name} ({trained.run_id}) in experiment {trained.experiment_id}")
+    click.echo(f"model {trained.model_uri}" + (f", registered {register_name} v{trained.registered_version}"
+                                                if register_name else ""))
 
 
 def _csv_list(value: str) -> list[str]:
@@ -509,20 +455,20 @@ def _criteria_options(command):
 def register_command(run_id, version_, name, alias, reason, max_pra_mae, min_improvement_pct, min_predictions,
                      max_calibration_error, min_roi, min_win_rate, allow_worse_than_production) -> None:
     """Register a run's model, check the promotion criteria and move the alias if they all pass."""
-    from mlflow_nbaprops import registry
+    from mlflow_nbaprops import promotion
 
     if bool(run_id) == bool(version_):
         raise click.UsageError("give exactly one of --run-id or --version")
     _project_run("register", f"{name}_{version_ or run_id[:8]}_{alias}")
     if version_:
-        registry.require_version(name, version_)
-    version = version_ or registry.register_run(run_id, name)
+        promotion.require_version(name, version_)
+    version = version_ or promotion.register_run(run_id, name)
     click.echo(f"{name} version {version}" + (f" (from run {run_id})" if run_id else ""))
     if alias == "none":
         return
-    criteria = registry.Criteria(max_pra_mae, min_improvement_pct, min_predictions, max_calibration_error,
+    criteria = promotion.Criteria(max_pra_mae, min_improvement_pct, min_predictions, max_calibration_error,
                                  min_roi, min_win_rate, not allow_worse_than_production)
-    decision = registry.promote(name, version, alias, reason, criteria)
+    decision = promotion.promote(name, version, alias, reason, criteria)
     click.echo(decision.table())
     if not decision.passed:
         raise click.ClickException(f"promotion of {name} v{version} to @{alias} refused: "
@@ -540,10 +486,10 @@ def register_command(run_id, version_, name, alias, reason, max_pra_mae, min_imp
 @_translate_errors
 def rollback_command(name, reason) -> None:
     """Point @production back at the version it had before its latest promotion."""
-    from mlflow_nbaprops import registry
+    from mlflow_nbaprops import promotion
 
     _project_run("rollback", name)
-    old, new = registry.rollback(name, reason)
+    old, new = promotion.rollback(name, reason)
     click.echo(f"{name}@production: version {old} -> {new} (rolled back: {reason})")
 
 
@@ -552,9 +498,9 @@ def rollback_command(name, reason) -> None:
 @_translate_errors
 def history_command(name) -> None:
     """Every recorded alias move of a registered model, oldest first."""
-    from mlflow_nbaprops import registry
+    from mlflow_nbaprops import promotion
 
-    events = registry.history(name)
+    events = promotion.history(name)
     if not events:
         click.echo(f"no recorded alias moves for {name} (promote a version with nbaprops register --alias)")
     for e in events:
@@ -565,13 +511,10 @@ def history_command(name) -> None:
 # --------------------------------------------------------------------------- the daily loop
 
 
-def _game_logs(paths: tuple[Path, ...]):
-    """Game-log files/folders as the loop's data: frame, source and version."""
-    from mlflow_nbaprops.data import load_gamelogs
-    from mlflow_nbaprops.tracking import DataInfo
+def _results(paths: tuple[Path, ...]):
+    from mlflow_nbaprops.data import game_logs
 
-    logs = load_gamelogs(paths)
-    return DataInfo(logs.frame, logs.version.source, logs.version.digest, tuple(str(p) for p in paths))
+    return game_logs(paths)
 
 
 _RESULTS = click.option("--data", "data_paths", multiple=True, required=True, type=click.Path(path_type=Path),
@@ -592,7 +535,7 @@ def refresh_command(model_uri, data_paths, alias, accept_corrections) -> None:
     from mlflow_nbaprops.daily.refresh import describe, refresh
 
     _project_run("refresh")
-    result = refresh(model_uri, _game_logs(data_paths), None if alias == "none" else alias, accept_corrections)
+    result = refresh(model_uri, _results(data_paths), None if alias == "none" else alias, accept_corrections)
     click.echo(describe(result))
     if result.decision is not None and not result.decision.passed:
         raise click.ClickException(f"version {result.version} registered, but @{alias} did not move: "
@@ -632,7 +575,7 @@ def grade_command(data_paths, min_edge) -> None:
     from mlflow_nbaprops.daily.grade import grade
 
     _project_run("grade")
-    click.echo(grade(_game_logs(data_paths), min_edge=min_edge).summary())
+    click.echo(grade(_results(data_paths), min_edge=min_edge).summary())
 
 
 @main.command("monitor")

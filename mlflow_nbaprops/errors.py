@@ -25,3 +25,12 @@ class ModelIntegrityError(NBAPropsError):
 
 class BackendMissingError(NBAPropsError, ImportError):
     """A booster library the chosen backend needs is not installed (XGBoost is an extra)."""
+
+
+class DataSpecError(NBAPropsError, ValueError):
+    """A ``--data`` specification is neither game-log paths nor ``synthetic[:SxTxG]``."""
+
+
+class TrainingError(NBAPropsError):
+    """Training could not run on the data and settings given (too little history, a booster
+    refusing a hyperparameter value)."""

@@ -55,15 +55,14 @@ from mlflow.utils.model_utils import (
     _validate_and_copy_code_paths,
     _validate_and_prepare_target_save_path,
 )
-from mlflow.utils.requirements_utils import _get_pinned_requirement
 
 from mlflow_nbaprops import __version__
 from mlflow_nbaprops.errors import DataValidationError, ModelIntegrityError, NBAPropsError
+from mlflow_nbaprops.model.backends import BACKEND_NAMES, get_backend
 from mlflow_nbaprops.model.persistence import FORMAT_VERSION, backend_name, load_predictor, save_predictor
 from mlflow_nbaprops.model.predictor import (
     LINE_COLUMN,
     MINUTES_COLUMN,
-    NUMERIC_OUTPUT_COLUMNS,
     STATUS_COLUMN,
     PropsPredictor,
 )
@@ -77,29 +76,14 @@ _PACKAGE = "mlflow-nbaprops"
 # --------------------------------------------------------------------------- environment
 
 
-def get_default_pip_requirements(backends: tuple[str, ...] = ("lightgbm", "xgboost")) -> list[str]:
-    """``mlflow-nbaprops`` pinned to this version plus exactly the boosting libraries used."""
-    reqs = [f"{_PACKAGE}=={__version__}"]
-    reqs += [_pinned_library(b) for b in sorted(set(backends)) if b in ("lightgbm", "xgboost")]
-    if "foreign" in backends:
-        reqs += [_get_pinned_requirement("cloudpickle"), _get_pinned_requirement("scikit-learn")]
-    return reqs
+def get_default_pip_requirements(backends: tuple[str, ...] = BACKEND_NAMES) -> list[str]:
+    """``mlflow-nbaprops`` pinned to this version plus exactly the libraries the model's stages
+    need, each pinned as installed (the backend table says which distributions provide them)."""
+    return [f"{_PACKAGE}=={__version__}",
+            *(pin for name in sorted(set(backends)) for pin in get_backend(name).pip_requirements())]
 
 
-def _pinned_library(backend: str) -> str:
-    """The installed distribution of a backend's library, pinned: XGBoost may be the full
-    ``xgboost`` wheel or the CPU-only ``xgboost-cpu`` one (the same module)."""
-    import importlib.metadata
-
-    for distribution in (backend, f"{backend}-cpu"):
-        try:
-            return f"{distribution}=={importlib.metadata.version(distribution)}"
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return _get_pinned_requirement(backend)
-
-
-def get_default_conda_env(backends: tuple[str, ...] = ("lightgbm", "xgboost")) -> dict:
+def get_default_conda_env(backends: tuple[str, ...] = BACKEND_NAMES) -> dict:
     """The default conda environment for models produced by :func:`save_model`/:func:`log_model`."""
     return _mlflow_conda_env(additional_pip_deps=get_default_pip_requirements(backends))
 
@@ -125,7 +109,7 @@ def slate_signature(predictor: PropsPredictor) -> ModelSignature:
         ColSpec(AnyType(), STATUS_COLUMN, required=False),
     ]
     inputs += [ColSpec(DataType.double, name, required=False) for name in predictor.feature_set.names]
-    outputs = [ColSpec(DataType.double, c) for c in NUMERIC_OUTPUT_COLUMNS]
+    outputs = [ColSpec(DataType.double, c) for c in predictor.numeric_columns]
     outputs += [ColSpec(DataType.boolean, "unknown_player"), ColSpec(DataType.string, "warning")]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 

@@ -33,9 +33,10 @@ def test_package_root_is_import_light():
 
 #: Each module's layer; a module may import its own layer and the ones below, never above.
 LAYERS = {
-    "errors": 0, "redact": 0,
-    "data": 1, "features": 2, "model": 3, "evaluation": 4, "tracking": 5,
-    "flavor": 6, "registry": 6, "context": 6,
+    "errors": 0, "redact": 0, "_exports": 0,
+    "data": 1, "features": 2, "model": 3, "evaluation": 4,
+    "flavor": 5, "promotion": 5, "context": 5,
+    "tracking": 6,
     "daily": 7,
     "cli": 8,
 }
@@ -59,7 +60,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_no_module_imports_an_upper_layer():
-    """data -> features -> model -> evaluation -> tracking -> flavor/registry/context -> daily -> cli,
+    """data -> features -> model -> evaluation -> flavor/promotion/context -> tracking -> daily -> cli,
     checked on every import statement (lazy ones inside functions included)."""
     violations = []
     for path in PACKAGE.rglob("*.py"):
@@ -73,3 +74,46 @@ def test_no_module_imports_an_upper_layer():
             if other in LAYERS and other != own and LAYERS[other] >= LAYERS[own] and other != "__init__":
                 violations.append(f"{module} imports {target}")
     assert violations == []
+
+
+@pytest.mark.parametrize("module,forbidden", [
+    # the run-context plugin imports the feature registry on every `import mlflow`
+    ("mlflow_nbaprops.features.registry", ("pandas", "numpy", "pyarrow", "mlflow_nbaprops.features.builder")),
+    # the CLI reads the backend table at import (`nbaprops --help`)
+    ("mlflow_nbaprops.model.backends", ("pandas", "mlflow_nbaprops.model.predictor", "lightgbm", "xgboost")),
+    ("mlflow_nbaprops.cli", ("pandas", "mlflow", "lightgbm")),
+])
+def test_light_modules_stay_light_behind_lazy_package_faces(module, forbidden):
+    code = f"import sys, {module}\nprint(','.join(m for m in {forbidden!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "", f"{module} pulled in: {out}"
+
+
+def test_package_faces_export_what_they_list():
+    code = ("import importlib\n"
+            "for name in ('data', 'features', 'model', 'evaluation', 'tracking', 'daily'):\n"
+            "    package = importlib.import_module('mlflow_nbaprops.' + name)\n"
+            "    for public in package.__all__:\n"
+            "        getattr(package, public)\n"
+            "    assert set(package.__all__) <= set(dir(package)), name\n"
+            "print('ok')")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "ok"
+
+
+def test_figures_leave_the_users_matplotlib_backend_alone():
+    """Figures are built as matplotlib Figure objects: importing and drawing them neither switches
+    a notebook user's backend nor loads pyplot's global figure manager."""
+    code = ("import sys, matplotlib\n"
+            "matplotlib.use('svg')\n"
+            "import pandas as pd\n"
+            "from mlflow_nbaprops.evaluation import plots\n"
+            "import mlflow_nbaprops.tracking.standard, mlflow_nbaprops.daily\n"
+            "fig = plots.residuals(pd.DataFrame({'PRA': [10.0, 20.0], 'pred_PRA': [12.0, 18.0]}))\n"
+            "fig.savefig(sys.argv[1])\n"
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, "-c", code, f"{tmp}/fig.png"], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert out == ["svg", "False"]

@@ -12,7 +12,7 @@ import pytest
 from mlflow.models import Model
 from test_workflow import FAST, cli
 
-from mlflow_nbaprops import flavor, registry
+from mlflow_nbaprops import flavor, promotion
 from mlflow_nbaprops.daily import grade, refresh, score_slate
 from mlflow_nbaprops.daily.grade import GRADED_ARTIFACT, live_run_id
 from mlflow_nbaprops.data import canonicalize_frame, content_digest, write_gamelogs, write_table
@@ -22,7 +22,7 @@ from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
 from mlflow_nbaprops.features.snapshot import HistorySnapshot
 from mlflow_nbaprops.model.persistence import SNAPSHOT_FILES
 from mlflow_nbaprops.model.predictor import PropsPredictor, observed_slate
-from mlflow_nbaprops.tracking import DataInfo
+from mlflow_nbaprops.data import DataInfo
 
 NAME = "NBAPropsModel"
 PARAMS = json.loads(FAST)
@@ -50,7 +50,7 @@ def _register(predictor: PropsPredictor, val_mae: float = 6.0) -> str:
         mlflow.set_tag("nbaprops.test_season", "2022-23")
         info = flavor.log_model(predictor, name="model", registered_model_name=NAME)
     version = str(info.registered_model_version)
-    assert registry.promote(NAME, version, "production", "trained", registry.Criteria()).moved
+    assert promotion.promote(NAME, version, "production", "trained", promotion.Criteria()).moved
     return version
 
 
@@ -129,7 +129,7 @@ def test_refresh_makes_a_version_with_the_same_boosters_and_newer_history(league
     assert run.data.params["parent_version"] == parent and run.data.tags["nbaprops.phase"] == "refresh"
     assert run.data.metrics["val_pra_mae"] == 6.0  # the boosters' validation travels with them
     assert run.data.tags["nbaprops.data.digest"] == record["data_version"]
-    event = registry.history(NAME)[-1]
+    event = promotion.history(NAME)[-1]
     assert (event["action"], event["reason"], event["version"], event["from_version"]) == (
         "refresh", "refresh", child, parent)
 
@@ -155,9 +155,9 @@ def test_rolling_back_after_refreshes_restores_the_previous_model_not_yesterdays
     uri = client.get_model_version(NAME, second).source
     for _ in range(2):  # two nightly refreshes of the second model
         version = mlflow.register_model(uri, NAME).version
-        registry.promote(NAME, str(version), "production", "refresh", registry.Criteria(), action="refresh")
-    assert registry.alias_stack(NAME, "production") == [first, str(version)]
-    assert registry.rollback(NAME, "live drift") == (str(version), first)
+        promotion.promote(NAME, str(version), "production", "refresh", promotion.Criteria(), action="refresh")
+    assert promotion.alias_stack(NAME, "production") == [first, str(version)]
+    assert promotion.rollback(NAME, "live drift") == (str(version), first)
     assert client.get_model_version(NAME, first).tags["nbaprops.rolled_back_to_production"]
 
 

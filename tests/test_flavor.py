@@ -438,3 +438,51 @@ def test_minutes_projection_zero_means_not_playing_and_teams_are_checked(trained
     assert "has not played for TEAM" in moved.loc[0, "warning"]
     assert "has not played for TEAM" not in predictor.predict(slate.head(1)).loc[0, "warning"]
     assert team in set(history["TEAM"])
+
+
+def test_other_quantiles_hold_end_to_end_through_save_serve_and_signature(split, tmp_path):
+    """quantiles=(0.05, 0.5, 0.95) names its own columns everywhere: the answer, the saved and
+    loaded model, the pyfunc signature (issue 16: it used to fail with KeyError 'pred_PRA_q10')."""
+    history, _, slate = split
+    predictor = PropsPredictor.train(history, TwoStageRegressor(minutes_params=FAST, pra_params=FAST,
+                                                                quantiles=(0.05, 0.5, 0.95)))
+    answer = predictor.predict(slate)
+    quantile_columns = ["pred_PRA_q05", "pred_PRA_q50", "pred_PRA_q95"]
+    assert list(answer.columns) == predictor.output_columns
+    assert list(answer.columns[2:5]) == quantile_columns and "pred_PRA_q10" not in answer
+    assert (answer["pred_PRA_q05"] <= answer["pred_PRA_q95"]).all()
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(predictor, path)
+    outputs = [c["name"] for c in mlflow.models.Model.load(str(path)).signature.outputs.to_dict()]
+    assert outputs == predictor.output_columns
+    loaded = nbaprops_flavor.load_model(str(path))
+    assert loaded.regressor.quantiles == (0.05, 0.5, 0.95)
+    pd.testing.assert_frame_equal(loaded.predict(slate), answer)
+    pyfunc = mlflow.pyfunc.load_model(str(path)).predict(nbaprops_flavor.as_slate_request(slate))
+    np.testing.assert_array_equal(pyfunc[quantile_columns].to_numpy(float), answer[quantile_columns].to_numpy(float))
+
+
+def test_a_new_booster_library_is_one_backend_entry(split, tmp_path, monkeypatch):
+    """Adding a library touches the backend table and nothing else: an entry registered under a
+    new name trains, validates its parameter names, saves natively, loads, serves and pins its
+    distribution (here LightGBM's extremely randomised trees stand in for a new library)."""
+    from mlflow_nbaprops.model import backends
+
+    class ExtraTrees(backends.LightGBM):
+        name = "lightgbm_extra"
+        extension = "extra.txt"
+        defaults = {**backends.LightGBM.defaults, "extra_trees": True, "n_estimators": 30}
+
+    monkeypatch.setitem(backends.BACKENDS, ExtraTrees.name, ExtraTrees())
+    history, _, slate = split
+    with pytest.raises(ValueError, match="'n_estimatorz' is not a parameter of lightgbm_extra"):
+        TwoStageRegressor(backend="lightgbm_extra", minutes_params={"n_estimatorz": 3}).fit(
+            pd.DataFrame({"a": [1.0, 2.0]}), np.array([[1.0, 2.0], [2.0, 3.0]]))
+    predictor = PropsPredictor.train(history, TwoStageRegressor(backend="lightgbm_extra"), feature_set="core")
+    assert predictor.regressor.minutes_model_.get_params()["extra_trees"] is True
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(predictor, path)
+    assert (path / "predictor" / "minutes.extra.txt").exists() and not list(path.rglob("*.pkl"))
+    assert any(r.startswith("lightgbm==") for r in (path / "requirements.txt").read_text().split())
+    assert mlflow.models.Model.load(str(path)).flavors["nbaprops"]["backends"]["minutes"] == "lightgbm_extra"
+    pd.testing.assert_frame_equal(nbaprops_flavor.load_model(str(path)).predict(slate), predictor.predict(slate))

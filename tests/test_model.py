@@ -219,3 +219,48 @@ def test_given_minutes_scale_the_forecast_in_proportion(data):
         short["pred_PRA_q90"] - short["pred_PRA_q10"]).mean()
     mixed = model.predict_distribution(Xl, minutes=np.where(np.arange(len(Xl)) % 2 == 0, np.nan, 20.0))
     pd.testing.assert_frame_equal(mixed.iloc[::2], own.iloc[::2])
+
+
+def test_score_is_r2_of_the_pra_prediction_whichever_y_it_is_given(data):
+    from sklearn.metrics import r2_score
+
+    X, y, dates, late = data
+    model = TwoStageRegressor(minutes_params=FAST, pra_params=FAST).fit(X[~late], y[~late], groups=dates[~late])
+    expected = r2_score(y["PRA"][late], model.predict(X[late]))
+    assert model.score(X[late], y[late]) == pytest.approx(expected)  # the frame fit takes
+    assert model.score(X[late], y[late].to_numpy()) == pytest.approx(expected)  # (n, 2): minutes, PRA
+    assert model.score(X[late], y["PRA"][late]) == pytest.approx(expected)  # PRA alone
+    assert 0.2 < expected < 0.9
+
+
+@pytest.mark.parametrize("quantiles,message", [
+    ((), "at least one level"), ((0.1, 1.0), "1.0 must be a number strictly between 0 and 1"),
+    ((0.5, 0.5), "repeat a level"), ("0.5", "sequence of levels"), ((0.1, True), "True must be a number"),
+])
+def test_quantiles_are_checked_when_fitting(data, quantiles, message):
+    X, y, dates, late = data
+    with pytest.raises(ValueError, match=message):
+        TwoStageRegressor(quantiles=quantiles).fit(X[:50], y[:50])
+
+
+def test_quantile_columns_are_named_in_one_place():
+    from mlflow_nbaprops.model.quantiles import central_interval, quantile_column, quantiles_in
+
+    assert [quantile_column(q) for q in (0.05, 0.1, 0.5, 0.9, 0.975)] == [
+        "pred_PRA_q05", "pred_PRA_q10", "pred_PRA_q50", "pred_PRA_q90", "pred_PRA_q97.5"]
+    columns = ["pred_PRA", "pred_PRA_q05", "pred_PRA_q50", "pred_PRA_q97.5", "p_over"]
+    assert quantiles_in(columns) == {0.05: "pred_PRA_q05", 0.5: "pred_PRA_q50", 0.975: "pred_PRA_q97.5"}
+    assert central_interval(columns) == ("pred_PRA_q05", "pred_PRA_q97.5", 92)
+    assert central_interval(["pred_PRA_q50"]) is None
+
+
+def test_parameter_names_come_from_the_libraries_public_interfaces():
+    """LightGBM's aliases from its documented C API, XGBoost's names from an untrained booster's
+    configuration: no private module, no throwaway model (issue 16)."""
+    from mlflow_nbaprops.model.backends import get_backend
+
+    lightgbm, xgboost = get_backend("lightgbm"), get_backend("xgboost")
+    assert lightgbm.canonical("eta") == "learning_rate" and lightgbm.canonical("num_iterations") == "num_iterations"
+    assert {"n_estimators", "num_leaves", "min_data_in_leaf", "bagging_fraction"} <= lightgbm.known_params()
+    assert {"n_estimators", "eta", "max_depth", "min_child_weight", "tree_method"} <= xgboost.known_params()
+    assert "n_estimatorz" not in lightgbm.known_params() | xgboost.known_params()

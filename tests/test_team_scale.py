@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from pgserver import client_env, mlflow_server, nbaprops, postgres_cluster, restart, why_unavailable
 from processes import free_port, mlflow_cli, running
 
-from mlflow_nbaprops import flavor, registry
+from mlflow_nbaprops import flavor, promotion
 from mlflow_nbaprops.cli import main
 from mlflow_nbaprops.data import load_gamelogs, write_gamelogs
 from mlflow_nbaprops.data.synth import synthesize_league
@@ -110,7 +110,7 @@ def test_whole_flow_train_register_promote_serve_compare_rollback(stack, on_serv
     assert first.info.run_name in out and second.info.run_name in out
     cli("rollback", "--name", name, "--reason", "drift")
     assert str(client.get_model_version_by_alias(name, "production").version) == weaker
-    assert [e["action"] for e in registry.history(name, client)][-1] == "rollback"
+    assert [e["action"] for e in promotion.history(name, client)][-1] == "rollback"
 
 
 def test_concurrent_training_processes_register_unique_versions(stack, on_server, tmp_path):
@@ -145,9 +145,9 @@ def test_racing_promotions_end_consistent_with_history(stack, on_server, tmp_pat
         results = [r.communicate(timeout=180) for r in racers]
         assert all(r.returncode == 0 for r in racers), results
         moves += sum(f"{name}@production -> version" in out for out, _ in results)
-    events = [e for e in registry.history(name, client) if e["alias"] == "production"]
+    events = [e for e in promotion.history(name, client) if e["alias"] == "production"]
     assert len(events) == moves >= 3  # every move is in the history: none overwritten by a racer
-    assert str(client.get_model_version_by_alias(name, "production").version) == registry.alias_stack(
+    assert str(client.get_model_version_by_alias(name, "production").version) == promotion.alias_stack(
         name, "production", client)[-1]
 
 

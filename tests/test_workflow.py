@@ -17,7 +17,7 @@ from mlflow_nbaprops.cli import main
 from mlflow_nbaprops.data import write_gamelogs
 from mlflow_nbaprops.data.synth import synthesize_league
 from mlflow_nbaprops.features import FEATURE_SETS
-from mlflow_nbaprops.registry import alias_stack, history
+from mlflow_nbaprops.promotion import alias_stack, history
 
 PROJECT = Path(__file__).resolve().parents[1]
 FAST = '{"n_estimators": 25, "learning_rate": 0.2}'

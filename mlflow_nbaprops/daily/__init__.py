@@ -6,7 +6,7 @@ slate and log it, grade what was predicted when the box scores arrive, and watch
     grade(results) -> GradeReport                           live metrics per model lineage
     monitor(name, alias="production") -> Monitored          drift check (CLI exits 1 on drift)
 
-Above the flavor and the registry (it uses both), below the CLI.
+Above the flavor, promotion and tracking (it uses them), below the CLI.
 """
 
 from mlflow_nbaprops.daily.grade import GradeReport, grade

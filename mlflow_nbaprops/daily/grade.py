@@ -31,7 +31,8 @@ from mlflow_nbaprops.daily.runs import (
     search_all,
 )
 from mlflow_nbaprops.evaluation.live import Matched, date_step, live_metrics, match_results
-from mlflow_nbaprops.tracking import DataInfo
+from mlflow_nbaprops.evaluation.metrics import coverage_text
+from mlflow_nbaprops.data import DataInfo
 
 GRADED_ARTIFACT = "live/graded.parquet"
 LIVE_TAG = "nbaprops.live_for"
@@ -61,7 +62,7 @@ class GradeReport:
                 extra = f", ROI {m['roi']:+.3f} on {m['bets']:.0f} bets" if "roi" in m else ""
                 vs = f", previous-10 {m['l10_pra_mae']:.3f}" if "l10_pra_mae" in m else ""
                 lines.append(f"{lineage} {day}: {m['n']:.0f} graded, PRA MAE {m['pra_mae']:.3f}{vs}, minutes MAE "
-                             f"{m['min_mae']:.3f}, 80% coverage {m['coverage_80']:.3f}{extra}")
+                             f"{m['min_mae']:.3f}, {coverage_text(m)}{extra}")
             lines.append(f"{lineage}: live run {self.live_runs[lineage]} in {MONITORING_EXPERIMENT}")
         if not any(self.graded_dates.values()):
             lines.append("nothing new to grade")

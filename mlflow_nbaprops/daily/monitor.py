@@ -15,14 +15,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import mlflow
 
 from mlflow_nbaprops.daily.grade import graded_rows, live_run_id
 from mlflow_nbaprops.daily.runs import ModelRef, resolve
 from mlflow_nbaprops.evaluation import plots
 from mlflow_nbaprops.evaluation.live import Drift, daily_errors, drift_check
-from mlflow_nbaprops.registry import RegistryError
+from mlflow_nbaprops.promotion import RegistryError
 
 FIGURE = "live_mae.png"
 
@@ -60,7 +59,6 @@ def monitor(name: str, alias: str = "production", window_days: int = 14, toleran
             folder.mkdir(parents=True, exist_ok=True)
             figure = folder / FIGURE
             fig.savefig(figure, dpi=110)
-            plt.close(fig)
             client.log_artifact(live_id, str(figure), "monitor")
             if not output_dir:
                 figure = None

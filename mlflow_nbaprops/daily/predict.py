@@ -20,7 +20,7 @@ import pandas as pd
 from mlflow_nbaprops import flavor
 from mlflow_nbaprops.daily.runs import LINEAGE_TAG, PREDICTIONS_EXPERIMENT, ModelRef, loop_run, resolve, search_all
 from mlflow_nbaprops.errors import DataValidationError
-from mlflow_nbaprops.model.predictor import OUTPUT_COLUMNS, validate_slate
+from mlflow_nbaprops.model.predictor import validate_slate
 
 PREDICTIONS_ARTIFACT = "predictions/predictions.parquet"
 #: Slate columns carried into the predictions table beside the answer.
@@ -82,7 +82,7 @@ def score_slate(model_uri: str, slate: pd.DataFrame, log: bool = True, source: s
         if column in slate.columns:
             carried[column] = slate[column].to_numpy()
     table = pd.concat([carried[[c for c in _CARRIED if c in carried]], predictor.baselines(targets),
-                       answer[OUTPUT_COLUMNS]], axis=1)
+                       answer[predictor.output_columns]], axis=1)
     if "OUT" not in table:
         table.insert(table.columns.get_loc("HOME") + 1, "OUT", None)
     if "MIN_PROJ" in table:  # a projection of 0 minutes rules him out as STATUS OUT does

@@ -18,12 +18,13 @@ import mlflow
 from mlflow.models import Model
 from mlflow.tracking.artifact_utils import _download_artifact_from_uri
 
-from mlflow_nbaprops import flavor, registry
+from mlflow_nbaprops import flavor, promotion
 from mlflow_nbaprops.daily.runs import LINEAGE_TAG, ModelRef, loop_run, resolve
 from mlflow_nbaprops.errors import ModelIntegrityError
 from mlflow_nbaprops.features.snapshot import Extension
 from mlflow_nbaprops.model.persistence import SNAPSHOT_FILES
-from mlflow_nbaprops.tracking import DataInfo, experiment_name
+from mlflow_nbaprops.data import DataInfo
+from mlflow_nbaprops.tracking import experiment_name
 
 #: Tags of the parent's training run that describe its validation: copied, because a
 #: refreshed version is judged (promotion criteria, monitoring) by its boosters' validation.
@@ -38,7 +39,7 @@ class Refreshed:
     extension: Extension
     version: str | None = None  # None: nothing new, no version made
     run_id: str | None = None
-    decision: registry.Decision | None = None
+    decision: promotion.Decision | None = None
     snapshot_cutoff: str = ""
 
 
@@ -49,7 +50,7 @@ def refresh(model_uri: str, data: DataInfo, alias: str | None = None, accept_cor
     client = client or mlflow.MlflowClient()
     parent = resolve(model_uri, client)
     if not parent.name:
-        raise registry.RegistryError(
+        raise promotion.RegistryError(
             f"{model_uri}: refresh makes a new version of a registered model; give models:/NAME@ALIAS or "
             "models:/NAME/VERSION")
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,7 +95,7 @@ def refresh(model_uri: str, data: DataInfo, alias: str | None = None, accept_cor
     result.version, result.run_id = version, run.info.run_id
     result.snapshot_cutoff = refresh_info["snapshot_cutoff"]
     if alias:
-        result.decision = registry.promote(parent.name, version, alias, "refresh", registry.Criteria(), client,
+        result.decision = promotion.promote(parent.name, version, alias, "refresh", promotion.Criteria(), client,
                                            action="refresh")
     return result
 

@@ -12,7 +12,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking.context.registry import resolve_tags
 
-from mlflow_nbaprops.registry import RegistryError
+from mlflow_nbaprops.promotion import RegistryError
 from mlflow_nbaprops.tracking import experiment_name
 
 #: Where ``predict`` logs each scored slate, and ``grade`` the live metrics.

@@ -1,40 +1,31 @@
-"""The data layer: load and validate game logs, synthesize a league, version data.
+"""The data layer: load and validate game logs, synthesize a league, version data, resolve
+``--data`` specifications (no MLflow here).
 
-Public surface (everything else is internal)::
-
-    load_gamelogs(paths, on_bad_rows="raise") -> GameLogs
-    canonicalize_frame(frame) -> DataFrame
-    write_gamelogs(frame, path)
-    synthesize_league(seasons=..., seed=...) -> DataFrame
-    data_version(frame, source) -> DataVersion
+    load_gamelogs(paths, on_bad_rows="raise") -> GameLogs       files/folders, validated
+    canonicalize_frame(frame, source) -> DataFrame             any frame through the same checks
+    read_table(path) / write_table(frame, path)                .csv, .csv.gz, .parquet
+    write_gamelogs(frame, path)                                canonical game logs
+    find_files(paths) -> list[Path]                            the game-log files under paths
+    synthesize_league(seasons, seed, ...) -> DataFrame         the embedded synthetic league
+    synthetic_league(seasons, seed, teams, games) -> DataFrame the same, canonicalized
+    data_version(frame, source) -> DataVersion                 full-content digest and summary
+    content_digest(frame) -> str
+    load_data(specs, seed) -> DataInfo                         paths or synthetic[:SxTxG]
+    game_logs(paths) -> DataInfo
+    season_of(dates) -> Series                                 "2023-24" for a date in that season
+    CANONICAL_COLUMNS, REQUIRED_COLUMNS, pra(frame), Problem
 """
 
-from mlflow_nbaprops.data.loader import (
-    GameLogs,
-    canonicalize_frame,
-    find_files,
-    load_gamelogs,
-    read_table,
-    write_gamelogs,
-    write_table,
-)
-from mlflow_nbaprops.data.schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, pra
-from mlflow_nbaprops.data.validation import Problem
-from mlflow_nbaprops.data.version import DataVersion, content_digest, data_version
+from mlflow_nbaprops._exports import lazy_face, public_names
 
-__all__ = [
-    "CANONICAL_COLUMNS",
-    "REQUIRED_COLUMNS",
-    "DataVersion",
-    "GameLogs",
-    "Problem",
-    "canonicalize_frame",
-    "content_digest",
-    "data_version",
-    "find_files",
-    "load_gamelogs",
-    "pra",
-    "read_table",
-    "write_gamelogs",
-    "write_table",
-]
+_EXPORTS = {
+    "loader": ["GameLogs", "canonicalize_frame", "find_files", "load_gamelogs", "read_table", "write_gamelogs",
+               "write_table"],
+    "schema": ["CANONICAL_COLUMNS", "REQUIRED_COLUMNS", "pra", "season_of"],
+    "sources": ["DataInfo", "game_logs", "load_data", "synthetic_league"],
+    "synth": ["synthesize_league"],
+    "validation": ["Problem"],
+    "version": ["DataVersion", "content_digest", "data_version"],
+}
+__all__ = public_names(_EXPORTS)
+__getattr__, __dir__ = lazy_face(__name__, _EXPORTS)

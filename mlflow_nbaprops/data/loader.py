@@ -297,9 +297,7 @@ def _bools(values: pd.Series, col: str, source: str, flags: RowFlags, out: pd.Da
     if pd.api.types.is_bool_dtype(values):
         return values.astype(bool)
     text = _as_text(values).str.strip().str.lower()
-    mapping = {"true": True, "1": True, "1.0": True, "h": True, "home": True, "yes": True,
-               "false": False, "0": False, "0.0": False, "a": False, "away": False, "no": False}
-    parsed = text.map(mapping)
+    parsed = text.map(schema.BOOLEAN_WORDS)
     bad = parsed.isna() & text.notna()
     if bad.any():
         flags.add(source, "not_boolean", col, "not a true/false value", out["_row"][bad], values[bad])
@@ -346,7 +344,7 @@ def _take(values: list, codes: np.ndarray, index: pd.Index) -> pd.Series:
 
 def _season(raw: pd.DataFrame, dates: pd.Series) -> pd.Series:
     """SEASON from SEASON_ID (``22023`` -> ``2023-24``), else SEASON_LABEL, else the date."""
-    start = pd.Series(np.where(dates.dt.month >= 8, dates.dt.year, dates.dt.year - 1), index=dates.index)
+    start = pd.Series(schema.season_start_year(dates.dt.year, dates.dt.month), index=dates.index)
     if "SEASON_ID" in raw.columns:
         sid = pd.to_numeric(_as_text(raw["SEASON_ID"]).str.strip().str[-4:], errors="coerce")
         start = sid.where(sid.notna(), start)

@@ -74,9 +74,31 @@ MAX_MINUTES = 73.0
 NBA_API_RENAMES: dict[str, str] = {"TEAM_ABBREVIATION": "TEAM"}
 
 
+#: The words a true/false column (``HOME``) is read from, in game logs and in slates alike
+#: (case and surrounding spaces ignored).
+BOOLEAN_WORDS: dict[str, bool] = {
+    **dict.fromkeys(("true", "t", "yes", "y", "1", "1.0", "home", "h"), True),
+    **dict.fromkeys(("false", "f", "no", "n", "0", "0.0", "away", "a"), False),
+}
+
+#: A season starts in the autumn: a game in this month or later belongs to the season that
+#: starts that calendar year (the 2023-24 season: October 2023 to June 2024).
+SEASON_START_MONTH = 8
+
+
 def season_label(start_year: int) -> str:
     """``2023`` -> ``"2023-24"``."""
     return f"{start_year}-{(start_year + 1) % 100:02d}"
+
+
+def season_start_year(year, month):
+    """The start year of the season a date (``year``, ``month``: scalars or arrays) belongs to."""
+    return year - (month < SEASON_START_MONTH)
+
+
+def season_of(day) -> str:
+    """The season a date belongs to: ``2024-01-15`` -> ``"2023-24"``."""
+    return season_label(int(season_start_year(day.year, day.month)))
 
 
 def pra(frame):

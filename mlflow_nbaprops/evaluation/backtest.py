@@ -15,10 +15,19 @@ import numpy as np
 import pandas as pd
 
 from mlflow_nbaprops.data import schema
-from mlflow_nbaprops.evaluation.metrics import betting_simulation, regression_metrics, reliability, segment_table
+from mlflow_nbaprops.evaluation.metrics import (
+    betting_simulation,
+    coverage_text,
+    interval_coverage,
+    regression_metrics,
+    reliability,
+    segment_table,
+)
 from mlflow_nbaprops.features import FeatureSet, build_features, get_feature_set, lagged_mean, scenario_feature_set
 from mlflow_nbaprops.model import TwoStageRegressor
 from mlflow_nbaprops.model.predictor import DEFAULT_TRAIN_WINDOW_DAYS
+from mlflow_nbaprops.model.backends import DEFAULT_BACKEND
+from mlflow_nbaprops.model.quantiles import DEFAULT_QUANTILES, PRED_MINUTES, PRED_PRA, quantile_columns
 from mlflow_nbaprops.model.two_stage import make_booster, stage_predict
 
 #: A refit needs at least this many earlier player-games (about a week of a league's games);
@@ -26,13 +35,18 @@ from mlflow_nbaprops.model.two_stage import make_booster, stage_predict
 #: earlier seasons in the data loses its first week or two).
 MIN_TRAIN_ROWS = 1000
 
-#: Columns every predictions table has (``nbaprops backtest --output``).
-PREDICTION_COLUMNS = [
-    "GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "PLAYER_NAME", "TEAM", "OPPONENT", "HOME", "MIN", "PRA",
-    "pred_MIN", "pred_PRA", "pred_PRA_q10", "pred_PRA_q50", "pred_PRA_q90",
-    "baseline_L10_PRA", "baseline_L10_MIN", "baseline_season_PRA", "pred_PRA_single", "fold",
-    "line", "line_source", "odds_over", "odds_under", "close_line", "p_over", "p_under",
-]
+
+
+def prediction_columns(quantiles=DEFAULT_QUANTILES) -> list[str]:
+    """Columns every predictions table has (``nbaprops backtest --output``), in order."""
+    return ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "PLAYER_NAME", "TEAM", "OPPONENT", "HOME", "MIN", "PRA",
+            PRED_MINUTES, PRED_PRA, *quantile_columns(quantiles),
+            "baseline_L10_PRA", "baseline_L10_MIN", "baseline_season_PRA", "pred_PRA_single", "fold",
+            "line", "line_source", "odds_over", "odds_under", "close_line", "p_over", "p_under"]
+
+
+#: The predictions table's columns at the default quantiles.
+PREDICTION_COLUMNS = prediction_columns()
 
 
 @dataclass
@@ -42,7 +56,7 @@ class BacktestConfig:
     test_season: str
     refit_every: int = 7
     train_window_days: int = DEFAULT_TRAIN_WINDOW_DAYS
-    backend: str = "lightgbm"
+    backend: str = DEFAULT_BACKEND
     feature_set: str = "full"
     minutes_params: dict = field(default_factory=dict)
     pra_params: dict = field(default_factory=dict)
@@ -52,6 +66,7 @@ class BacktestConfig:
     min_edge: float = 0.03
     availability: str = "observed"
     n_seeds: int = 1
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
 
     @property
     def features(self) -> FeatureSet:
@@ -62,6 +77,7 @@ class BacktestConfig:
         return TwoStageRegressor(
             backend=self.backend, minutes_params=self.minutes_params or None, pra_params=self.pra_params or None,
             stage2_target=self.stage2_target, n_folds=self.n_folds, random_state=self.seed, n_seeds=self.n_seeds,
+            quantiles=self.quantiles,
         )
 
     def to_dict(self) -> dict:
@@ -106,7 +122,7 @@ class BacktestResult:
             "",
             f"minutes MAE {m['min_mae']:.3f} (R2 {m['min_r2']:.3f}) vs previous-10 mean {m['l10_min_mae']:.3f}",
             f"two-stage vs previous-10: {m['vs_l10_pct']:+.2f}%   vs single-stage: {m['vs_single_pct']:+.2f}%",
-            f"80% interval coverage {m['coverage_80']:.3f}; P(over) calibration error {m['calibration_error']:.4f}, "
+            f"{coverage_text(m)}; P(over) calibration error {m['calibration_error']:.4f}, "
             f"Brier {m['brier']:.4f}",
         ]
         out, full = (m.get(f"seg_teammates_{k}_mae") for k in ("a_rotation_teammate_out", "full_strength"))
@@ -208,7 +224,8 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
         lambda g: pd.Series({"mae": (g["PRA"] - g["pred_PRA"]).abs().mean(),
                              "l10_mae": (g["PRA"] - g["baseline_L10_PRA"]).abs().mean()}))
     folds_frame = folds_frame.merge(per_fold, left_on="fold", right_index=True, how="left")
-    return BacktestResult(config, out[[c for c in PREDICTION_COLUMNS if c in out.columns] + ["back_to_back", "team_out_n"]],
+    columns = [c for c in prediction_columns(model.quantiles) if c in out.columns]
+    return BacktestResult(config, out[columns + ["back_to_back", "team_out_n"]],
                           folds_frame, metrics, segments, table, bets, line_source, model,
                           time.perf_counter() - started)
 
@@ -243,7 +260,7 @@ def _evaluate(out: pd.DataFrame, config: BacktestConfig):
     m["vs_l10_pct"] = 100.0 * (m["pra_mae"] - m["l10_pra_mae"]) / m["l10_pra_mae"]
     m["vs_single_pct"] = 100.0 * (m["pra_mae"] - m["single_pra_mae"]) / m["single_pra_mae"]
     m["vs_season_pct"] = 100.0 * (m["pra_mae"] - m["season_pra_mae"]) / m["season_pra_mae"]
-    m["coverage_80"] = float(((out["PRA"] >= out["pred_PRA_q10"]) & (out["PRA"] <= out["pred_PRA_q90"])).mean())
+    m.update(interval_coverage(out))
 
     bet_metrics, bets = betting_simulation(out, min_edge=config.min_edge)
     m.update(bet_metrics)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlflow_nbaprops.data import schema
-from mlflow_nbaprops.evaluation.metrics import betting_simulation, regression_metrics
+from mlflow_nbaprops.evaluation.metrics import betting_simulation, interval_coverage, regression_metrics
 
 #: What a logged prediction row must hold to be graded.
 PREDICTION_KEY = ["PLAYER_ID", "GAME_DATE", "TEAM"]
@@ -77,8 +77,7 @@ def live_metrics(graded: pd.DataFrame, min_edge: float = 0.03) -> dict[str, floa
     m: dict[str, float] = {"n": float(len(graded))}
     m.update(_pick(regression_metrics(graded["PRA"], graded["pred_PRA"], "pra_"), "pra_mae", "pra_rmse"))
     m.update(_pick(regression_metrics(graded["MIN"], graded["pred_MIN"], "min_"), "min_mae"))
-    m["coverage_80"] = float(((graded["PRA"] >= graded["pred_PRA_q10"])
-                              & (graded["PRA"] <= graded["pred_PRA_q90"])).mean())
+    m.update(interval_coverage(graded))
     with_l10 = graded[graded["baseline_L10_PRA"].notna()]
     m["l10_n"] = float(len(with_l10))
     if len(with_l10):

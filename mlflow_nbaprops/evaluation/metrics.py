@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlflow_nbaprops.model.quantiles import central_interval
+
 
 def regression_metrics(actual, predicted, prefix: str = "") -> dict[str, float]:
     """MAE, RMSE, R² and the share of predictions within 3, 5 and 10."""
@@ -25,6 +27,23 @@ def regression_metrics(actual, predicted, prefix: str = "") -> dict[str, float]:
         f"{prefix}within_5": float((err <= 5).mean()),
         f"{prefix}within_10": float((err <= 10).mean()),
     }
+
+
+def interval_coverage(frame: pd.DataFrame, actual: str = "PRA") -> dict[str, float]:
+    """Share of ``actual`` inside the widest interval the frame's quantile columns give, named by
+    its nominal width: ``coverage_80`` for ``pred_PRA_q10``..``pred_PRA_q90`` (empty under two levels)."""
+    interval = central_interval(frame.columns)
+    if interval is None:
+        return {}
+    low, high, percent = interval
+    inside = (frame[actual] >= frame[low]) & (frame[actual] <= frame[high])
+    return {f"coverage_{percent}": float(inside.mean())}
+
+
+def coverage_text(metrics: dict[str, float]) -> str:
+    """``80% interval coverage 0.791`` from whichever ``coverage_NN`` metric ``metrics`` holds."""
+    found = [(k, v) for k, v in metrics.items() if k.startswith("coverage_") and k[9:].isdigit()]
+    return "; ".join(f"{k[9:]}% interval coverage {v:.3f}" for k, v in found) or "no interval coverage"
 
 
 def segment_table(predictions: pd.DataFrame, columns: dict[str, str], segments: dict[str, pd.Series]) -> pd.DataFrame:

@@ -1,19 +1,26 @@
-"""Figures of a backtest (matplotlib, headless): each function returns a Figure, nothing is saved here."""
+"""Figures of a backtest: each function returns a :class:`matplotlib.figure.Figure`, nothing is
+saved here.
+
+Figures are built directly, not through ``pyplot``: no backend is switched (a notebook user's
+stays theirs), nothing needs closing (a figure is freed when it is dropped), and any
+``savefig``/``mlflow.log_figure`` renders it headless.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # no display on servers and CI
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+def _subplots(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] = (9, 4)):
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols)
 
 
 def feature_importance(importances: dict[str, pd.Series], top: int = 20):
     """Horizontal bars of the ``top`` features by gain, one panel per stage."""
-    fig, axes = plt.subplots(1, len(importances), figsize=(6 * len(importances), 0.3 * top + 1.5))
+    fig, axes = _subplots(1, len(importances), figsize=(6 * len(importances), 0.3 * top + 1.5))
     axes = np.atleast_1d(axes)
     for ax, (stage, values) in zip(axes, importances.items()):
         shown = values.sort_values().tail(top)
@@ -26,7 +33,7 @@ def feature_importance(importances: dict[str, pd.Series], top: int = 20):
 
 def calibration_curve(table: pd.DataFrame, ece: float, line_source: str):
     """Observed frequency of PRA > line against the predicted P(over), per probability bin."""
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = _subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
     ax.plot(table["predicted"], table["observed"], marker="o", label=f"model (ECE {ece:.3f})")
     for row in table.itertuples(index=False):
@@ -42,7 +49,7 @@ def calibration_curve(table: pd.DataFrame, ece: float, line_source: str):
 def residuals(predictions: pd.DataFrame):
     """Residual histogram and residuals against the prediction."""
     resid = predictions["PRA"] - predictions["pred_PRA"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (left, right) = _subplots(1, 2, figsize=(11, 4))
     left.hist(resid, bins=60, color="#3b6ea8")
     left.axvline(0, color="black", linewidth=1)
     left.set_title(f"residuals (actual - predicted), MAE {resid.abs().mean():.2f}")
@@ -56,7 +63,7 @@ def residuals(predictions: pd.DataFrame):
 
 def mae_over_season(folds: pd.DataFrame, label: str = "two-stage"):
     """PRA MAE per refit period (fold) against the previous-10 baseline."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = _subplots(figsize=(9, 4))
     ax.plot(folds["start"], folds["mae"], marker="o", label=label)
     ax.plot(folds["start"], folds["l10_mae"], marker=".", linestyle="--", label="previous-10 mean")
     ax.set_ylabel("PRA MAE")
@@ -69,7 +76,7 @@ def mae_over_season(folds: pd.DataFrame, label: str = "two-stage"):
 
 def fold_mae_overlay(series: dict[str, pd.Series]):
     """Fold MAE of several runs on one axis (``run name -> MAE by fold``)."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = _subplots(figsize=(9, 4))
     for name, values in series.items():
         ax.plot(values.index, values.to_numpy(), marker=".", label=name)
     ax.set_xlabel("fold (refit period)")
@@ -83,7 +90,7 @@ def fold_mae_overlay(series: dict[str, pd.Series]):
 
 def live_mae(daily: pd.DataFrame, validation_mae: float, tolerance_pct: float, window_days: int):
     """Live PRA MAE per game date and over the trailing window, against validation and the drift line."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = _subplots(figsize=(9, 4))
     ax.scatter(daily["GAME_DATE"], daily["mae"], s=12 + daily["n"] / max(daily["n"].max(), 1) * 40, alpha=0.5,
                color="#3b6ea8", label="live MAE per game date (size: rows)")
     ax.plot(daily["GAME_DATE"], daily["window_mae"], color="#3b6ea8", label=f"live MAE, trailing {window_days} days")

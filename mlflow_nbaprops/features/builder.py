@@ -87,8 +87,8 @@ def _stack(history: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
     tgt = targets.copy()
     tgt["GAME_DATE"] = pd.to_datetime(tgt["GAME_DATE"]).dt.normalize().astype("datetime64[ns]")
     if "SEASON" not in tgt.columns:
-        start = np.where(tgt["GAME_DATE"].dt.month >= 8, tgt["GAME_DATE"].dt.year, tgt["GAME_DATE"].dt.year - 1)
-        tgt["SEASON"] = [f"{y}-{(y + 1) % 100:02d}" for y in start]
+        start = schema.season_start_year(tgt["GAME_DATE"].dt.year, tgt["GAME_DATE"].dt.month)
+        tgt["SEASON"] = [schema.season_label(int(y)) for y in start]
     if "GAME_ID" not in tgt.columns:
         first = np.minimum(tgt["TEAM"].astype(str), tgt["OPPONENT"].astype(str))
         second = np.maximum(tgt["TEAM"].astype(str), tgt["OPPONENT"].astype(str))

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlflow_nbaprops.data.schema import season_label
+from mlflow_nbaprops.data.schema import season_of
 from mlflow_nbaprops.errors import DataValidationError
 from mlflow_nbaprops.features.builder import (
     ABSENCE_COLUMNS,
@@ -48,12 +48,6 @@ NIGHTS_KEPT = 4
 ROWS_FILE = "history.parquet"
 PRIOR_FILE = "prior_games.parquet"
 LEAGUE_FILE = "league.parquet"
-
-
-def season_of(day: pd.Timestamp) -> str:
-    """The NBA season a date belongs to: a season starts in the autumn (August or later)."""
-    day = pd.Timestamp(day)
-    return season_label(day.year if day.month >= 8 else day.year - 1)
 
 
 @dataclass(frozen=True)
@@ -184,7 +178,7 @@ class HistorySnapshot:
         history = self.rows[["PLAYER_ID", "SEASON", "GAME_DATE"]].astype({"SEASON": object})
         for day, index in targets.groupby("GAME_DATE", sort=False).indices.items():
             players = pd.unique(targets["PLAYER_ID"].to_numpy(dtype=np.int64)[index])
-            tonight = pd.DataFrame({"PLAYER_ID": players, "SEASON": season_of(day), "GAME_DATE": pd.Timestamp(day)})
+            tonight = pd.DataFrame({"PLAYER_ID": players, "SEASON": season_of(pd.Timestamp(day)), "GAME_DATE": pd.Timestamp(day)})
             stacked = pd.concat([history, tonight], ignore_index=True)
             blank = np.full(len(players), np.nan)
             means = np.column_stack([
@@ -280,7 +274,7 @@ class HistorySnapshot:
         low, high = np.where(team < opponent, team, opponent), np.where(team < opponent, opponent, team)
         named = pd.DataFrame({  # as build_features names an upcoming game
             "GAME_ID": "T" + day.strftime("%Y%m%d") + low + high, "GAME_DATE": np.full(len(targets), day.to_datetime64()),
-            "SEASON": season_of(day), "PLAYER_ID": targets["PLAYER_ID"].to_numpy(dtype=np.int64), "TEAM": team,
+            "SEASON": season_of(pd.Timestamp(day)), "PLAYER_ID": targets["PLAYER_ID"].to_numpy(dtype=np.int64), "TEAM": team,
             "OPPONENT": opponent, "HOME": targets["HOME"].to_numpy(dtype=bool)})
         return pd.concat([named, features], axis=1)
 

@@ -3,7 +3,8 @@ anything this package trains.
 
 Layout of a saved predictor directory::
 
-    minutes.<ext>, pra.<ext>   stage boosters (XGBoost UBJSON ``.ubj`` / LightGBM text ``.txt``);
+    minutes.<ext>, pra.<ext>   stage boosters in their library's native format (the backend
+                               table's extension: LightGBM text ``.txt``, XGBoost UBJSON ``.ubj``);
                                with ``n_seeds`` > 1 also minutes.1.<ext>, pra.1.<ext>, ...
     regressor.json             parameters and learned state (residual quantiles, feature names…)
     history.parquet, prior_games.parquet, league.parquet   the history snapshot for slate
@@ -24,11 +25,11 @@ from typing import Any
 import numpy as np
 
 from mlflow_nbaprops.errors import ModelIntegrityError
-from mlflow_nbaprops.model.booster_check import check_lightgbm_text, check_xgboost_ubj
-from mlflow_nbaprops.features import get_feature_set
+from mlflow_nbaprops.features.registry import get_feature_set
 from mlflow_nbaprops.features.snapshot import LEAGUE_FILE, PRIOR_FILE, ROWS_FILE, HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor
-from mlflow_nbaprops.model.two_stage import SeedAverage, TwoStageRegressor, import_backend, is_foreign, lightgbm_booster
+from mlflow_nbaprops.model.backends import FOREIGN, Backend, backend_for, get_backend
+from mlflow_nbaprops.model.two_stage import SeedAverage, TwoStageRegressor
 
 FORMAT_VERSION = 1
 #: The files a refresh rewrites (history snapshot and ``predictor.json``); every other file is
@@ -36,11 +37,13 @@ FORMAT_VERSION = 1
 SNAPSHOT_FILES = (ROWS_FILE, PRIOR_FILE, LEAGUE_FILE, "predictor.json")
 STAGES = ("minutes", "pra")
 _ARRAYS = ("bin_centers_", "residual_quantiles_", "residual_levels_")
-_EXTENSION = {"xgboost": "ubj", "lightgbm": "txt", "foreign": "pkl"}
+#: A foreign model's estimator itself (cloudpickle), beside its stages.
+FOREIGN_ESTIMATOR = "backend.pkl"
 
 
 def backend_name(regressor: TwoStageRegressor) -> str:
-    return "foreign" if is_foreign(regressor.backend) else regressor.backend
+    """The name a saved model records for its stages' library ("foreign" for a user's estimator)."""
+    return backend_for(regressor.backend).name
 
 
 def save_predictor(predictor: PropsPredictor, directory: str | Path) -> list[str]:
@@ -83,32 +86,23 @@ def load_predictor(directory: str | Path, allow_pickle: bool = False) -> PropsPr
 
 def save_regressor(regressor: TwoStageRegressor, directory: Path) -> list[str]:
     """Stage boosters in their native format plus ``regressor.json``; returns the files."""
-    backend = backend_name(regressor)
+    backend = backend_for(regressor.backend)
     files = []
     for stage in STAGES:
         fitted = getattr(regressor, f"{stage}_model_")
         members = fitted.members if isinstance(fitted, SeedAverage) else [fitted]
         for k, model in enumerate(members):
             name = _stage_file(stage, k, backend)
-            if backend == "lightgbm":
-                lightgbm_booster(model).save_model(str(directory / name))
-            elif backend == "xgboost":
-                model.save_model(str(directory / name))
-            else:
-                import cloudpickle
-
-                (directory / name).write_bytes(cloudpickle.dumps(model))
+            backend.save(model, directory / name)
             files.append(name)
     params = regressor.get_params(deep=False)
-    if backend == "foreign":
-        import cloudpickle
-
-        (directory / "backend.pkl").write_bytes(cloudpickle.dumps(regressor.backend))
-        files.append("backend.pkl")
-        params["backend"] = "foreign"
+    if backend is FOREIGN:
+        FOREIGN.save(regressor.backend, directory / FOREIGN_ESTIMATOR)
+        files.append(FOREIGN_ESTIMATOR)
+        params["backend"] = FOREIGN.name
     params["quantiles"] = list(params["quantiles"])
     state: dict[str, Any] = {
-        "backend": backend,
+        "backend": backend.name,
         "params": params,
         "feature_names_in_": [str(c) for c in regressor.feature_names_in_],
         "n_train_rows_": regressor.n_train_rows_,
@@ -122,20 +116,22 @@ def save_regressor(regressor: TwoStageRegressor, directory: Path) -> list[str]:
 
 def load_regressor(directory: Path, allow_pickle: bool = False) -> TwoStageRegressor:
     state = _read_json(directory / "regressor.json")
-    backend = state["backend"]
+    try:
+        backend = get_backend(state["backend"])
+    except ValueError as exc:
+        raise ModelIntegrityError(f"regressor.json names backend {state['backend']!r}, unknown to this "
+                                  "package") from exc
     params = dict(state["params"])
     params["quantiles"] = tuple(params["quantiles"])
-    if backend == "foreign":
+    if backend is FOREIGN:
         if not allow_pickle:
             raise ModelIntegrityError(
                 "this model's stages are a user-supplied estimator saved with cloudpickle, and loading pickled "
                 "files is disabled (MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false)")
-        import cloudpickle
-
-        params["backend"] = cloudpickle.loads((directory / "backend.pkl").read_bytes())
+        params["backend"] = FOREIGN.load(directory / FOREIGN_ESTIMATOR)
     regressor = TwoStageRegressor(**params)
     for stage in STAGES:
-        members = [_load_stage(directory / _stage_file(stage, k, backend), backend)
+        members = [backend.load(directory / _stage_file(stage, k, backend))
                    for k in range(int(params.get("n_seeds", 1)))]
         setattr(regressor, f"{stage}_model_", members[0] if len(members) == 1 else SeedAverage(members))
     regressor.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
@@ -147,28 +143,9 @@ def load_regressor(directory: Path, allow_pickle: bool = False) -> TwoStageRegre
     return regressor
 
 
-def _stage_file(stage: str, member: int, backend: str) -> str:
+def _stage_file(stage: str, member: int, backend: Backend) -> str:
     """``minutes.txt`` for a stage's first booster, ``minutes.1.txt``... for the others."""
-    return f"{stage}.{_EXTENSION[backend]}" if member == 0 else f"{stage}.{member}.{_EXTENSION[backend]}"
-
-
-def _load_stage(path: Path, backend: str):
-    if backend == "lightgbm":
-        import lightgbm
-
-        text = path.read_bytes()
-        check_lightgbm_text(text, path.name)
-        return lightgbm.Booster(model_str=text.decode("utf-8"))
-    if backend == "xgboost":
-        xgboost = import_backend("xgboost")
-        data = path.read_bytes()
-        check_xgboost_ubj(data, path.name)
-        model = xgboost.XGBRegressor()
-        model.load_model(bytearray(data))
-        return model
-    import cloudpickle
-
-    return cloudpickle.loads(path.read_bytes())
+    return f"{stage}.{backend.extension}" if member == 0 else f"{stage}.{member}.{backend.extension}"
 
 
 def _write_json(path: Path, payload: dict) -> None:

@@ -25,15 +25,18 @@ from mlflow_nbaprops.features import (
     get_feature_set,
 )
 from mlflow_nbaprops.features.snapshot import DEFAULT_SNAPSHOT_DAYS, Extension, HistorySnapshot
-from mlflow_nbaprops.model.two_stage import LEVELS, PRED_MINUTES, TwoStageRegressor, summarize_quantile_grid
+from mlflow_nbaprops.model.quantiles import LEVELS, PRED_MINUTES, PRED_PRA, output_columns, summarize_quantile_grid
+from mlflow_nbaprops.model.two_stage import TwoStageRegressor
 
 #: Optional slate column: the PRA line, for P(over) / P(under).
 LINE_COLUMN = "LINE"
-#: The numeric part of the answer (p_over / p_under are NaN where no line was given).
-NUMERIC_OUTPUT_COLUMNS = [PRED_MINUTES, "pred_PRA", "pred_PRA_q10", "pred_PRA_q50", "pred_PRA_q90", "p_over",
-                          "p_under"]
-#: What ``predict`` returns, in order.
-OUTPUT_COLUMNS = [*NUMERIC_OUTPUT_COLUMNS, "unknown_player", "warning"]
+#: The flags after the numeric answer.
+FLAG_COLUMNS = ["unknown_player", "warning"]
+#: The numeric part of the answer at the default quantiles (p_over / p_under are NaN where no line
+#: was given); a predictor's own is :attr:`PropsPredictor.numeric_columns`.
+NUMERIC_OUTPUT_COLUMNS = output_columns()
+#: What ``predict`` returns, in order, at the default quantiles (:attr:`PropsPredictor.output_columns`).
+OUTPUT_COLUMNS = [*NUMERIC_OUTPUT_COLUMNS, *FLAG_COLUMNS]
 #: A slate date this many days past the data cutoff gets a staleness warning.
 STALE_AFTER_DAYS = 30
 #: Slate columns (all cells bounded to MAX_TEXT characters before parsing).
@@ -44,8 +47,6 @@ ECHO = 40
 #: Game dates accepted (a typo'd year gets a message, not pandas' out-of-bounds error).
 MIN_YEAR, MAX_YEAR = 1946, 2100
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]*(Z|[+-]\d{2}:?\d{2})?)?$")
-_TRUE = {"1", "true", "t", "yes", "y", "home", "h"}
-_FALSE = {"0", "false", "f", "no", "n", "away", "a"}
 #: Optional input column: the caller's own minutes projection (news the box scores cannot
 #: know: a starter ruled out, a minutes limit). Where given, it replaces stage 1's minutes.
 MINUTES_COLUMN = "MIN_PROJ"
@@ -142,11 +143,21 @@ class PropsPredictor:
                                                      "baseline_L10_MIN": rows["MIN"].to_numpy(float)})
         return means.set_axis(targets.index)
 
+    @property
+    def numeric_columns(self) -> list[str]:
+        """The numeric part of this predictor's answer (its regressor's quantiles named)."""
+        return output_columns(self.regressor.quantiles)
+
+    @property
+    def output_columns(self) -> list[str]:
+        """What :meth:`predict` returns, in order."""
+        return [*self.numeric_columns, *FLAG_COLUMNS]
+
     # ------------------------------------------------------------------ predicting
 
     def predict(self, data: pd.DataFrame) -> pd.DataFrame:
         """Slate rows (PLAYER_ID, GAME_DATE, TEAM, OPPONENT, HOME[, LINE][, MIN_PROJ]) or feature
-        rows in, :data:`OUTPUT_COLUMNS` out (one row per input row, same index)."""
+        rows in, :attr:`output_columns` out (one row per input row, same index)."""
         if not isinstance(data, pd.DataFrame):
             raise DataValidationError("input must be a table (pandas DataFrame) of slate or feature rows")
         if len(data) == 0:
@@ -192,9 +203,9 @@ class PropsPredictor:
         _append(warning, np.where(by_minutes & ~by_status, f"{NOT_PLAYING}: {MINUTES_COLUMN} is 0, {void}", ""))
         out = self._answer(X, lines, minutes, unknown, warning, slate.index)
         if unknown.any():
-            out.loc[unknown, NUMERIC_OUTPUT_COLUMNS] = self._prior_answer(lines, unknown)
+            out.loc[unknown, self.numeric_columns] = self._prior_answer(lines, unknown)
         if out_tonight.any():
-            out.loc[out_tonight, NUMERIC_OUTPUT_COLUMNS] = 0.0
+            out.loc[out_tonight, self.numeric_columns] = 0.0
             out.loc[out_tonight, ["p_over", "p_under"]] = np.nan
         return out
 
@@ -225,9 +236,9 @@ class PropsPredictor:
         n = int(rows.sum())
         grid = np.tile(quantiles, (n, 1))
         line_values = np.full(n, np.nan) if lines is None else lines.to_numpy(dtype=float)[rows]
-        columns = {PRED_MINUTES: np.full(n, prior["min_mean"]), "pred_PRA": np.full(n, np.interp(0.5, levels, quantiles)),
+        columns = {PRED_MINUTES: np.full(n, prior["min_mean"]), PRED_PRA: np.full(n, np.interp(0.5, levels, quantiles)),
                    **summarize_quantile_grid(grid, levels, self.regressor.quantiles, line_values)}
-        return np.column_stack([columns[c] for c in NUMERIC_OUTPUT_COLUMNS])
+        return np.column_stack([columns[c] for c in self.numeric_columns])
 
     def _answer(self, X: pd.DataFrame, lines: pd.Series | None, minutes: pd.Series | None, unknown: np.ndarray,
                 warning: np.ndarray, index: pd.Index) -> pd.DataFrame:
@@ -239,7 +250,7 @@ class PropsPredictor:
             out.setdefault(col, np.full(len(X), np.nan))
         out["unknown_player"] = unknown
         out["warning"] = warning
-        return pd.DataFrame({c: out[c] for c in OUTPUT_COLUMNS}, index=index)
+        return pd.DataFrame({c: out[c] for c in self.output_columns}, index=index)
 
     def _date_warnings(self, dates: pd.Series) -> np.ndarray:
         cutoff = self.snapshot.cutoff
@@ -418,12 +429,7 @@ def _as_bool(value) -> bool | None:
         return bool(value)
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
-    text = str(value).strip().lower()
-    if text in ("1.0",):
-        return True
-    if text in ("0.0",):
-        return False
-    return True if text in _TRUE else False if text in _FALSE else None
+    return schema.BOOLEAN_WORDS.get(str(value).strip().lower())
 
 
 def _numeric(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -14,46 +14,27 @@ the models did not train on.
 from __future__ import annotations
 
 import difflib
-import functools
-import importlib
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from mlflow_nbaprops.errors import BackendMissingError
+from mlflow_nbaprops.model.backends import DEFAULT_BACKEND, backend_for, backend_of, get_backend, is_foreign
+from mlflow_nbaprops.model.quantiles import (
+    DEFAULT_QUANTILES,
+    LEVELS,
+    PRED_MINUTES,
+    PRED_PRA,
+    check_quantiles,
+    summarize_quantile_grid,
+)
 
-BACKENDS = ("xgboost", "lightgbm")
 STAGE2_TARGETS = ("pra", "rate")
-PRED_MINUTES = "pred_MIN"
 #: How errors name the stages (and the CLI options that set their hyperparameters).
 STAGE_NAMES = ("stage 1 (minutes)", "stage 2 (PRA)")
-
-#: Defaults per backend, chosen on the 2022-23 season (never on the 2023-24 test season):
-#: 150 trees at 0.09 and 63 bins score within 0.005 PRA MAE of 350 trees at 0.04 and fit
-#: several times faster, which is what makes weekly walk-forward refits affordable.
-DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
-    "lightgbm": {
-        "n_estimators": 150, "learning_rate": 0.09, "num_leaves": 31, "min_child_samples": 60,
-        "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 2.0, "max_bin": 63,
-    },
-    "xgboost": {
-        "n_estimators": 150, "learning_rate": 0.09, "max_depth": 6, "min_child_weight": 40,
-        "subsample": 0.8, "colsample_bytree": 0.8, "reg_lambda": 2.0, "tree_method": "hist", "max_bin": 64,
-    },
-}
-
-#: Both stages minimise absolute error by default. PRA is right-skewed, the headline metric is
-#: MAE and an over/under bet is won or lost at the median (2022-23: MAE 5.94 vs 5.99 for L2).
-#: Minutes are left-skewed (foul trouble, blowouts, injuries cut games short): the median is
-#: the better point forecast (2022-23, monthly-refit screening: minutes MAE 4.898 -> 4.855 with
-#: the v1.0 features, 4.876 -> 4.828 with v2.0; PRA unchanged within noise).
-ABSOLUTE_ERROR = {"lightgbm": {"objective": "l1"}, "xgboost": {"objective": "reg:absoluteerror"}}
-
-#: Residual quantile levels stored per bin (the predictive distribution's resolution).
-LEVELS = np.linspace(0.005, 0.995, 199)
 
 
 def effective_params(backend: str, params: dict[str, Any] | None) -> dict[str, Any]:
@@ -63,26 +44,11 @@ def effective_params(backend: str, params: dict[str, Any] | None) -> dict[str, A
     A caller's parameter replaces the default it is an alias of (XGBoost's ``eta`` replaces
     ``learning_rate``): passed side by side, the booster would keep the default.
     """
+    entry = get_backend(backend)
     params = dict(params or {})
-    given = {canonical_param(backend, name) for name in params}
-    defaults = {**DEFAULT_PARAMS[backend], **ABSOLUTE_ERROR[backend]}
-    return {**{k: v for k, v in defaults.items() if canonical_param(backend, k) not in given}, **params}
-
-
-#: Booster arguments the estimator sets itself (seed and threads from its ``random_state`` and
-#: ``n_jobs``); their aliases are refused too.
-RESERVED_PARAMS = {"lightgbm": ("random_state", "n_jobs", "verbosity"), "xgboost": ("random_state", "n_jobs")}
-
-#: XGBoost's native names for its scikit-learn arguments (the booster accepts both).
-_XGBOOST_ALIASES = {"eta": "learning_rate", "lambda": "reg_lambda", "alpha": "reg_alpha",
-                    "min_split_loss": "gamma", "seed": "random_state", "nthread": "n_jobs"}
-
-
-def canonical_param(backend: str, name: str) -> str:
-    """One name per parameter of ``backend``, whichever alias ``name`` is."""
-    if backend == "lightgbm":
-        return (_lightgbm_aliases() or {}).get(name, name)
-    return _XGBOOST_ALIASES.get(name, name)
+    given = {entry.canonical(name) for name in params}
+    defaults = {**entry.defaults, **entry.absolute_error}
+    return {**{k: v for k, v in defaults.items() if entry.canonical(k) not in given}, **params}
 
 
 def check_booster_params(backend, params: dict[str, Any] | None, stage: str) -> None:
@@ -96,67 +62,17 @@ def check_booster_params(backend, params: dict[str, Any] | None, stage: str) -> 
         return
     if not isinstance(params, dict):
         raise TypeError(f"{stage} parameters must be a dict of booster hyperparameters, not {type(params).__name__}")
-    known = _known_params(backend)
-    reserved = {canonical_param(backend, name) for name in RESERVED_PARAMS[backend]}
+    entry = get_backend(backend)
+    known = entry.known_params()
+    reserved = {entry.canonical(name) for name in entry.reserved}
     for name in params:
-        if canonical_param(backend, name) in reserved:
+        if entry.canonical(name) in reserved:
             raise ValueError(f"{stage} parameter {name!r} is set by the estimator itself (seed, threads, "
                              "verbosity: use its random_state and n_jobs), not per stage")
         if known is not None and name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"{stage} parameter {name!r} is not a parameter of {backend}{hint}")
-
-
-@functools.lru_cache(maxsize=None)
-def _lightgbm_aliases() -> dict[str, str] | None:
-    """LightGBM's alias -> parameter map (no public Python API lists it); None if unavailable."""
-    try:
-        from lightgbm.basic import _ConfigAliases
-
-        groups = _ConfigAliases._get_all_param_aliases()
-    except (ImportError, AttributeError):
-        return None
-    return {alias: name for name, aliases in groups.items() for alias in (name, *aliases)}
-
-
-#: How to install each backend's library (LightGBM, the default, is a base dependency).
-INSTALL_HINT = {"lightgbm": "pip install lightgbm",
-                "xgboost": "pip install 'mlflow-nbaprops[xgboost]' (or the 5 MB CPU-only wheel: pip install xgboost-cpu)"}
-
-
-def import_backend(name: str):
-    """The booster library of backend ``name``, or a :class:`BackendMissingError` saying how to
-    install it (XGBoost is an optional extra: its wheel pulls ~460 MB of GPU libraries)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise BackendMissingError(f"the {name} backend needs the {name} package, which is not installed: "
-                                  f"{INSTALL_HINT[name]}") from exc
-
-
-@functools.lru_cache(maxsize=None)
-def _known_params(backend: str) -> frozenset[str] | None:
-    """Every parameter name (and alias) ``backend`` accepts; None where it cannot be listed."""
-    if backend == "lightgbm":
-        from lightgbm import LGBMRegressor
-
-        aliases = _lightgbm_aliases()
-        return None if aliases is None else frozenset(LGBMRegressor().get_params()) | frozenset(aliases)
-    import json
-
-    xgboost = import_backend("xgboost")
-    names = set(xgboost.XGBRegressor().get_params())
-    tiny = xgboost.train({}, xgboost.DMatrix(np.zeros((2, 1)), label=[0.0, 1.0]), num_boost_round=1)
-    stack = [json.loads(tiny.save_config())]
-    while stack:  # the learner's configuration: parameters are its non-section entries
-        section = stack.pop()
-        for key, value in section.items():
-            if isinstance(value, dict):
-                stack.append(value)
-            else:
-                names.add(key)
-    return frozenset(names)
 
 
 def make_booster(backend, params: dict[str, Any] | None, random_state: int, n_jobs: int):
@@ -169,19 +85,7 @@ def make_booster(backend, params: dict[str, Any] | None, random_state: int, n_jo
         from sklearn.base import clone
 
         return clone(backend).set_params(**(params or {}))
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
-    merged = effective_params(backend, params)
-    if backend == "lightgbm":
-        from lightgbm import LGBMRegressor
-
-        return LGBMRegressor(random_state=random_state, n_jobs=n_jobs, verbosity=-1, **merged)
-    return import_backend("xgboost").XGBRegressor(random_state=random_state, n_jobs=n_jobs, **merged)
-
-
-def is_foreign(backend) -> bool:
-    """True for a user-supplied estimator instead of a backend name."""
-    return not isinstance(backend, str)
+    return get_backend(backend).make(effective_params(backend, params), random_state, n_jobs)
 
 
 def out_of_fold(fit_predict, n: int, folds: list[np.ndarray]) -> np.ndarray:
@@ -205,12 +109,14 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    backend : "xgboost" or "lightgbm" (saved in their native formats), or a scikit-learn
-        regressor instance used for both stages (saved with cloudpickle)
-    minutes_params, pra_params : booster hyperparameters overriding ``DEFAULT_PARAMS``
+    backend : a booster library of :data:`~mlflow_nbaprops.model.backends.BACKENDS` ("lightgbm",
+        "xgboost"; saved in their native formats), or a scikit-learn regressor instance used for
+        both stages (saved with cloudpickle)
+    minutes_params, pra_params : booster hyperparameters overriding the backend's defaults
     stage2_target : "pra" (predict PRA directly) or "rate" (PRA per minute x predicted minutes)
     n_folds : time-blocked folds for the out-of-fold predicted minutes and residuals
-    quantiles : the levels ``predict_distribution`` reports
+    quantiles : the levels ``predict_distribution`` reports, each as a column named by
+        :func:`~mlflow_nbaprops.model.quantiles.quantile_column` (0.1 -> ``pred_PRA_q10``)
     n_bins : bins of predicted PRA for the residual distribution
     stage2_recent_days : train stage 2 only on the last N days of ``groups`` (dates); stage 1
         keeps the whole history (minutes patterns are stable across seasons, scoring drifts)
@@ -222,12 +128,12 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        backend: str = "lightgbm",
+        backend: str = DEFAULT_BACKEND,
         minutes_params: dict | None = None,
         pra_params: dict | None = None,
         stage2_target: str = "pra",
         n_folds: int = 2,
-        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+        quantiles: tuple[float, ...] = DEFAULT_QUANTILES,
         n_bins: int = 12,
         stage2_recent_days: int | None = None,
         random_state: int = 0,
@@ -253,8 +159,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
 
         ``groups`` (e.g. game dates) defines the time-blocked folds; default: row order.
         """
-        if not is_foreign(self.backend) and self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
+        backend_for(self.backend)  # ValueError naming the known backends
+        check_quantiles(self.quantiles)
         if isinstance(self.n_seeds, bool) or not isinstance(self.n_seeds, (int, np.integer)) or self.n_seeds < 1:
             raise ValueError(f"n_seeds must be a whole number >= 1, not {self.n_seeds!r}")
         if self.stage2_target not in STAGE2_TARGETS:
@@ -312,8 +218,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         try:
             return model.fit(X, y, **fit_params)
         except Exception as exc:  # X and y are checked already: inside fit, only the booster can fail
-            if not isinstance(exc, (ValueError, TypeError)) and not type(exc).__module__.startswith(
-                    ("lightgbm", "xgboost")):
+            if not backend_for(self.backend).failed(exc):
                 raise
             params = (self.minutes_params, self.pra_params)[stage]
             raise ValueError(f"{STAGE_NAMES[stage]}: the {self.backend} booster failed "
@@ -329,6 +234,8 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         """Empirical residual quantiles per bin of predicted PRA (bins of equal count)."""
         edges = np.quantile(oof_pra, np.linspace(0, 1, self.n_bins + 1))
         edges = np.unique(edges)
+        if len(edges) < 2:  # every out-of-fold prediction the same (a degenerate stage): one bin
+            edges = np.array([edges[0], edges[0] + 1.0])
         which = np.clip(np.searchsorted(edges, oof_pra, side="right") - 1, 0, len(edges) - 2)
         residual = pra - oof_pra
         self.bin_centers_ = np.array([np.median(oof_pra[which == b]) for b in range(len(edges) - 1)])
@@ -345,6 +252,16 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         """Predicted PRA: stage 2's point prediction (its conditional median by default, L1 loss)."""
         X = self._check_X(X)
         return self._predict_stage2(self.pra_model_, self._with_minutes(X, self._minutes(X)))
+
+    def score(self, X: pd.DataFrame, y, sample_weight=None) -> float:
+        """R² of the PRA prediction (scikit-learn's regressor convention, so model selection
+        tools work). ``y`` is what ``fit`` takes (columns ``MIN`` and ``PRA``, or an (n, 2)
+        array) or PRA alone: the estimator's answer is PRA, so PRA is what it is scored on."""
+        arr = y["PRA"].to_numpy(float) if isinstance(y, pd.DataFrame) and "PRA" in y.columns else None
+        if arr is None:
+            values = np.asarray(y, dtype=float)
+            arr = values if values.ndim == 1 else _split_targets(y, len(X))[1]
+        return float(r2_score(arr, self.predict(X), sample_weight=sample_weight))
 
     def _minutes(self, X: pd.DataFrame) -> np.ndarray:
         return np.clip(stage_predict(self.minutes_model_, X), 0.0, None)
@@ -371,7 +288,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
             pred_min = np.where(known, given, pred_min)
         grid = pred[:, None] + self._residual_grid(pred)  # PRA quantiles at residual_levels_
         grid = np.clip(np.maximum.accumulate(grid, axis=1), 0.0, None)
-        out = {PRED_MINUTES: pred_min, "pred_PRA": pred,
+        out = {PRED_MINUTES: pred_min, PRED_PRA: pred,
                **summarize_quantile_grid(grid, self.residual_levels_, self.quantiles, lines)}
         return pd.DataFrame(out, index=X.index)
 
@@ -418,19 +335,6 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         return X.assign(**{PRED_MINUTES: minutes})
 
 
-def summarize_quantile_grid(grid: np.ndarray, levels: np.ndarray, quantiles, lines=None) -> dict[str, np.ndarray]:
-    """From per-row PRA quantile functions (``grid`` at ``levels``): ``pred_PRA_qNN`` columns
-    and, given lines, ``p_over``/``p_under`` (NaN where a line is NaN)."""
-    out = {f"pred_PRA_q{int(round(q * 100)):02d}": _interp_rows(q, levels, grid) for q in quantiles}
-    if lines is not None:
-        lines = np.asarray(lines, dtype=float)
-        # PRA is whole: P(PRA > line) = P(PRA >= floor(line) + 1); read the CDF mid-integer
-        p_under = _cdf_rows(np.floor(lines) + 0.5, grid, levels)
-        out["p_over"] = np.where(np.isnan(lines), np.nan, 1.0 - p_under)
-        out["p_under"] = np.where(np.isnan(lines), np.nan, p_under)
-    return out
-
-
 class SeedAverage:
     """A stage's boosters fitted with different seeds; the stage predicts their mean."""
 
@@ -438,12 +342,6 @@ class SeedAverage:
         if len(members) < 2:
             raise ValueError("a seed average needs at least two boosters")
         self.members = list(members)
-
-
-def lightgbm_booster(model):
-    """The ``lightgbm.Booster`` of a fitted stage: an ``LGBMRegressor``'s ``booster_``, or a
-    booster loaded from its text file as it is."""
-    return model.booster_ if hasattr(model, "booster_") else model
 
 
 def stage_predict(model, X: pd.DataFrame) -> np.ndarray:
@@ -455,27 +353,15 @@ def stage_predict(model, X: pd.DataFrame) -> np.ndarray:
     """
     if isinstance(model, SeedAverage):  # members added in a fixed order: the same bits every time
         return np.mean(np.vstack([stage_predict(member, X) for member in model.members]), axis=0)
-    module = type(model).__module__
-    if module.startswith("lightgbm"):
-        return np.asarray(lightgbm_booster(model).predict(X.to_numpy(dtype=float)), dtype=float)
-    if module.startswith("xgboost"):  # float32 out: widen, so every output column is float64
-        return np.asarray(model.predict(X.to_numpy(dtype=float)), dtype=float)
-    return np.asarray(model.predict(X), dtype=float)
+    return backend_of(model).predict(model, X)
 
 
 def _gains(model, names: list[str]) -> pd.Series | None:
     if isinstance(model, SeedAverage):
         parts = [_gains(member, names) for member in model.members]
         return None if any(p is None for p in parts) else sum(parts[1:], parts[0]) / len(parts)
-    module = type(model).__module__
-    if module.startswith("lightgbm"):
-        return pd.Series(lightgbm_booster(model).feature_importance("gain"), index=names, dtype=float)
-    if module.startswith("xgboost"):
-        score = model.get_booster().get_score(importance_type="total_gain")
-        booster_names = model.get_booster().feature_names or [f"f{i}" for i in range(len(names))]
-        by_position = [score.get(name, 0.0) for name in booster_names]
-        return pd.Series(by_position, index=names, dtype=float)
-    return None
+    gains = backend_of(model).gains(model, len(names))
+    return None if gains is None else pd.Series(gains, index=names, dtype=float)
 
 
 def _split_targets(y, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -494,24 +380,3 @@ def _split_targets(y, n: int) -> tuple[np.ndarray, np.ndarray]:
     if np.isnan(minutes).any() or np.isnan(pra).any():
         raise ValueError("y has missing values")
     return minutes, pra
-
-
-def _cdf_rows(values: np.ndarray, grid: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """Per row, the CDF at ``values[i]`` of the quantile function ``grid[i]`` (at ``levels``),
-    linear between grid points, 0 below the first and 1 above the last; vectorised."""
-    above = (grid <= values[:, None]).sum(axis=1)  # grid points at or below the value
-    j = np.clip(above, 1, grid.shape[1] - 1)
-    rows = np.arange(len(values))
-    lo, hi = grid[rows, j - 1], grid[rows, j]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(hi > lo, (values - lo) / (hi - lo), 1.0)
-    cdf = levels[j - 1] + np.clip(frac, 0.0, 1.0) * (levels[j] - levels[j - 1])
-    return np.where(above == 0, 0.0, np.where(above == grid.shape[1], 1.0, cdf))
-
-
-def _interp_rows(level: float, levels: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Quantile ``level`` of each row's quantile grid."""
-    j = np.searchsorted(levels, level)
-    j = int(np.clip(j, 1, len(levels) - 1))
-    w = (level - levels[j - 1]) / (levels[j] - levels[j - 1])
-    return (1 - w) * grid[:, j - 1] + w * grid[:, j]

@@ -1,5 +1,22 @@
-"""Tracking: the run standard every training run follows, and run comparison."""
+"""Tracking: the run standard every training run follows, the training workflow that logs
+it, runs made by ``mlflow run``, and run comparison.
 
-from mlflow_nbaprops.tracking.standard import DataInfo, experiment_name, log_training_run, run_name
+    train(data, config, phase, ...) -> Trained      walk-forward, final fit, one standard run
+    fit(data, config) -> (BacktestResult, PropsPredictor)
+    log_training_run(result, predictor, data, ...)  the standard, on the active run
+    experiment_name(phase) / run_name(...)          NBAProps/Phase2_Model, 20261126_model_full_...
+    name_project_run(action) / project_run_id()     the run `mlflow run` made
+    compare(client, runs, ...) / select_runs(...)   side-by-side tables and fold plots
+"""
 
-__all__ = ["DataInfo", "experiment_name", "log_training_run", "run_name"]
+from mlflow_nbaprops._exports import lazy_face, public_names
+
+_EXPORTS = {
+    "compare": ["Comparison", "compare", "select_runs"],
+    "project": ["EXPERIMENT_FOR", "name_project_run", "project_run_id"],
+    "standard": ["claim_run_name", "dataset_source", "experiment_name", "log_training_run", "run_name",
+                 "training_params", "validation_label"],
+    "training": ["Trained", "fit", "plugin_tags", "train"],
+}
+__all__ = public_names(_EXPORTS)
+__getattr__, __dir__ = lazy_face(__name__, _EXPORTS)

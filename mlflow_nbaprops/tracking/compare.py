@@ -48,9 +48,6 @@ class Comparison:
         md.write_text(self.markdown(), encoding="utf-8")
         figure = plots.fold_mae_overlay(self.folds)
         figure.savefig(png, dpi=110)
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
         return [csv, md, png]
 
 

@@ -21,18 +21,17 @@ import datetime as dt
 import re
 import time
 import warnings
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
 
-from mlflow_nbaprops.data import content_digest, write_table
+from mlflow_nbaprops import flavor
+from mlflow_nbaprops.data import DataInfo, content_digest, write_table
 from mlflow_nbaprops.evaluation import BacktestResult, plots
 from mlflow_nbaprops.features import FeatureSet, diff, get_feature_set
-from mlflow_nbaprops.model.predictor import PropsPredictor
-from mlflow_nbaprops.model.two_stage import effective_params
+from mlflow_nbaprops.model import PropsPredictor, effective_params
 from mlflow_nbaprops.redact import redact_text
 
 EXPERIMENT_ROOT = "NBAProps"
@@ -48,24 +47,15 @@ BETTING = ["bets", "roi", "win_rate", "clv", "sharpe", "max_drawdown", "brier", 
            "kelly_fraction", "profit_units"]
 
 
-@dataclass
-class DataInfo:
-    """The frame a run trained and validated on, and where it came from."""
+def dataset_source(data: DataInfo):
+    """What ``mlflow.data`` records as the source: the data's folder/file, or this code."""
+    if data.paths:
+        import os
 
-    frame: pd.DataFrame
-    source: str
-    digest: str
-    paths: tuple[str, ...] = ()  # the files/folders read; empty for the synthetic league
+        return os.path.commonpath([os.path.abspath(p) for p in data.paths])
+    from mlflow.data.code_dataset_source import CodeDatasetSource
 
-    def dataset_source(self):
-        """What ``mlflow.data`` records as the source: the data's folder/file, or this code."""
-        if self.paths:
-            import os
-
-            return os.path.commonpath([os.path.abspath(p) for p in self.paths])
-        from mlflow.data.code_dataset_source import CodeDatasetSource
-
-        return CodeDatasetSource(tags={"mlflow.source.name": self.source})
+    return CodeDatasetSource(tags={"mlflow.source.name": data.source})
 
 
 def experiment_name(phase: str) -> str:
@@ -134,15 +124,12 @@ def log_training_run(
     data: DataInfo,
     phase: str,
     context: dict[str, str],
-    log_model: Callable[[PropsPredictor, str | None], Any],
     baseline_run: str | None = None,
     registered_model_name: str | None = None,
 ) -> dict[str, Any]:
-    """Write the whole standard to the active run; returns what the CLI prints.
-
-    ``log_model(predictor, registered_model_name)`` logs the model with its flavor and returns
-    MLflow's ``ModelInfo`` (the flavor is an upper layer: the caller passes it in).
-    """
+    """Write the whole standard to the active run, the model logged with the ``nbaprops``
+    flavor (registered as ``registered_model_name`` when given); returns run id, model URI,
+    registered version and the metrics."""
     run = mlflow.active_run()
     client = mlflow.MlflowClient()
     config = result.config
@@ -153,7 +140,7 @@ def log_training_run(
     for frame, context_name in ((data.frame[~season], "training"), (data.frame[season], "validation")):
         with warnings.catch_warnings():  # MLflow's hint about integer columns is for model schemas
             warnings.simplefilter("ignore", UserWarning)
-            dataset = mlflow.data.from_pandas(frame, source=data.dataset_source(),
+            dataset = mlflow.data.from_pandas(frame, source=dataset_source(data),
                                               name=f"{context_name}-{config.test_season}", digest=content_digest(frame))
             mlflow.log_input(dataset, context=context_name)
 
@@ -178,7 +165,8 @@ def log_training_run(
         "nbaprops.backtest_seconds": f"{result.seconds:.1f}",  # a tag: metrics must be reproducible
     })
 
-    metrics = {f"val_{k}": float(m[k]) for k in HEADLINE if k in m and np.isfinite(m[k])}
+    metrics = {f"val_{k}": float(m[k]) for k in m
+               if (k in HEADLINE or k.startswith("coverage_")) and np.isfinite(m[k])}
     metrics["val_pra_mae_delta_vs_l10"] = float(m["pra_mae"] - m["l10_pra_mae"])
     metrics["val_pra_mae_delta_vs_single"] = float(m["pra_mae"] - m["single_pra_mae"])
     metrics.update({f"val_bet_{k}": float(m[k]) for k in BETTING if k in m and np.isfinite(m[k])})
@@ -199,11 +187,11 @@ def log_training_run(
                     "training_config.json")
     _log_frame(result.predictions, "predictions/predictions.parquet")
     mlflow.log_table(result.segments, "analysis/error_by_segment.json")
-    mlflow.log_table(_jsonable(result.folds), "analysis/folds.json")
+    mlflow.log_table(_dates_as_text(result.folds), "analysis/folds.json")
     mlflow.log_table(result.reliability, "analysis/calibration.json")
     _log_figures(result, predictor)
 
-    info = log_model(predictor, registered_model_name)
+    info = flavor.log_model(predictor, name="model", registered_model_name=registered_model_name)
     mlflow.set_tag("nbaprops.model_uri", info.model_uri)  # what `nbaprops register --run-id` registers
     return {"run_id": run.info.run_id, "model_uri": info.model_uri,
             "registered_version": info.registered_model_version, "metrics": metrics}
@@ -253,8 +241,6 @@ def _log_frame(frame: pd.DataFrame, artifact_file: str) -> None:
 
 
 def _log_figures(result: BacktestResult, predictor: PropsPredictor) -> None:
-    import matplotlib.pyplot as plt
-
     figures = {
         "figures/feature_importance.png": plots.feature_importance(predictor.regressor.stage_importances()),
         "figures/residuals.png": plots.residuals(result.predictions),
@@ -265,10 +251,9 @@ def _log_figures(result: BacktestResult, predictor: PropsPredictor) -> None:
             result.reliability, result.metrics["calibration_error"], result.line_source)
     for name, fig in figures.items():
         mlflow.log_figure(fig, name)
-        plt.close(fig)
 
 
-def _jsonable(frame: pd.DataFrame) -> pd.DataFrame:
+def _dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):

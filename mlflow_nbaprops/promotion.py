@@ -1,4 +1,4 @@
-"""Registry workflow: register, check promotion criteria, promote with history, roll back.
+"""Promotion through the model registry: register, check promotion criteria, promote with history, roll back.
 
 MLflow aliases (``staging``, ``production``; stages are deprecated since MLflow 2.9) keep no
 history, so every alias move is recorded as its own registered-model tag

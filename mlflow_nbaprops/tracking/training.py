@@ -1,0 +1,71 @@
+"""The training workflow: walk-forward validation, the final fit, and one run logged by the
+run standard (``nbaprops train`` and the ``train`` entry point are this function)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import mlflow
+
+from mlflow_nbaprops.context import NBAPropsRunContext
+from mlflow_nbaprops.data import DataInfo
+from mlflow_nbaprops.errors import TrainingError
+from mlflow_nbaprops.evaluation import BacktestConfig, BacktestResult, walk_forward
+from mlflow_nbaprops.model import PropsPredictor
+from mlflow_nbaprops.tracking.project import name_project_run, project_run_id
+from mlflow_nbaprops.tracking.standard import claim_run_name, experiment_name, log_training_run, validation_label
+
+
+@dataclass
+class Trained:
+    """A finished training run: the backtest, the run, and the model it logged."""
+
+    result: BacktestResult
+    run_id: str
+    run_name: str
+    experiment_id: str
+    model_uri: str
+    registered_version: str | None
+    notes: list[str]
+
+
+def fit(data: DataInfo, config: BacktestConfig, progress: bool = True) -> tuple[BacktestResult, PropsPredictor]:
+    """Walk forward through ``config.test_season``, then fit the final predictor on all of ``data``."""
+    try:
+        result = walk_forward(data.frame, config, progress=progress)
+        predictor = PropsPredictor.train(data.frame, config.estimator(), config.features, config.train_window_days,
+                                         info={"data_version": data.digest})
+    except ValueError as exc:  # too little history, a booster refusing a hyperparameter value...
+        raise TrainingError(str(exc)) from exc
+    return result, predictor
+
+
+def plugin_tags() -> dict[str, str]:
+    """The run-context plugin's tags, applied by hand: MLflow calls providers only for runs it
+    creates itself, not for the run ``mlflow run`` made. Never raises (a tagging problem must
+    not fail training)."""
+    plugin = NBAPropsRunContext()
+    return plugin.tags() if plugin.in_context() else {}
+
+
+def train(data: DataInfo, config: BacktestConfig, phase: str = "model", experiment: str | None = None,
+          register_as: str | None = None, baseline_run: str | None = None, progress: bool = True) -> Trained:
+    """Validate and fit (:func:`fit`), then log one run by the run standard, the model with it.
+
+    Inside ``mlflow run`` the project's run is used (its experiment is the one ``mlflow run``
+    chose); otherwise a run starts in ``experiment`` (default ``NBAProps/<Phase>``). The run
+    gets the next free standard name, safely when several trainings start at once.
+    """
+    result, predictor = fit(data, config, progress)
+    notes = [note for note in [name_project_run("train", rename=False)] if note]
+    if not project_run_id():
+        mlflow.set_experiment(experiment or experiment_name(phase))
+    with mlflow.start_run() as run:
+        client = mlflow.MlflowClient()
+        name = claim_run_name(client, client.get_run(run.info.run_id), phase, config.feature_set,
+                              validation_label(config.refit_every))
+        logged: dict[str, Any] = log_training_run(result, predictor, data, phase, plugin_tags(),
+                                                  baseline_run=baseline_run, registered_model_name=register_as)
+    return Trained(result, logged["run_id"], name, run.info.experiment_id, logged["model_uri"],
+                   logged["registered_version"], notes)
