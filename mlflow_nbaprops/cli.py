@@ -355,14 +355,30 @@ SYNTHETIC = "synthetic"
 @click.option("--experiment", default="", help="Experiment name (default: NBAProps/<Phase>).")
 @click.option("--register", "register_name", default="", help="Register the model under this name.")
 @click.option("--baseline-run", default="", help="Run id to report deltas against.")
+@click.option("--params-from", default="",
+              help="A tuning study's name or parent run id (its best trial), or a trial run id: its backend, "
+                   "feature set, availability, refit cadence, window and both stages' hyperparameters replace "
+                   "those options.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_translate_errors
 def train(data_specs, test_season, feature_set, backend, minutes_params, pra_params, stage2_target, availability,
-          n_seeds, refit_every, train_window, seed, phase, experiment, register_name, baseline_run, quiet) -> None:
+          n_seeds, refit_every, train_window, seed, phase, experiment, register_name, baseline_run, params_from,
+          quiet) -> None:
     """Walk-forward validate, fit on all data, and log the run by the tracking standard."""
     from mlflow_nbaprops.evaluation import BacktestConfig
     from mlflow_nbaprops.tracking import train as train_and_log
 
+    tuned = {}
+    if params_from:
+        from mlflow_nbaprops.tuning import params_from as tuned_config
+
+        tuned = tuned_config(params_from)
+        backend, feature_set, availability = tuned["backend"], tuned["feature_set"], tuned["availability"]
+        refit_every, train_window = int(tuned["refit_every"]), int(tuned["train_window_days"])
+        minutes_params, pra_params = json.dumps(tuned["minutes_params"]), json.dumps(tuned["pra_params"])
+        click.echo(f"configuration from tuning run {params_from}: backend {backend}, feature set {feature_set}, "
+                   f"availability {availability}, refit every {refit_every} d, window {train_window} d, "
+                   f"stage 1 {minutes_params}, stage 2 {pra_params}", err=True)
     _check_feature_set(feature_set)
     minutes = _booster_params(minutes_params, "--minutes-params", backend, 0)
     pra = _booster_params(pra_params, "--pra-params", backend, 1)
@@ -376,13 +392,55 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
                             backend=backend, feature_set=feature_set, minutes_params=minutes, pra_params=pra,
                             stage2_target=stage2_target, seed=seed, availability=availability, n_seeds=n_seeds)
     trained = train_and_log(data, config, phase, experiment or None, register_name or None, baseline_run or None,
-                            progress=not quiet)
+                            progress=not quiet, tags={"nbaprops.params_from": params_from} if params_from else None)
     for note in trained.notes:
         click.echo(note, err=True)
     click.echo(trained.result.summary())
     click.echo(f"\nrun {trained.run_name} ({trained.run_id}) in experiment {trained.experiment_id}")
     click.echo(f"model {trained.model_uri}" + (f", registered {register_name} v{trained.registered_version}"
                                                 if register_name else ""))
+
+
+@main.command("tune")
+@click.option("--space", "space_path", required=True, type=click.Path(path_type=Path),
+              help="Search space (YAML or JSON), e.g. examples/tune_space.yaml.")
+@click.option("--data", "data_specs", multiple=True, default=(SYNTHETIC,), show_default=True,
+              help="Game-log files/folders (repeat or comma-separate), or synthetic[:SEASONSxTEAMSxGAMES].")
+@click.option("--validation-season", required=True, help='The season the study selects on, e.g. "2022-23".')
+@click.option("--trials", default=20, show_default=True, type=WholeNumber(1),
+              help="Finished (complete or pruned) trials the study runs to, over all its workers.")
+@click.option("--study", "study_name", default="",
+              help="Study name (default: from the space, data and season: workers given the same arguments join).")
+@click.option("--storage", default="",
+              help="Optuna storage the workers share, e.g. postgresql://user@host/db "
+                   "(default: sqlite:///nbaprops-tuning.db in this folder).")
+@click.option("--timeout", default=0.0, type=click.FloatRange(min=0), help="Start no trial after S seconds (0: none).")
+@click.option("--seed", default=7, show_default=True, type=WholeNumber(0), help="Model seed (and the synthetic league's).")
+@click.option("--threads", default=2, show_default=True, type=WholeNumber(1),
+              help="Booster threads per worker (workers x threads = the machine's cores).")
+@click.option("--pruning/--no-pruning", default=True, show_default=True,
+              help="Stop a trial whose running fold MAE is above the other trials' median.")
+@click.option("--heartbeat", default=15, show_default=True, type=click.IntRange(1, 600),
+              help="Seconds between a worker's heartbeats; a trial silent for 3 of them is failed.")
+@click.option("--experiment", default="", help="Experiment of the study's runs (default: NBAProps/Phase3_Tuning).")
+@_translate_errors
+def tune_command(space_path, data_specs, validation_season, trials, study_name, storage, timeout, seed, threads,
+                 pruning, heartbeat, experiment) -> None:
+    """Tune both stages on a validation season: an Optuna study, trials as nested MLflow runs, any
+    number of workers (run this command again, here or on another machine, with a shared --storage)."""
+    from mlflow_nbaprops.tuning import SpaceError, load_space, tune
+
+    try:
+        space = load_space(space_path)
+    except SpaceError as exc:
+        raise click.BadParameter(str(exc), param_hint="--space") from exc
+    _project_run("tune", study_name)
+    data = _load_data(data_specs, seed)
+    report = tune(data, space, validation_season, trials, study_name or None, storage or None, timeout or None, seed,
+                  threads, pruning, heartbeat, experiment or None)
+    click.echo(report.summary())
+    if report.finalized and not report.best:
+        raise click.ClickException("no trial finished: see the failed trials' runs (tag nbaprops.tune.failure)")
 
 
 def _csv_list(value: str) -> list[str]:

@@ -36,6 +36,8 @@ def redact_url(url: str) -> str:
         port = parts.port
     except ValueError:  # unparseable: keep only what cannot be a secret
         return url.split("://", 1)[0] + "://" + MASK
+    if not parts.netloc:  # sqlite:///path, file:///path: nothing to hide, keep the "///"
+        return f"{parts.scheme}://{parts.path}"
     netloc = f"[{host}]" if ":" in host else host
     if port:
         netloc += f":{port}"

@@ -25,6 +25,17 @@ def small_league() -> pd.DataFrame:
     return synthesize_league(2, seed=11, n_teams=8, games_per_team=24)
 
 
+@pytest.fixture
+def tune_space(tmp_path) -> Path:
+    """A small tuning space whose choices include clearly poor boosters (the pruner has work)."""
+    path = tmp_path / "space.yaml"
+    path.write_text("refit_every: 7\n"
+                    "minutes:\n  n_estimators: {low: 20, high: 60, step: 20}\n"
+                    "pra:\n  n_estimators: [3, 60]\n  learning_rate: {low: 0.01, high: 0.2, log: true}\n",
+                    encoding="utf-8")
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _isolated_mlflow(tmp_path, monkeypatch):
     """Every test gets its own sqlite tracking store in a tmp dir: nothing lands in the checkout."""

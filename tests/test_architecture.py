@@ -37,7 +37,7 @@ LAYERS = {
     "data": 1, "features": 2, "model": 3, "evaluation": 4,
     "flavor": 5, "promotion": 5, "context": 5,
     "tracking": 6,
-    "daily": 7,
+    "daily": 7, "tuning": 7,
     "cli": 8,
 }
 PACKAGE = Path(__file__).resolve().parents[1] / "mlflow_nbaprops"
@@ -91,7 +91,7 @@ def test_light_modules_stay_light_behind_lazy_package_faces(module, forbidden):
 
 def test_package_faces_export_what_they_list():
     code = ("import importlib\n"
-            "for name in ('data', 'features', 'model', 'evaluation', 'tracking', 'daily'):\n"
+            "for name in ('data', 'features', 'model', 'evaluation', 'tracking', 'daily', 'tuning'):\n"
             "    package = importlib.import_module('mlflow_nbaprops.' + name)\n"
             "    for public in package.__all__:\n"
             "        getattr(package, public)\n"

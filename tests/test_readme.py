@@ -62,3 +62,25 @@ def test_the_mlflow_workflow_block_runs_as_written(tmp_path):
     assert default is None or not client.search_runs([default.experiment_id])  # nothing litters Default
     assert "rollback" in done.stdout and "v2 -> v1" in done.stdout
     assert "walk-forward refits:" in done.stderr  # progress, readable in a log
+
+
+def test_the_tuning_block_runs_as_written(tmp_path):
+    """The study on a small league (4 trials), then its best configuration trained and registered."""
+    import shutil
+
+    block = bash_block("Tuning")
+    assert "nbaprops tune --space examples/tune_space.yaml" in block and "--params-from" in block
+    shutil.copytree(README.parent / "examples", tmp_path / "examples")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "DATA": "synthetic:3x8x24", "TRIALS": "4",
+           "NBAPROPS_CACHE_DIR": str(tmp_path / "cache"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(["bash", "-e", "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "study props-2022-23" in done.stdout and "2023-24, scored once: best" in done.stdout
+    assert "configuration from tuning run props-2022-23" in done.stderr
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    version = client.search_model_versions("name = 'NBAPropsModel'")[0]
+    assert client.get_run(version.run_id).data.tags["nbaprops.params_from"] == "props-2022-23"
+    assert (tmp_path / "nbaprops-tuning.db").is_file()

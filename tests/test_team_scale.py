@@ -217,3 +217,64 @@ def test_racing_registrations_of_one_run_make_one_version(stack, on_server, tmp_
     versions = client.search_model_versions("name = 'OneRunModel'")
     assert len(versions) == 1 and versions[0].run_id == run.info.run_id
     assert all(f"OneRunModel version {versions[0].version}" in out for out in outputs)
+
+
+def test_tuning_workers_share_one_study_and_a_killed_worker_leaves_a_failed_trial(stack, on_server, tmp_path,
+                                                                                  tune_space):
+    """Two `nbaprops tune` processes on one Optuna study in PostgreSQL, runs on the shared server.
+    One is killed (SIGKILL, no cleanup) mid-trial: its trial ends FAIL and its run FAILED, the
+    other finishes the study; no trial is lost or duplicated, each has exactly one run."""
+    import optuna
+
+    client = on_server
+    stack["cluster"].create_database("optuna")
+    storage = stack["cluster"].uri("optuna")
+    args = nbaprops("tune", "--space", str(tune_space), "--data", str(stack["data"]),
+                    "--validation-season", "2022-23", "--trials", "8", "--study", "team", "--storage", storage,
+                    "--heartbeat", "2", "--threads", "1")
+    env = client_env(stack["server"], NBAPROPS_CACHE_DIR=str(tmp_path / "cache"))
+    workers = [subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True) for _ in range(2)]
+    victim, survivor = workers
+    try:
+        deadline = time.monotonic() + 300
+        while True:  # the victim has finished a trial and is inside another, its run created
+            assert time.monotonic() < deadline, "the victim never got a second trial going"
+            assert victim.poll() is None, victim.communicate()[0][-3000:]
+            try:
+                trials = optuna.load_study(study_name="team", storage=storage).get_trials()
+            except KeyError:  # not created yet
+                trials = []
+            mine = [t for t in trials if t.user_attrs.get("worker", "").endswith(f":{victim.pid}")]
+            if any(t.state.name in ("COMPLETE", "PRUNED") for t in mine) and any(
+                    t.state.name == "RUNNING" and "mlflow_run_id" in t.user_attrs for t in mine):
+                break
+            time.sleep(0.3)
+        victim.kill()
+        victim.wait(timeout=30)
+        out = survivor.communicate(timeout=900)[0]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    assert survivor.returncode == 0, out[-3000:]
+
+    trials = optuna.load_study(study_name="team", storage=storage).get_trials()
+    states = [t.state.name for t in trials]
+    assert states.count("FAIL") == 1 and states.count("RUNNING") == 0
+    assert states.count("COMPLETE") + states.count("PRUNED") >= 8
+    assert len({t.user_attrs["worker"] for t in trials}) == 2  # both worked on the one study
+    experiment = client.get_experiment_by_name("NBAProps/Phase3_Tuning")
+    runs = client.search_runs([experiment.experiment_id], "tags.`nbaprops.tune.study` = 'team'", max_results=500)
+    parents = [r for r in runs if r.data.tags["nbaprops.tune.role"] == "study"]
+    children = [r for r in runs if r.data.tags["nbaprops.tune.role"] == "trial"]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert sorted(r.info.run_id for r in children) == sorted(t.user_attrs["mlflow_run_id"] for t in trials)
+    assert sorted(int(r.data.tags["nbaprops.tune.trial"]) for r in children) == sorted(t.number for t in trials)
+    assert all(r.data.tags["mlflow.parentRunId"] == parents[0].info.run_id for r in children)
+    killed = next(t for t in trials if t.state.name == "FAIL")
+    run = client.get_run(killed.user_attrs["mlflow_run_id"])
+    assert run.info.status == "FAILED" and "no heartbeat" in run.data.tags["nbaprops.tune.failure"]
+    assert all(client.get_run(t.user_attrs["mlflow_run_id"]).info.status in ("FINISHED", "KILLED")
+               for t in trials if t.state.name != "FAIL")
+    assert "postgresql" in out and "@" not in out.split("study team (", 1)[1].split(")", 1)[0]  # no credentials

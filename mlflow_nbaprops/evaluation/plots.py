@@ -104,3 +104,34 @@ def live_mae(daily: pd.DataFrame, validation_mae: float, tolerance_pct: float, w
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
+
+
+def optimisation_history(numbers, values, states, best_so_far, metric: str = "validation PRA MAE"):
+    """A tuning study's trials in order: each finished trial's value, pruned trials at their last
+    reported value, and the best value so far."""
+    fig, ax = _subplots(figsize=(9, 4))
+    numbers, values, states = np.asarray(numbers), np.asarray(values, dtype=float), np.asarray(states)
+    for state, style in (("COMPLETE", dict(color="#3b6ea8", label="finished trial")),
+                         ("PRUNED", dict(color="#c0392b", marker="x", label="pruned (last fold reported)"))):
+        shown = states == state
+        if shown.any():
+            ax.scatter(numbers[shown], values[shown], s=18, **style)
+    ax.step(numbers, best_so_far, where="post", color="black", label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(metric)
+    ax.set_title("optimisation history")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def param_importances(importances: dict[str, float]):
+    """Horizontal bars of each searched parameter's importance (shares summing to 1)."""
+    names = list(importances)[::-1]
+    fig, ax = _subplots(figsize=(7, 0.35 * len(names) + 1.5))
+    ax.barh(names, [importances[n] for n in names], color="#3b6ea8")
+    ax.set_xlabel("importance for the validation PRA MAE (fANOVA)")
+    ax.set_title("parameter importance")
+    ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    return fig

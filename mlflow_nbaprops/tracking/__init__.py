@@ -14,8 +14,9 @@ from mlflow_nbaprops._exports import lazy_face, public_names
 _EXPORTS = {
     "compare": ["Comparison", "compare", "select_runs"],
     "project": ["EXPERIMENT_FOR", "name_project_run", "project_run_id"],
-    "standard": ["claim_run_name", "dataset_source", "experiment_name", "log_training_run", "run_name",
-                 "training_params", "validation_label"],
+    "runs": ["experiment_id", "loop_run", "search_all"],
+    "standard": ["claim_run_name", "config_params", "dataset_source", "experiment_name", "headline_metrics",
+                 "log_training_run", "run_name", "training_params", "validation_label"],
     "training": ["Trained", "fit", "plugin_tags", "train"],
 }
 __all__ = public_names(_EXPORTS)

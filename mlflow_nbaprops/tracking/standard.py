@@ -29,7 +29,7 @@ import pandas as pd
 
 from mlflow_nbaprops import flavor
 from mlflow_nbaprops.data import DataInfo, content_digest, write_table
-from mlflow_nbaprops.evaluation import BacktestResult, plots
+from mlflow_nbaprops.evaluation import BacktestConfig, BacktestResult, plots
 from mlflow_nbaprops.features import FeatureSet, diff, get_feature_set
 from mlflow_nbaprops.model import PropsPredictor, effective_params
 from mlflow_nbaprops.redact import redact_text
@@ -95,7 +95,11 @@ def validation_label(refit_every: int) -> str:
 
 def training_params(result: BacktestResult, data: DataInfo) -> dict[str, Any]:
     """Every parameter that defines the run (both stages' effective hyperparameters included)."""
-    config = result.config
+    return config_params(result.config, data)
+
+
+def config_params(config: BacktestConfig, data: DataInfo) -> dict[str, Any]:
+    """The params of a run that walks ``config`` forward on ``data`` (a training run, a trial)."""
     fs = config.features
     params: dict[str, Any] = {
         "backend": config.backend, "feature_set": fs.name, "feature_set_version": fs.version,
@@ -165,10 +169,10 @@ def log_training_run(
         "nbaprops.backtest_seconds": f"{result.seconds:.1f}",  # a tag: metrics must be reproducible
     })
 
-    metrics = {f"val_{k}": float(m[k]) for k in m
-               if (k in HEADLINE or k.startswith("coverage_")) and np.isfinite(m[k])}
+    metrics = headline_metrics(m)
     metrics["val_pra_mae_delta_vs_l10"] = float(m["pra_mae"] - m["l10_pra_mae"])
-    metrics["val_pra_mae_delta_vs_single"] = float(m["pra_mae"] - m["single_pra_mae"])
+    if "single_pra_mae" in m:
+        metrics["val_pra_mae_delta_vs_single"] = float(m["pra_mae"] - m["single_pra_mae"])
     metrics.update({f"val_bet_{k}": float(m[k]) for k in BETTING if k in m and np.isfinite(m[k])})
     metrics.update({f"val_{k}": float(v) for k, v in m.items() if k.startswith("seg_") and np.isfinite(v)})
     if baseline_run:
@@ -195,6 +199,11 @@ def log_training_run(
     mlflow.set_tag("nbaprops.model_uri", info.model_uri)  # what `nbaprops register --run-id` registers
     return {"run_id": run.info.run_id, "model_uri": info.model_uri,
             "registered_version": info.registered_model_version, "metrics": metrics}
+
+
+def headline_metrics(m: dict[str, float]) -> dict[str, float]:
+    """A backtest's headline numbers as logged: ``val_`` + the backtest's name."""
+    return {f"val_{k}": float(m[k]) for k in m if (k in HEADLINE or k.startswith("coverage_")) and np.isfinite(m[k])}
 
 
 def _set_tags(tags: dict[str, str]) -> None:

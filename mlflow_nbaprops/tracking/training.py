@@ -50,7 +50,8 @@ def plugin_tags() -> dict[str, str]:
 
 
 def train(data: DataInfo, config: BacktestConfig, phase: str = "model", experiment: str | None = None,
-          register_as: str | None = None, baseline_run: str | None = None, progress: bool = True) -> Trained:
+          register_as: str | None = None, baseline_run: str | None = None, progress: bool = True,
+          tags: dict[str, str] | None = None) -> Trained:
     """Validate and fit (:func:`fit`), then log one run by the run standard, the model with it.
 
     Inside ``mlflow run`` the project's run is used (its experiment is the one ``mlflow run``
@@ -65,7 +66,7 @@ def train(data: DataInfo, config: BacktestConfig, phase: str = "model", experime
         client = mlflow.MlflowClient()
         name = claim_run_name(client, client.get_run(run.info.run_id), phase, config.feature_set,
                               validation_label(config.refit_every))
-        logged: dict[str, Any] = log_training_run(result, predictor, data, phase, plugin_tags(),
+        logged: dict[str, Any] = log_training_run(result, predictor, data, phase, {**plugin_tags(), **(tags or {})},
                                                   baseline_run=baseline_run, registered_model_name=register_as)
     return Trained(result, logged["run_id"], name, run.info.experiment_id, logged["model_uri"],
                    logged["registered_version"], notes)
