@@ -57,7 +57,7 @@ class Backend:
                                       f"installed: {self.install_hint}") from exc
 
     def aliases(self) -> dict[str, str]:
-        """alias -> canonical parameter name (each canonical name maps to itself too)."""
+        """alias -> canonical parameter name (each canonical name maps to itself too); read-only."""
         return {}
 
     def known_params(self) -> frozenset[str] | None:
@@ -115,13 +115,10 @@ class LightGBM(Backend):
     reserved = ("random_state", "n_jobs", "verbosity")
 
     def aliases(self) -> dict[str, str]:
-        return dict(_lightgbm_aliases() or {})
+        return _lightgbm_aliases() or {}
 
     def known_params(self) -> frozenset[str] | None:
-        aliases = _lightgbm_aliases()
-        if aliases is None:
-            return None
-        return frozenset(self.library().LGBMRegressor().get_params()) | frozenset(aliases)
+        return _lightgbm_params()
 
     def make(self, params, random_state, n_jobs):
         return self.library().LGBMRegressor(random_state=random_state, n_jobs=n_jobs, verbosity=-1, **params)
@@ -164,7 +161,7 @@ class XGBoost(Backend):
                 "min_split_loss": "gamma", "seed": "random_state", "nthread": "n_jobs"}
 
     def aliases(self):
-        return dict(self._ALIASES)
+        return self._ALIASES
 
     def known_params(self):
         return _xgboost_params()
@@ -280,6 +277,15 @@ def _lightgbm_aliases() -> dict[str, str] | None:
     except (ImportError, IndexError, OSError, AttributeError, ValueError):
         return None
     return {alias: name for name, aliases in groups.items() for alias in (name, *aliases)}
+
+
+@functools.lru_cache(maxsize=None)
+def _lightgbm_params() -> frozenset[str] | None:
+    """LightGBM's scikit-learn arguments plus every parameter name and alias of its C API."""
+    aliases = _lightgbm_aliases()
+    if aliases is None:
+        return None
+    return frozenset(LightGBM().library().LGBMRegressor().get_params()) | frozenset(aliases)
 
 
 @functools.lru_cache(maxsize=None)
