@@ -38,7 +38,7 @@ from mlflow_nbaprops.errors import NBAPropsError
 from mlflow_nbaprops.evaluation import BacktestConfig, plots, walk_forward
 from mlflow_nbaprops.features import build_features, get_feature_set
 from mlflow_nbaprops.redact import redact_text, redact_url
-from mlflow_nbaprops.tracking import experiment_id, experiment_name, headline_metrics, search_all
+from mlflow_nbaprops.tracking import experiment_id, experiment_name, headline_metrics
 from mlflow_nbaprops.tracking.project import project_run_id
 from mlflow_nbaprops.tracking.standard import config_params
 from mlflow_nbaprops.tuning.space import SearchSpace
@@ -124,7 +124,15 @@ def tune(data: DataInfo, space: SearchSpace, validation_season: str, trials: int
     (complete or pruned) ones, or ``timeout`` seconds pass; then, if no other worker is still
     running a trial, finish the study (figures, best params, the next season's scores)."""
     optuna = import_optuna()
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats: stable since 2.9
+    with warnings.catch_warnings():  # heartbeats are "experimental" (stable since Optuna 2.9): not the caller's news
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return _run_study(optuna, data, space, validation_season, trials, study_name, storage, timeout, seed, n_jobs,
+                          pruning, heartbeat, experiment)
+
+
+def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: str, trials: int,
+               study_name: str | None, storage: str | None, timeout: float | None, seed: int, n_jobs: int,
+               pruning: bool, heartbeat: int, experiment: str | None) -> TuneReport:
     started = time.perf_counter()
     seasons = sorted(data.frame["SEASON"].unique())
     if validation_season not in seasons:
