@@ -59,12 +59,11 @@ def main() -> None:
         trials = optuna.load_study(study_name="bench", storage=storage).get_trials()
         states = collections.Counter(t.state.name for t in trials)
         per_worker = collections.Counter(t.user_attrs.get("worker", "?") for t in trials)
-        done = sum(int(t.user_attrs.get("folds_fitted", 0)) for t in trials if t.state.name in ("COMPLETE", "PRUNED"))
-        total = sum(int(t.user_attrs.get("folds_total", 0)) for t in trials if t.state.name in ("COMPLETE", "PRUNED"))
         client = mlflow.MlflowClient(server.url)
         experiment = client.get_experiment_by_name("NBAProps/Phase3_Tuning")
         parent = client.search_runs([experiment.experiment_id], "tags.`nbaprops.tune.role` = 'study'")[0]
         m = parent.data.metrics
+        done, total = int(m.get("refits_done", 0)), int(m.get("refits_without_pruning", 0))  # the study's count
         print(f"\n{args.workers} workers x {threads} thread(s), {args.trials} trials, {args.season}, "
               f"pruning {'off' if args.no_pruning else 'on'}")
         print(f"wall time: {wall / 60:.1f} min")

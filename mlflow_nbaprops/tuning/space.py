@@ -99,6 +99,10 @@ class SearchSpace:
         """One configuration: ``{flat name: value}`` for every dimension (fixed ones included)."""
         return {d.name: d.suggest(trial) for d in self.dimensions}
 
+    def fixed(self) -> dict[str, Any]:
+        """The values every trial shares (the dimensions not searched)."""
+        return {d.name: d.fixed for d in self.dimensions if not d.searched}
+
     def defaults(self) -> dict[str, Any]:
         """The package's defaults for the searched dimensions that admit them: the study's first
         trial, so the study reports what tuning gained over them."""

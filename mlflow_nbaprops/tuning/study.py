@@ -250,8 +250,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
         study.optimize(objective, timeout=timeout, gc_after_trial=False, catch=(NBAPropsError, ValueError),
                        callbacks=[optuna.study.MaxTrialsCallback(trials, states=finished), best_so_far, give_up])
 
-    report = TuneReport(study_name, storage_url, parent, validation_season, _counts(study, optuna),
-                        _fits(study, optuna))
+    report = TuneReport(study_name, storage_url, parent, validation_season, _counts(study), _fits(study, optuna))
     if _others_done(study, optuna, heartbeat) and _claim(client, parent, worker):
         # every trial is done: the next season's two backtests may take the whole machine
         _finish(study, optuna, client, parent, space, data, validation_season, later[0] if later else None,
@@ -343,7 +342,7 @@ def _parent_run(client: mlflow.MlflowClient, exp_id: str, study_name: str, param
     return parent.info.run_id
 
 
-def _counts(study, optuna) -> dict[str, int]:
+def _counts(study) -> dict[str, int]:
     states = [t.state.name for t in study.get_trials(deepcopy=False)]
     return {state: states.count(state) for state in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")}
 
@@ -411,7 +410,7 @@ def _finish(study, optuna, client: mlflow.MlflowClient, parent: str, space: Sear
         logger.warning("no parameter importances: %s", exc)
 
     best = study.best_trial
-    best_values = {**{d.name: d.fixed for d in space.dimensions if not d.searched}, **best.params}
+    best_values = {**space.fixed(), **best.params}
     best_config = space.config(best_values, season, seed, n_jobs)
     report.best = {"trial": best.number, "value": float(best.value), "params": best.params,
                    "run_id": best.user_attrs.get("mlflow_run_id")}
@@ -430,7 +429,7 @@ def _finish(study, optuna, client: mlflow.MlflowClient, parent: str, space: Sear
         report.next_season = next_season
         frame = data.frame[data.frame["SEASON"] <= next_season].reset_index(drop=True)
         features = build_features(frame, get_feature_set("full"))
-        default_values = {**{d.name: d.fixed for d in space.dimensions if not d.searched}, **space.defaults()}
+        default_values = {**space.fixed(), **space.defaults()}
         for label, values_ in (("best", best_values), ("defaults", default_values)):
             config = space.config(values_, next_season, seed, n_jobs)
             result = walk_forward(frame, config, progress=False, features=features)
