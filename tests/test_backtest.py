@@ -99,6 +99,20 @@ def test_metrics_report_model_and_baselines_on_the_same_rows(result):
     assert "previous-10 mean (baseline)" in summary and "two-stage" in summary and "bookmaker lines" in summary
 
 
+def test_a_point_only_backtest_scores_the_same_forecasts_and_fits_less(league, result):
+    """point_only (a tuning trial): the same two-stage forecasts and MAE, without the single-stage
+    booster, the predictive distribution or bets."""
+    import dataclasses
+
+    points = walk_forward(league, dataclasses.replace(result.config, point_only=True), progress=False)
+    assert np.array_equal(points.predictions["pred_PRA"], result.predictions["pred_PRA"])
+    assert points.metrics["pra_mae"] == result.metrics["pra_mae"]
+    assert points.metrics["min_mae"] == result.metrics["min_mae"]
+    assert not {"single_pra_mae", "coverage_80", "brier", "bets"} & set(points.metrics)
+    assert "pred_PRA_q10" not in points.predictions and points.predictions["pred_PRA_single"].isna().all()
+    assert "point predictions only" in points.summary() and "single-stage" not in points.summary()
+
+
 def test_data_without_lines_uses_a_labelled_proxy(league):
     no_lines = league.drop(columns=["LINE_PRA", "ODDS_OVER", "ODDS_UNDER", "CLOSE_LINE_PRA"])
     config = BacktestConfig(test_season="2022-23", refit_every=60, minutes_params=FAST, pra_params=FAST)

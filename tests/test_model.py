@@ -61,6 +61,25 @@ def test_fit_returns_self_and_predicts_with_both_backends(data, backend):
     assert mae < 0.8 * naive  # it learned something real
 
 
+def test_an_uncalibrated_fit_gives_the_same_points_without_a_distribution(data, tmp_path):
+    """calibrate=False (a tuning trial) skips stage 2's out-of-fold fits: the same point forecasts,
+    no quantiles or P(over), and it cannot be saved as a servable model."""
+    from mlflow_nbaprops.model.persistence import save_regressor
+
+    X, y, dates, late = data
+    full = TwoStageRegressor(minutes_params=FAST, pra_params=FAST).fit(X[~late], y[~late], groups=dates[~late])
+    points = TwoStageRegressor(minutes_params=FAST, pra_params=FAST, calibrate=False).fit(
+        X[~late], y[~late], groups=dates[~late])
+    assert np.array_equal(points.predict(X[late]), full.predict(X[late]))
+    assert list(points.predict_distribution(X[late]).columns) == [PRED_MINUTES, "pred_PRA"]
+    assert not hasattr(points, "residual_quantiles_") and set(points.oof_mae_) == {"minutes"}
+    with pytest.raises(ValueError, match="calibrate=False: it has no P\\(over\\)"):
+        points.predict_distribution(X[late], lines=np.full(late.sum(), 15.5))
+    with pytest.raises(ValueError, match="fit it with calibrate=True to save it"):
+        save_regressor(points, tmp_path)
+    assert not list(tmp_path.iterdir())  # refused before anything was written
+
+
 def test_stage2_is_trained_on_out_of_fold_minutes(data):
     X, y, dates, late = data
     model = TwoStageRegressor(minutes_params=FAST, pra_params=FAST).fit(X, y, groups=dates)

@@ -262,7 +262,7 @@ def test_tuning_workers_share_one_study_and_a_killed_worker_leaves_a_failed_tria
     trials = optuna.load_study(study_name="team", storage=storage).get_trials()
     states = [t.state.name for t in trials]
     assert states.count("FAIL") == 1 and states.count("RUNNING") == 0
-    assert states.count("COMPLETE") + states.count("PRUNED") >= 8
+    assert states.count("COMPLETE") + states.count("PRUNED") == 8  # the killed trial started again, no overrun
     assert len({t.user_attrs["worker"] for t in trials}) == 2  # both worked on the one study
     experiment = client.get_experiment_by_name("NBAProps/Phase3_Tuning")
     runs = client.search_runs([experiment.experiment_id], "tags.`nbaprops.tune.study` = 'team'", max_results=500)

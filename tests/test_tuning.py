@@ -124,3 +124,27 @@ def test_the_core_package_never_imports_optuna_and_its_absence_is_a_clear_error(
                            "synthetic:2x8x24", "--validation-season", "2022-23"], capture_output=True, text=True,
                           cwd=tmp_path, timeout=300)
     assert done.returncode == 1 and "pip install 'mlflow-nbaprops[tune]'" in done.stderr
+
+
+def test_a_trial_another_worker_is_running_counts_toward_the_budget(tmp_path, tune_space):
+    """Trials are not started past the budget while another worker's trial runs (Optuna's own
+    MaxTrialsCallback counts finished trials only: each extra worker overran by one); the worker
+    that finds every trial done finishes the study."""
+    import optuna
+
+    from mlflow_nbaprops.data import load_data
+    from mlflow_nbaprops.tuning import load_space, tune
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    data, space = load_data("synthetic:2x8x24", 0), load_space(tune_space)
+    study = optuna.create_study(study_name="shared", storage=storage, direction="minimize")
+    elsewhere = study.ask()  # another worker's trial, in progress
+    first = tune(data, space, "2022-23", trials=3, study_name="shared", storage=storage, heartbeat=1)
+    states = [t.state.name for t in study.get_trials()]
+    assert states.count("COMPLETE") + states.count("PRUNED") == 2 and states.count("RUNNING") == 1
+    assert not first.finalized and "another worker is still running trials" in first.summary()
+
+    study.tell(elsewhere, 99.0)  # the other worker's trial ends (a poor one)
+    last = tune(data, space, "2022-23", trials=3, study_name="shared", storage=storage, heartbeat=1)
+    assert last.finalized and len(study.get_trials()) == 3  # nothing more started: the budget was spent
+    assert last.best is not None and last.best["value"] < 99.0

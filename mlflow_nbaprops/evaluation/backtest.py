@@ -69,9 +69,10 @@ class BacktestConfig:
     n_seeds: int = 1
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     n_jobs: int = 2  # booster threads (one per core; two tuning workers on two cores take 1 each)
-    #: Fit the single-stage booster beside each refit (the comparison every run reports). A tuning
-    #: trial, which only needs the two-stage MAE, saves that fit (one in seven of a refit's fits).
-    single_stage_baseline: bool = True
+    #: Score the two-stage point predictions only: no single-stage booster beside each refit, no
+    #: predictive distribution (stage 2's out-of-fold fits skipped), so no coverage, P(over) or
+    #: bets. A tuning trial, judged on the two-stage MAE, needs nothing else: 3 of a refit's 7 fits.
+    point_only: bool = False
 
     @property
     def features(self) -> FeatureSet:
@@ -82,7 +83,7 @@ class BacktestConfig:
         return TwoStageRegressor(
             backend=self.backend, minutes_params=self.minutes_params or None, pra_params=self.pra_params or None,
             stage2_target=self.stage2_target, n_folds=self.n_folds, random_state=self.seed, n_seeds=self.n_seeds,
-            quantiles=self.quantiles, n_jobs=self.n_jobs,
+            quantiles=self.quantiles, n_jobs=self.n_jobs, calibrate=not self.point_only,
         )
 
     def to_dict(self) -> dict:
@@ -130,14 +131,17 @@ class BacktestResult:
             f"minutes MAE {m['min_mae']:.3f} (R2 {m['min_r2']:.3f}) vs previous-10 mean {m['l10_min_mae']:.3f}",
             f"two-stage vs previous-10: {m['vs_l10_pct']:+.2f}%"
             + (f"   vs single-stage: {m['vs_single_pct']:+.2f}%" if "vs_single_pct" in m else ""),
-            f"{coverage_text(m)}; P(over) calibration error {m['calibration_error']:.4f}, "
-            f"Brier {m['brier']:.4f}",
         ]
         out, full = (m.get(f"seg_teammates_{k}_mae") for k in ("a_rotation_teammate_out", "full_strength"))
         if out is not None and full is not None:
             share = float((self.predictions["team_out_n"] > 0).mean())
             lines.append(f"PRA MAE with a rotation teammate out (observed in the logs; {share:.0%} of rows) {out:.3f}, "
                          f"at full strength {full:.3f}")
+        if "brier" not in m:  # point_only
+            lines.append("point predictions only: no predictive distribution, coverage or bets")
+            return "\n".join(lines)
+        lines.append(f"{coverage_text(m)}; P(over) calibration error {m['calibration_error']:.4f}, "
+                     f"Brier {m['brier']:.4f}")
         label = "PROXY lines (previous-10 mean rounded to .5 at -110; no real lines in the data)" \
             if self.line_source == "proxy" else "bookmaker lines from the data"
         if m.get("bets", 0):
@@ -213,9 +217,10 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
         Xt = X_all[train_rows]
         model = config.estimator().fit(Xt, np.c_[minutes[train_rows], pra[train_rows]], groups=dates[train_rows].to_numpy())
         Xp = X_all[predict_rows]
-        dist = model.predict_distribution(Xp, lines=lines.loc[predict_rows, "line"].to_numpy())
+        dist = model.predict_distribution(
+            Xp, lines=None if config.point_only else lines.loc[predict_rows, "line"].to_numpy())
         dist["pred_PRA_single"] = np.nan
-        if config.single_stage_baseline:
+        if not config.point_only:
             single = make_booster(config.backend, config.pra_params, config.seed + 1, model.n_jobs)
             single.fit(Xt, pra[train_rows])
             dist["pred_PRA_single"] = np.clip(stage_predict(single, Xp), 0, None)
@@ -287,10 +292,12 @@ def _evaluate(out: pd.DataFrame, config: BacktestConfig):
         m["vs_single_pct"] = 100.0 * (m["pra_mae"] - m["single_pra_mae"]) / m["single_pra_mae"]
     m["vs_season_pct"] = 100.0 * (m["pra_mae"] - m["season_pra_mae"]) / m["season_pra_mae"]
     m.update(interval_coverage(out))
-
-    bet_metrics, bets = betting_simulation(out, min_edge=config.min_edge)
-    m.update(bet_metrics)
-    table, _ = reliability(out["p_over"], (out["PRA"] > out["line"]).astype(float))
+    if "p_over" in out:
+        bet_metrics, bets = betting_simulation(out, min_edge=config.min_edge)
+        m.update(bet_metrics)
+        table, _ = reliability(out["p_over"], (out["PRA"] > out["line"]).astype(float))
+    else:  # point_only: no predictive distribution, so no probabilities to bet or calibrate
+        bets, table = pd.DataFrame(), pd.DataFrame()
 
     tier = pd.cut(out["baseline_L10_MIN"], [-1, 15, 28, 100], labels=["bench (<15)", "rotation (15-28)", "starter (28+)"])
     segments = {

@@ -114,7 +114,7 @@ class SearchSpace:
 
     def config(self, values: dict[str, Any], test_season: str, seed: int = 0, n_jobs: int = 2) -> BacktestConfig:
         """The backtest a configuration stands for (dimensions not in ``values``: package defaults;
-        no single-stage booster beside each refit: a trial is judged on the two-stage MAE)."""
+        point predictions only: a trial is judged on the two-stage MAE, nothing else is fitted)."""
         given = {**DIMENSIONS, **{k: v for k, v in values.items() if "." not in k}}
         params = {stage: {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(f"{stage}.")}
                   for stage in STAGES}
@@ -122,7 +122,7 @@ class SearchSpace:
                               train_window_days=int(given["train_window_days"]), backend=self.backend,
                               feature_set=str(given["feature_set"]), availability=str(given["availability"]),
                               minutes_params=params["minutes"], pra_params=params["pra"], seed=seed, n_jobs=n_jobs,
-                              single_stage_baseline=False)
+                              point_only=True)
 
     def describe(self) -> str:
         parts = [f"backend {self.backend}"]

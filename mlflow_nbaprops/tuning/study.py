@@ -245,13 +245,33 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
         if values:
             client.log_metric(parent, "best_val_pra_mae", min(values), step=trial.number)
 
-    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    if len(study.get_trials(deepcopy=False, states=finished)) < trials:
-        study.optimize(objective, timeout=timeout, gc_after_trial=False, catch=(NBAPropsError, ValueError),
-                       callbacks=[optuna.study.MaxTrialsCallback(trials, states=finished), best_so_far, give_up])
+    taken = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.RUNNING)
+
+    def to_start() -> int:
+        """Trials still to start: the trials other workers are running count as taken (Optuna's
+        MaxTrialsCallback counts finished ones only, so each extra worker overran by a trial)."""
+        optuna.storages.fail_stale_trials(study)  # a dead worker's trial is not taken
+        return trials - len(study.get_trials(deepcopy=False, states=taken))
+
+    def enough(study, trial) -> None:
+        if to_start() <= 0:
+            study.stop()
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if failures[0] >= MAX_FAILURES_IN_A_ROW or to_start() <= 0 or (left is not None and left <= 0):
+            others_done = _others_done(study, optuna, heartbeat)
+            break
+        study.optimize(objective, timeout=left, gc_after_trial=False, catch=(NBAPropsError, ValueError),
+                       callbacks=[enough, best_so_far, give_up])
+        # wait for the others' trials: one a dead worker left fails, and is started again here
+        others_done = _others_done(study, optuna, heartbeat)
+        if not others_done:
+            break
 
     report = TuneReport(study_name, storage_url, parent, validation_season, _counts(study), _fits(study, optuna))
-    if _others_done(study, optuna, heartbeat) and _claim(client, parent, worker):
+    if others_done and _claim(client, parent, worker):
         # every trial is done: the next season's two backtests may take the whole machine
         _finish(study, optuna, client, parent, space, data, validation_season, later[0] if later else None,
                 report, seed, max(n_jobs, os.cpu_count() or 1))
@@ -430,12 +450,16 @@ def _finish(study, optuna, client: mlflow.MlflowClient, parent: str, space: Sear
         frame = data.frame[data.frame["SEASON"] <= next_season].reset_index(drop=True)
         features = build_features(frame, get_feature_set("full"))
         default_values = {**space.fixed(), **space.defaults()}
+        scored: dict[str, dict[str, float]] = {}  # the defaults won: one walk-forward, not two of the same
         for label, values_ in (("best", best_values), ("defaults", default_values)):
-            config = space.config(values_, next_season, seed, n_jobs)
-            result = walk_forward(frame, config, progress=False, features=features)
-            report.next_scores[label] = float(result.metrics["pra_mae"])
-            metrics[f"next_{label}_pra_mae"] = float(result.metrics["pra_mae"])
-            metrics[f"next_{label}_min_mae"] = float(result.metrics["min_mae"])
+            key = json.dumps(values_, sort_keys=True, default=str)
+            if key not in scored:
+                result = walk_forward(frame, space.config(values_, next_season, seed, n_jobs), progress=False,
+                                      features=features)
+                scored[key] = {"pra_mae": float(result.metrics["pra_mae"]), "min_mae": float(result.metrics["min_mae"])}
+            report.next_scores[label] = scored[key]["pra_mae"]
+            metrics[f"next_{label}_pra_mae"] = scored[key]["pra_mae"]
+            metrics[f"next_{label}_min_mae"] = scored[key]["min_mae"]
         client.set_tag(parent, "nbaprops.tune.next_season", next_season)
     client.log_batch(parent, metrics=[mlflow.entities.Metric(k, v, int(time.time() * 1000), 0)
                                       for k, v in metrics.items()])
