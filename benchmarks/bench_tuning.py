@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import collections
+import datetime
+import re
 import subprocess
 import sys
 import tempfile
@@ -47,14 +49,25 @@ def main() -> None:
                        "--trials", str(args.trials), "--study", "bench", "--storage", storage,
                        "--threads", str(threads), *(["--no-pruning"] if args.no_pruning else []))
         env = client_env(server, NBAPROPS_CACHE_DIR=str(Path(tmp) / "cache"))
-        started = time.perf_counter()
-        workers = [subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    text=True) for _ in range(args.workers)]
-        outputs = [w.communicate()[0] for w in workers]
-        wall = time.perf_counter() - started
+        started, clock = time.perf_counter(), datetime.datetime.now()  # Optuna's trial times: naive local
+        logs = [open(Path(tmp) / f"worker{i}.log", "w+") for i in range(args.workers)]
+        workers = [subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+                   for log in logs]
+        exited: dict[int, float] = {}
+        while len(exited) < len(workers):  # each worker's own exit time
+            for w in workers:
+                if w.pid not in exited and w.poll() is not None:
+                    exited[w.pid] = time.perf_counter() - started
+            time.sleep(0.5)
+        wall = max(exited.values())
+        outputs = []
+        for log in logs:
+            log.seek(0)
+            outputs.append(log.read())
+            log.close()
         for w, out in zip(workers, outputs):
             print(f"--- worker {w.pid} (exit {w.returncode})\n" + "\n".join(
-                line for line in out.splitlines() if not line.startswith(("WARNING", "20")))[-2500:])
+                line for line in out.splitlines() if not re.match(r"(WARNING|\d{4}-\d\d-\d\d |🏃|🧪)", line))[-2500:])
 
         trials = optuna.load_study(study_name="bench", storage=storage).get_trials()
         states = collections.Counter(t.state.name for t in trials)
@@ -75,8 +88,30 @@ def main() -> None:
         if "next_best_pra_mae" in m:
             print(f"{parent.data.tags.get('nbaprops.tune.next_season')} (scored once): best "
                   f"{m['next_best_pra_mae']:.4f}, package defaults {m['next_defaults_pra_mae']:.4f}")
+        timeline(trials, clock, list(exited.values()))
+        finishes = len(client.get_metric_history(parent.info.run_id, "trials_complete"))  # logged by a finish
+        print(f"the study was finished {finishes} time(s), by {parent.data.tags.get('nbaprops.tune.finished_by')}")
         best = client.get_run(parent.data.tags["nbaprops.tune.best_run"])
         print("best configuration:", {k: v for k, v in best.data.params.items() if "." in k and not k.startswith("stage")})
+
+
+def timeline(trials, clock: datetime.datetime, exited: list[float]) -> None:
+    """Where the wall time went: before the first trial, inside trials (per worker, per refit),
+    and after the last one (waiting for the others, the next season's scoring)."""
+    done = [t for t in trials if t.datetime_start and t.datetime_complete]
+    if not done:
+        return
+    first = min((t.datetime_start - clock).total_seconds() for t in done)
+    last = max((t.datetime_complete - clock).total_seconds() for t in done)
+    print(f"timeline: first trial started at {first:.0f} s, last trial ended at {last:.0f} s, "
+          f"workers exited at {', '.join(f'{s:.0f}' for s in sorted(exited))} s")
+    for worker in sorted({t.user_attrs.get("worker", "?") for t in done}):
+        mine = [t for t in done if t.user_attrs.get("worker", "?") == worker]
+        busy = sum((t.datetime_complete - t.datetime_start).total_seconds() for t in mine)
+        refits = sum(int(t.user_attrs.get("folds_fitted", 0)) for t in mine)
+        print(f"  worker {worker}: {len(mine)} trials, {refits} refits, in trials {busy:.0f} s "
+              f"({busy / max(refits, 1):.1f} s a refit), idle between its trials "
+              f"{(max((t.datetime_complete - clock).total_seconds() for t in mine) - first) - busy:.0f} s")
 
 
 if __name__ == "__main__":

@@ -245,7 +245,7 @@ def test_tuning_workers_share_one_study_and_a_killed_worker_leaves_a_failed_tria
                 trials = optuna.load_study(study_name="team", storage=storage).get_trials()
             except KeyError:  # not created yet
                 trials = []
-            mine = [t for t in trials if t.user_attrs.get("worker", "").endswith(f":{victim.pid}")]
+            mine = [t for t in trials if f":{victim.pid}:" in t.user_attrs.get("worker", "")]
             if any(t.state.name in ("COMPLETE", "PRUNED") for t in mine) and any(
                     t.state.name == "RUNNING" and "mlflow_run_id" in t.user_attrs for t in mine):
                 break

@@ -126,10 +126,14 @@ def test_the_core_package_never_imports_optuna_and_its_absence_is_a_clear_error(
     assert done.returncode == 1 and "pip install 'mlflow-nbaprops[tune]'" in done.stderr
 
 
-def test_a_trial_another_worker_is_running_counts_toward_the_budget(tmp_path, tune_space):
+def test_a_trial_another_worker_is_running_counts_toward_the_budget_and_one_worker_finishes(tmp_path, tune_space):
     """Trials are not started past the budget while another worker's trial runs (Optuna's own
-    MaxTrialsCallback counts finished trials only: each extra worker overran by one); the worker
-    that finds every trial done finishes the study."""
+    MaxTrialsCallback counts finished trials only: each extra worker overran by one). Exactly one
+    worker finishes the study: the one whose trial ended last; a worker that finds every trial
+    done and the study unfinished finishes it."""
+    import threading
+    import time
+
     import optuna
 
     from mlflow_nbaprops.data import load_data
@@ -139,12 +143,30 @@ def test_a_trial_another_worker_is_running_counts_toward_the_budget(tmp_path, tu
     data, space = load_data("synthetic:2x8x24", 0), load_space(tune_space)
     study = optuna.create_study(study_name="shared", storage=storage, direction="minimize")
     elsewhere = study.ask()  # another worker's trial, in progress
-    first = tune(data, space, "2022-23", trials=3, study_name="shared", storage=storage, heartbeat=1)
-    states = [t.state.name for t in study.get_trials()]
-    assert states.count("COMPLETE") + states.count("PRUNED") == 2 and states.count("RUNNING") == 1
-    assert not first.finalized and "another worker is still running trials" in first.summary()
+    elsewhere.set_user_attr("worker", "elsewhere:1")
+    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
-    study.tell(elsewhere, 99.0)  # the other worker's trial ends (a poor one)
+    def end_it_last() -> None:  # the other worker's trial ends after this worker's two (a poor one)
+        while len(study.get_trials(states=finished)) < 2:
+            time.sleep(0.1)
+        study.tell(elsewhere, 99.0)
+
+    other = threading.Thread(target=end_it_last)
+    other.start()
+    first = tune(data, space, "2022-23", trials=3, study_name="shared", storage=storage, heartbeat=1)
+    other.join()
+    assert len(study.get_trials()) == 3 and len(study.get_trials(states=finished)) == 3  # 2 here, none past 3
+    assert not first.finalized and first.finisher == "elsewhere:1"  # it ran the last trial: it finishes
+    assert "finishes it: elsewhere:1" in first.summary()
+    parent = mlflow.MlflowClient().get_run(first.parent_run_id)
+    assert parent.info.status == "RUNNING" and "trials_complete" not in parent.data.metrics
+
     last = tune(data, space, "2022-23", trials=3, study_name="shared", storage=storage, heartbeat=1)
     assert last.finalized and len(study.get_trials()) == 3  # nothing more started: the budget was spent
     assert last.best is not None and last.best["value"] < 99.0
+    assert mlflow.MlflowClient().get_run(first.parent_run_id).info.status == "FINISHED"
+    again = tune(data, space, "2022-23", trials=3, study_name="shared", storage=storage, heartbeat=1)
+    assert not again.finalized and again.finisher == last.finisher  # joined when all is done: finished once
+    assert mlflow.MlflowClient().get_run(first.parent_run_id).info.status == "FINISHED"
+    history = mlflow.MlflowClient().get_metric_history(first.parent_run_id, "trials_complete")
+    assert len(history) == 1

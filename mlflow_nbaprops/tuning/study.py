@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import socket
 import time
 import warnings
@@ -90,6 +91,8 @@ class TuneReport:
     next_season: str | None = None
     next_scores: dict[str, float] = field(default_factory=dict)
     finalized: bool = False
+    #: When this worker did not finish the study: the worker that does (or did).
+    finisher: str | None = None
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -112,7 +115,8 @@ class TuneReport:
         elif self.finalized:
             lines.append(f"no season after {self.validation_season} in the data: nothing scored out of sample")
         if not self.finalized:
-            lines.append("another worker is still running trials: it finishes the study")
+            lines.append(f"the worker that ran the study's last trial finishes it: {self.finisher}" if self.finisher
+                         else "another worker is still running trials: it finishes the study")
         lines.append(f"train it: nbaprops train --params-from {self.parent_run_id} ...")
         return "\n".join(lines)
 
@@ -142,7 +146,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
     study_name = study_name or f"nbaprops-{validation_season}-{fingerprint[:10]}"
     storage_url = storage or DEFAULT_STORAGE
     client = mlflow.MlflowClient()
-    worker = f"{socket.gethostname()}:{os.getpid()}"
+    worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"  # host:pid, one name per call
 
     def stale(study, trial) -> None:  # a worker stopped mid-trial: its run fails with its trial
         run_id = trial.user_attrs.get("mlflow_run_id")
@@ -185,7 +189,12 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
     if defaults:
         study.enqueue_trial(defaults, user_attrs={"kind": "defaults"}, skip_if_exists=True)
 
+    ran = [0]
+
     def objective(trial) -> float:
+        ran[0] += 1
+        if ran[0] == 1 and client.get_run(parent).info.status != "RUNNING":  # a finished study, more trials
+            client.update_run(parent, status="RUNNING")
         values = space.suggest(trial)
         config = space.config(values, validation_season, seed, n_jobs)
         tags = {MLFLOW_PARENT_RUN_ID: parent, "nbaprops.phase": "tuning", ROLE_TAG: "trial", STUDY_TAG: study_name,
@@ -271,8 +280,10 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
             break
 
     report = TuneReport(study_name, storage_url, parent, validation_season, _counts(study), _fits(study, optuna))
-    if others_done and _claim(client, parent, worker):
+    report.finisher = _finisher(study, optuna, client, parent, worker, ran_trials=bool(ran[0])) if others_done else None
+    if report.finisher == worker:
         # every trial is done: the next season's two backtests may take the whole machine
+        client.set_tag(parent, "nbaprops.tune.finished_by", worker)
         _finish(study, optuna, client, parent, space, data, validation_season, later[0] if later else None,
                 report, seed, max(n_jobs, os.cpu_count() or 1))
     report.seconds = time.perf_counter() - started
@@ -356,10 +367,7 @@ def _parent_run(client: mlflow.MlflowClient, exp_id: str, study_name: str, param
         found = candidates()
         if found[0].info.run_id != mine:
             client.delete_run(mine)
-    parent = found[0]
-    if parent.info.status != "RUNNING":  # a finished study joined again for more trials
-        client.update_run(parent.info.run_id, status="RUNNING")
-    return parent.info.run_id
+    return found[0].info.run_id
 
 
 def _counts(study) -> dict[str, int]:
@@ -390,11 +398,18 @@ def _others_done(study, optuna, heartbeat: int) -> bool:
         time.sleep(min(heartbeat, 5))
 
 
-def _claim(client: mlflow.MlflowClient, parent: str, worker: str) -> bool:
-    """One worker finishes the study: the last to write its name on the parent run."""
-    client.set_tag(parent, "nbaprops.tune.finished_by", worker)
-    time.sleep(1.0)
-    return client.get_run(parent).data.tags.get("nbaprops.tune.finished_by") == worker
+def _finisher(study, optuna, client: mlflow.MlflowClient, parent: str, worker: str, ran_trials: bool) -> str | None:
+    """The one worker that finishes the study, decided alike by every worker once no trial runs:
+    the worker of the last trial to finish. (A tag written and read back is no lock: two workers
+    ending a second apart each read their own name and both scored the next season.) A worker
+    that ran no trial joined a study whose trials are done: it finishes it if nobody has."""
+    if not ran_trials:
+        tags = client.get_run(parent).data.tags
+        return tags.get("nbaprops.tune.finished_by") if tags.get(STATE_TAG) == "FINISHED" else worker
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
+                                                    optuna.trial.TrialState.PRUNED))
+    last = max(done, key=lambda t: (t.datetime_complete, t.number), default=None)
+    return worker if last is None else last.user_attrs.get("worker", worker)
 
 
 def _config_record(config: BacktestConfig, values: dict[str, Any], trial: int | None) -> dict[str, Any]:
