@@ -23,13 +23,8 @@ from mlflow.entities import Metric
 from mlflow.tracking.context.registry import resolve_tags
 
 from mlflow_nbaprops.daily.predict import PREDICTIONS_ARTIFACT
-from mlflow_nbaprops.daily.runs import (
-    LINEAGE_TAG,
-    MONITORING_EXPERIMENT,
-    PREDICTIONS_EXPERIMENT,
-    experiment_id,
-    search_all,
-)
+from mlflow_nbaprops.daily.runs import LINEAGE_TAG, MONITORING_EXPERIMENT, PREDICTIONS_EXPERIMENT
+from mlflow_nbaprops.tracking.runs import experiment_id, search_all
 from mlflow_nbaprops.evaluation.live import Matched, date_step, live_metrics, match_results
 from mlflow_nbaprops.evaluation.metrics import coverage_text
 from mlflow_nbaprops.data import DataInfo

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from mlflow_nbaprops import flavor
-from mlflow_nbaprops.daily.runs import LINEAGE_TAG, PREDICTIONS_EXPERIMENT, ModelRef, loop_run, resolve, search_all
+from mlflow_nbaprops.daily.runs import LINEAGE_TAG, PREDICTIONS_EXPERIMENT, ModelRef, resolve
+from mlflow_nbaprops.tracking.runs import loop_run, search_all
 from mlflow_nbaprops.errors import DataValidationError
 from mlflow_nbaprops.model.predictor import validate_slate
 

@@ -19,7 +19,8 @@ from mlflow.models import Model
 from mlflow.tracking.artifact_utils import _download_artifact_from_uri
 
 from mlflow_nbaprops import flavor, promotion
-from mlflow_nbaprops.daily.runs import LINEAGE_TAG, ModelRef, loop_run, resolve
+from mlflow_nbaprops.daily.runs import LINEAGE_TAG, ModelRef, resolve
+from mlflow_nbaprops.tracking.runs import loop_run
 from mlflow_nbaprops.errors import ModelIntegrityError
 from mlflow_nbaprops.features.snapshot import Extension
 from mlflow_nbaprops.model.persistence import SNAPSHOT_FILES

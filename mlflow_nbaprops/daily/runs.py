@@ -11,10 +11,6 @@ from mlflow.exceptions import MlflowException
 
 from mlflow_nbaprops.promotion import RegistryError
 from mlflow_nbaprops.tracking import experiment_name
-from mlflow_nbaprops.tracking.runs import experiment_id, loop_run, search_all
-
-__all__ = ["LINEAGE_TAG", "MONITORING_EXPERIMENT", "PREDICTIONS_EXPERIMENT", "ModelRef", "experiment_id", "loop_run",
-           "resolve", "search_all"]
 
 #: Where ``predict`` logs each scored slate, and ``grade`` the live metrics.
 PREDICTIONS_EXPERIMENT = experiment_name("predictions")

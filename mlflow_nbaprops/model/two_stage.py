@@ -13,7 +13,6 @@ the models did not train on.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
+from mlflow_nbaprops.errors import did_you_mean
 from mlflow_nbaprops.model.backends import DEFAULT_BACKEND, backend_for, backend_of, get_backend, is_foreign
 from mlflow_nbaprops.model.quantiles import (
     DEFAULT_QUANTILES,
@@ -70,9 +70,7 @@ def check_booster_params(backend, params: dict[str, Any] | None, stage: str) -> 
             raise ValueError(f"{stage} parameter {name!r} is set by the estimator itself (seed, threads, "
                              "verbosity: use its random_state and n_jobs), not per stage")
         if known is not None and name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"{stage} parameter {name!r} is not a parameter of {backend}{hint}")
+            raise ValueError(f"{stage} parameter {name!r} is not a parameter of {backend}{did_you_mean(name, known)}")
 
 
 def make_booster(backend, params: dict[str, Any] | None, random_state: int, n_jobs: int):

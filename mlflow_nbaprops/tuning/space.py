@@ -13,25 +13,24 @@ to :meth:`SearchSpace.suggest` only needs ``suggest_int/float/categorical``).
 
 from __future__ import annotations
 
-import difflib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from mlflow_nbaprops.errors import NBAPropsError
+from mlflow_nbaprops.errors import NBAPropsError, did_you_mean
 from mlflow_nbaprops.evaluation import BacktestConfig
 from mlflow_nbaprops.features import AVAILABILITY_SCENARIOS, FEATURE_SETS
 from mlflow_nbaprops.model import BACKEND_NAMES, effective_params
 from mlflow_nbaprops.model.backends import DEFAULT_BACKEND
-from mlflow_nbaprops.model.predictor import DEFAULT_TRAIN_WINDOW_DAYS
 from mlflow_nbaprops.model.two_stage import STAGE_NAMES, check_booster_params
 
 #: The two stages' sections and how errors name them.
 STAGES = {"minutes": STAGE_NAMES[0], "pra": STAGE_NAMES[1]}
-#: Study-level dimensions, their package defaults, and what a value must be.
-DIMENSIONS: dict[str, Any] = {"feature_set": "full", "refit_every": 7, "train_window_days": DEFAULT_TRAIN_WINDOW_DAYS,
-                              "availability": "observed"}
+#: Study-level dimensions and their package defaults (a backtest's, read from BacktestConfig).
+_CONFIG_DEFAULTS = {f.name: f.default for f in fields(BacktestConfig)}
+DIMENSIONS: dict[str, Any] = {name: _CONFIG_DEFAULTS[name]
+                              for name in ("feature_set", "refit_every", "train_window_days", "availability")}
 _KEYS = ("backend", *DIMENSIONS, *STAGES)
 _RANGE_KEYS = {"low", "high", "step", "log"}
 
@@ -166,7 +165,7 @@ def parse_space(raw: Any, source: str = "space") -> SearchSpace:
         raise SpaceError(f"{source}: a search space is a mapping of {', '.join(_KEYS)}")
     for key in raw:
         if key not in _KEYS:
-            raise SpaceError(f"{source}: unknown key {key!r}{_hint(str(key), _KEYS)} (known: {', '.join(_KEYS)})")
+            raise SpaceError(f"{source}: unknown key {key!r}{did_you_mean(str(key), _KEYS)} (known: {', '.join(_KEYS)})")
     backend = raw.get("backend", DEFAULT_BACKEND)
     if backend not in BACKEND_NAMES:
         raise SpaceError(f"{source}: backend {backend!r} is not one of {', '.join(BACKEND_NAMES)}")
@@ -228,8 +227,3 @@ def _check_study_values(source: str, d: Dimension) -> None:
         minimum = {"refit_every": 1, "train_window_days": 30}.get(d.name)
         if minimum is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
             raise SpaceError(f"{source}: {d.name} must be whole days >= {minimum}, not {value!r}")
-
-
-def _hint(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
