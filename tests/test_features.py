@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlflow_nbaprops.data import canonicalize_frame
+from conftest import REAL_DATA, requires_real_data
+from mlflow_nbaprops.data import canonicalize_frame, load_gamelogs
 from mlflow_nbaprops.data.synth import synthesize_league
 from mlflow_nbaprops.features import (
     FEATURE_SETS,
@@ -49,7 +50,7 @@ def test_every_feature_is_defined_once_with_tier_sources_window_description():
     full = get_feature_set("full")
     assert set(full.tiers()) == {"core", "contextual", "temporal", "availability"}
     assert all(full.tiers().values())
-    assert full.version == "v3.0" and len(full.hash) == 16
+    assert full.version == "v4.0" and len(full.hash) == 16
 
 
 def test_older_versions_stay_registered_and_none_means_box_scores_only():
@@ -61,8 +62,27 @@ def test_older_versions_stay_registered_and_none_means_box_scores_only():
     assert box_scores_only(full) is v2
     assert diff(v2, full)["added"] == sorted(full.tiers()["availability"]) and not diff(v2, full)["changed"]
     assert box_scores_only(get_feature_set("core")) is get_feature_set("core")
-    with pytest.raises(KeyError, match="unknown version 'v9' of feature set 'full'; known: v2.0, v3.0"):
+    with pytest.raises(KeyError, match="unknown version 'v9' of feature set 'full'; known: v2.0, v3.0, v4.0"):
         get_feature_set("full", "v9")
+
+
+def test_v3_models_keep_their_hash_and_their_12_minute_rotation_line(league):
+    """v4.0 moved the rotation line from 12 to 22 minutes. A model saved with v3.0 still finds its
+    definitions under the hash it was saved with, and its features are computed at its own line:
+    the two versions differ exactly where a 12-22 minute player is absent."""
+    v3, v4 = get_feature_set("full", "v3.0"), get_feature_set("full")
+    assert v3.hash == "7b2b8af269cda67b" and v3.rotation_minutes == 12.0
+    assert v4.rotation_minutes == 22.0 and v4.hash != v3.hash and v3.names == v4.names
+    assert diff(v3, v4)["changed"] == sorted(v4.tiers()["availability"])
+    assert all(dict(f.params) == {"rotation_minutes": 22.0} for f in v4.features if f.tier == "availability")
+    assert box_scores_only(v3) is box_scores_only(v4) is get_feature_set("full", "v2.0")
+    old, new = build_features(league, v3), build_features(league, v4)
+    assert (old["team_out_n"] >= new["team_out_n"]).all() and (old["team_out_n"] > new["team_out_n"]).any()
+    boxes = get_feature_set("full", "v2.0").names
+    pd.testing.assert_frame_equal(old[boxes], new[boxes])
+    mixed = FeatureSet("full", "mixed", (v3.features[-1], v4.features[-2]), "")
+    with pytest.raises(ValueError, match=r"mixes rotation lines \[12.0, 22.0\]"):
+        mixed.rotation_minutes
 
 
 def test_changing_a_definition_changes_the_hash_and_diff_reports_it():
@@ -238,12 +258,12 @@ def test_a_player_never_seen_gets_empty_history_features(league):
 
 def _rotation_before(frame: pd.DataFrame, team: str, day) -> pd.Series:
     """By hand: the team's rotation players before ``day`` and their roles (last-10 mean minutes),
-    per the definition (role >= 12, last game for this team at most 12 days ago)."""
+    per the definition (role at least the line, 22, last game for this team at most 12 days ago)."""
     before = frame[frame["GAME_DATE"] < day].sort_values("GAME_DATE")
     last = before.groupby("PLAYER_ID").tail(1).set_index("PLAYER_ID")
     roles = before.groupby("PLAYER_ID")["MIN"].apply(lambda m: m.iloc[-10:].mean())
     mine = last[(last["TEAM"] == team) & ((day - last["GAME_DATE"]).dt.days <= 12)].index
-    return roles[mine][roles[mine] >= 12]
+    return roles[mine][roles[mine] >= 22]
 
 
 def test_absent_rotation_players_match_a_hand_computation(league, features):
@@ -287,6 +307,48 @@ def test_fringe_players_presence_tonight_moves_no_feature(league, features):
         rebuilt = _keyed(build_features(variant, "full"))
         keep = _keyed(on_day.drop(index=fringe)).index
         pd.testing.assert_frame_equal(rebuilt.loc[keep, names], _keyed(features).loc[keep, names], check_exact=True)
+
+
+@requires_real_data
+def test_real_absences_at_the_rotation_line_do_not_read_tonights_score():
+    """Why the line is 22 minutes (v4.0), on the real logs: a 12-22 minute player is missing from
+    close games (final margin <= 5) far more often than from blowouts (>= 20) - benched while the
+    game is tight, given garbage time when it is not - so v3.0's 12-minute line read tonight's
+    score into the backtest. At the line, absences are no more frequent in close games."""
+    frame = load_gamelogs(REAL_DATA).frame.reset_index(drop=True)
+    at_line = build_features(frame, get_feature_set("full"))["team_out_n"].to_numpy()
+    from_12 = build_features(frame, get_feature_set("full", "v3.0"))["team_out_n"].to_numpy()
+    points = frame.groupby(["GAME_ID", "TEAM"])["PTS"].sum()
+    margin = (2 * points - points.groupby(level=0).transform("sum")).abs()
+    margin = margin.reindex(pd.MultiIndex.from_frame(frame[["GAME_ID", "TEAM"]])).to_numpy()
+    team_game = ~frame.duplicated(["GAME_ID", "TEAM"]).to_numpy()
+    close, blowout = team_game & (margin <= 5), team_game & (margin >= 20)
+    band = from_12 - at_line
+    assert band[close].mean() > 1.4 * band[blowout].mean()  # 1.01 vs 0.58 absent a game
+    assert at_line[close].mean() <= 1.05 * at_line[blowout].mean()  # 0.76 vs 0.82
+
+
+def test_declaring_a_player_below_the_rotation_line_out_moves_no_feature(league):
+    """A reserve (last-10 minutes under the line) declared out changes nothing for anybody: his
+    absences in the logs are partly tonight's game script, so none is counted (history or slate)."""
+    day = np.sort(league["GAME_DATE"].unique())[-20]
+    history = league[league["GAME_DATE"] < day]
+    slate = league.loc[league["GAME_DATE"] == day, ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]]
+    team = slate["TEAM"].iloc[0]
+    earlier = history[history["TEAM"] == team].sort_values("GAME_DATE")
+    roles = earlier.groupby("PLAYER_ID")["MIN"].apply(lambda m: m.iloc[-10:].mean())
+    recent = set(earlier.loc[earlier["GAME_DATE"] >= day - pd.Timedelta(days=12), "PLAYER_ID"])
+    reserves = [p for p, role in roles.items() if p in recent and 8 <= role < 22]
+    rotation = [p for p, role in roles.items() if p in recent and role >= 22]
+    assert reserves and rotation
+    names = get_feature_set("full").names
+    def built(out):
+        declared = pd.DataFrame({"PLAYER_ID": out, "TEAM": team, "GAME_DATE": day})
+        b = build_features(history, "full", targets=slate, absences=declared)
+        return b.loc[b["is_target"], names].reset_index(drop=True)
+    pd.testing.assert_frame_equal(built(reserves), built([]), check_exact=True)
+    moved = built(rotation[:1]) != built([])  # a rotation player's absence does move his teammates
+    assert moved["team_out_n"].any() and moved["min_expected_tonight"].any()
 
 
 def test_an_upcoming_game_reads_absences_only_from_what_the_caller_declares(league, features):

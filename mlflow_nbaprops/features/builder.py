@@ -28,9 +28,8 @@ STAT_COLUMNS = ["MIN", "PTS", "REB", "AST", "FGA", "FTA", "TOV", "OREB", "PF", "
 #: A game's length in minutes: 48 in regulation, more with overtime (five players on court).
 REGULATION_MINUTES = 48.0
 #: Tonight's rotation, from earlier games only: a player whose mean minutes over his last 10
-#: games (as of his last game) are at least ROTATION_MINUTES and whose last game, for this
-#: team, was at most ROTATION_DAYS ago. Absent from tonight's game means out.
-ROTATION_MINUTES = 12.0
+#: games (as of his last game) reach the feature set's rotation line (``FeatureSet.rotation_minutes``)
+#: and whose last game, for this team, was at most ROTATION_DAYS ago. Absent tonight means out.
 ROTATION_DAYS = 12
 #: An absent teammate's role is "similar" to the player's within this many minutes.
 SIMILAR_ROLE_MINUTES = 6.0
@@ -64,7 +63,8 @@ def build_features(
     # compute in an order set by the rows' content, so the input's row order cannot change a
     # single bit (sums within a game or a day are then always added in the same order)
     canonical = _canonical_order(rows)
-    feats = _Computer(rows.iloc[canonical].reset_index(drop=True), league, absences).compute()
+    feats = _Computer(rows.iloc[canonical].reset_index(drop=True), league, absences,
+                      rotation_minutes=fs.rotation_minutes).compute()
     out = rows[KEY_COLUMNS + ["is_target"]].copy()
     for name in fs.names:
         values = np.empty(len(rows))
@@ -220,10 +220,11 @@ class _Computer:
     """Computes every registered feature for the stacked rows."""
 
     def __init__(self, rows: pd.DataFrame, league: pd.DataFrame | None = None,
-                 absences: pd.DataFrame | None = None) -> None:
+                 absences: pd.DataFrame | None = None, *, rotation_minutes: float) -> None:
         self.rows = rows
         self.league = league
         self.absences = absences
+        self.rotation_minutes = rotation_minutes
         self.n = len(rows)
         self.out: dict[str, np.ndarray] = {}
 
@@ -387,7 +388,7 @@ class _Computer:
     def _tonight_absences(self, tg: pd.DataFrame) -> None:
         """Rotation players out tonight: who, with what role, for the player's team and the opponent.
 
-        Candidates come from earlier games only (see ``ROTATION_MINUTES``): each rotation
+        Candidates come from earlier games only (see ``ROTATION_DAYS``): each rotation
         player's last game makes him a candidate for his team's games in the next
         ``ROTATION_DAYS`` days, up to his next game. Of tonight's game only one thing is read:
         whether a candidate is in it (history) or declared out (``absences``, upcoming games).
@@ -406,7 +407,7 @@ class _Computer:
         # (team-game, candidate) pairs: each rotation game opens a window of the team's next games
         # (windows are (his game's date, min(date + ROTATION_DAYS, his next game's date)]: a
         # player's windows never overlap, so each (team-game, player) pair is made once)
-        cand = np.flatnonzero(real & (self._role_after >= ROTATION_MINUTES))
+        cand = np.flatnonzero(real & (self._role_after >= self.rotation_minutes))
         limit = np.minimum(day[cand] + ROTATION_DAYS, self._next_day[cand])
         code = teams.code[row_tg[cand]]
         first = np.searchsorted(teams.composite, code * 1_000_000 + day[cand], side="right")

@@ -180,7 +180,7 @@ def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, fea
     stacked = _stack(rows, probe)
     canonical = _canonical_order(stacked)
     ordered = stacked.iloc[canonical].reset_index(drop=True)
-    computer = _Computer(ordered, league, None)
+    computer = _Computer(ordered, league, None, rotation_minutes=feature_set.rotation_minutes)
     feats = computer.compute()
     target = ordered["is_target"].to_numpy()
     players = pd.DataFrame({name: values[target] for name, values in feats.items() if name in feature_set.names

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 TIERS = ("core", "contextual", "temporal", "availability")
 #: The tier that reads who is out tonight (``--availability none`` leaves it out).
 AVAILABILITY_TIER = "availability"
+#: Tonight's rotation: a player whose mean minutes over his last 10 games reach this line.
+#: Below it, whether a player appears in a box score depends on the game itself: on 2015-16..
+#: 2022-23, a 12-15 minute player was out of 37 % of close games (final margin <= 5) and 16 %
+#: of blowouts (>= 20), because coaches shorten the bench in close games and empty it in
+#: blowouts. His absence in the logs is then partly tonight's score, which no injury report
+#: knows. From about 22 minutes up, absences no longer depend on the margin (docs/benchmarks.md).
+ROTATION_MINUTES = 22.0
+#: The line of ``full`` v3.0 (defined before the line was a parameter): kept for its models.
+LEGACY_ROTATION_MINUTES = 12.0
 
 
 @dataclass(frozen=True)
@@ -26,13 +35,21 @@ class Feature:
     sources: tuple[str, ...]
     window: str
     description: str
+    #: numbers the builder computes it with, e.g. ``(("rotation_minutes", 22.0),)``: part of the
+    #: definition (and the hash), so changing one is a new definition, not a silent change
+    params: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.tier not in TIERS:
             raise ValueError(f"feature {self.name}: tier must be one of {TIERS}, not {self.tier!r}")
 
     def definition(self) -> dict:
-        return {**asdict(self), "sources": list(self.sources)}
+        out = {**asdict(self), "sources": list(self.sources)}
+        if self.params:
+            out["params"] = dict(self.params)
+        else:  # definitions from before parameters existed hash as they always did
+            del out["params"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,17 @@ class FeatureSet:
     @property
     def names(self) -> list[str]:
         return [f.name for f in self.features]
+
+    @property
+    def rotation_minutes(self) -> float:
+        """The rotation line its availability features are computed with: a player whose last-10
+        mean minutes reach it is one whose absence tonight counts (``LEGACY_ROTATION_MINUTES``
+        for definitions from before the line was a parameter)."""
+        lines = {dict(f.params).get("rotation_minutes", LEGACY_ROTATION_MINUTES)
+                 for f in self.features if f.tier == AVAILABILITY_TIER}
+        if len(lines) > 1:
+            raise ValueError(f"feature set {self.name} {self.version} mixes rotation lines {sorted(lines)}")
+        return lines.pop() if lines else ROTATION_MINUTES
 
     @property
     def hash(self) -> str:
@@ -162,11 +190,20 @@ FEATURES: dict[str, Feature] = {
         _f("team_changed", "temporal", "TEAM", "player's previous game", "1 if the player's team differs from his previous game's"),
         _f("games_with_team", "temporal", "TEAM", "all history", "games the player has played for his current team"),
         _f("season_progress", "temporal", "GAME_DATE SEASON", "season to date", "team games played this season / 82"),
-        # ---- availability: who is out tonight. A rotation player is one whose mean minutes over
-        # his last 10 games are >= 12 and whose last game, for this team, was <= 12 days before
-        # tonight (both from earlier games only). Of tonight's game only this is read: which
-        # rotation players are absent (history: not in the box score; a slate: declared out).
-        # Never tonight's minutes or stats, never whether a fringe player appears.
+    ]
+}
+
+
+def _availability(params: tuple[tuple[str, float], ...]) -> list[Feature]:
+    """The availability tier, computed with ``params`` (``()``: v3.0's, the legacy line).
+
+    Who is out tonight. A rotation player is one whose mean minutes over his last 10 games reach
+    the rotation line (``ROTATION_MINUTES``) and whose last game, for this team, was <= 12 days
+    before tonight (both from earlier games only). Of tonight's game only this is read: which
+    rotation players are absent (history: not in the box score; a slate: declared out). Never
+    tonight's minutes or stats, never whether a player below the line appears.
+    """
+    features = [
         _f("team_out_n", "availability", "MIN TEAM GAME_ID", "tonight's absences, roles before tonight",
            "rotation players of the team out tonight"),
         _f("team_out_min", "availability", "MIN TEAM GAME_ID", "tonight's absences, roles before tonight",
@@ -197,7 +234,11 @@ FEATURES: dict[str, Feature] = {
            "team_out_min of absent teammates whose last-10 mean minutes are within 6 of the player's "
            "(the logs have no positions: role stands in for them)"),
     ]
-}
+    return [replace(f, params=params) for f in features]
+
+
+#: The current definitions: the availability tier at ``ROTATION_MINUTES``.
+FEATURES.update({f.name: f for f in _availability((("rotation_minutes", ROTATION_MINUTES),))})
 
 _CORE = [n for n, f in FEATURES.items() if f.tier == "core"]
 _BOX_SCORES = [n for n, f in FEATURES.items() if f.tier != AVAILABILITY_TIER]
@@ -217,6 +258,12 @@ _FULL_V2_DESCRIPTION = (
 #: Every registered version, so a model saved with an older version still loads.
 FEATURE_SET_VERSIONS: dict[tuple[str, str], FeatureSet] = {
     ("full", "v2.0"): FeatureSet("full", "v2.0", tuple(FEATURES[n] for n in _BOX_SCORES), _FULL_V2_DESCRIPTION),
+    ("full", "v3.0"): FeatureSet(
+        "full", "v3.0", tuple(FEATURES[n] for n in _BOX_SCORES) + tuple(_availability(())),
+        "v2.0 plus tonight's availability, with the rotation line at 12 minutes: below about 22 minutes "
+        "a player's absence from the logs is partly tonight's game script (see v4.0), so its backtest "
+        "read some of tonight's score. Kept so its models still load and serve as trained.",
+    ),
 }
 
 FEATURE_SETS: dict[str, FeatureSet] = {
@@ -226,16 +273,20 @@ FEATURE_SETS: dict[str, FeatureSet] = {
         "v1.1 adds overtime-free minute shares and foul rate (minutes MAE down on 2022-23).",
     ),
     "full": FeatureSet(
-        "full", "v3.0", tuple(FEATURES.values()),
+        "full", "v4.0", tuple(FEATURES.values()),
         "v2.0 (box scores only: " + _FULL_V2_DESCRIPTION + ") plus tonight's availability: which rotation "
         "players of the team and of the opponent are out, their minutes, PRA and usage, how fresh the "
         "absence is, the player's share of the freed minutes and usage, his expected minutes and his rank "
         "among tonight's available rotation. In a backtest absences come from the logs; a served slate "
-        "declares them (STATUS). Screened on 2022-23 (one fit on the four seasons before it, 3 seeds; "
-        "never 2023-24): PRA / minutes MAE 5.918 / 4.817 box scores only, 5.789 / 4.604 with the issue's "
-        "four crude absence features, 5.771 / 4.567 with nine, 5.753 / 4.532 with expected minutes, "
-        "available-rotation minutes and rank, 5.747 / 4.531 with the usage share (marginal: about one "
-        "seed sd). Tried and left out: the opponent's absent PRA (5.753, no gain).",
+        "declares them (STATUS). A rotation player averages >= 22 minutes over his last 10 games: v3.0's "
+        "12-minute line let tonight's score in (a 12-15 minute player missed 37 % of close games and 16 % "
+        "of blowouts: benched in close games, not injured), which no injury report knows; from 22 minutes "
+        "up his absences do not depend on the margin. The 13 features were screened on 2022-23 with the "
+        "12-minute line (one fit on the four seasons before it, 3 seeds; never 2023-24): PRA / minutes MAE "
+        "5.918 / 4.817 box scores only, 5.789 / 4.604 with the issue's four crude absence features, "
+        "5.747 / 4.531 with all 13; at the 22-minute line all 13 give 5.771 / 4.591. Tried and left out: "
+        "the opponent's absent PRA, minutes redistributed to a team total, recency weights "
+        "(docs/benchmarks.md).",
     ),
 }
 DEFAULT_FEATURE_SET = "full"
@@ -275,7 +326,7 @@ def scenario_feature_set(name: str, availability: str = "observed") -> FeatureSe
 
 def box_scores_only(fs: FeatureSet) -> FeatureSet:
     """``fs`` without the availability tier (``--availability none``): the registered version of
-    the same set that holds exactly the other features (``full`` v3.0 -> v2.0), or ``fs`` itself
+    the same set that holds exactly the other features (``full`` v4.0 or v3.0 -> v2.0), or ``fs`` itself
     when it has no availability features."""
     kept = tuple(f for f in fs.features if f.tier != AVAILABILITY_TIER)
     if len(kept) == len(fs.features):
