@@ -3,13 +3,16 @@
     python benchmarks/bench_availability.py oneshot [--test-season 2023-24] [--seeds 0]
     python benchmarks/bench_availability.py walkforward [--test-season 2023-24] [--refit-every 7] [--seed 0]
     python benchmarks/bench_availability.py renormalise [--test-season 2022-23] [--seeds 0 1 2]
+    python benchmarks/bench_availability.py margin [--before 2023-24]
+    python benchmarks/bench_availability.py screen [--test-season 2022-23] [--seeds 0 1 2]
 
 ``oneshot`` rebuilds the issue's floor measurement: one two-stage LightGBM model trained on the
 four seasons before the test season, scored on every predictable player-game of the test season
 (the backtest's population: minutes > 0 and an earlier game this season), for three feature
 lists: ``full`` v2.0 (box scores only), v2.0 plus the four crude absence features (team and
-opponent: count and summed minutes of absent rotation players), and ``full`` v3.0 (every
-availability feature). Several seeds give mean and spread. Use 2022-23 (the default
+opponent: count and summed minutes of absent rotation players), ``full`` v4.0 (every
+availability feature) and v3.0 (the same at the 12-minute rotation line, which reads some of
+tonight's score: see ``margin``). Several seeds give mean and spread. Use 2022-23 (the default
 validation season) for choices; 2023-24 only to report.
 
 ``walkforward`` runs ``nbaprops backtest``'s walk-forward for ``--availability none`` and
@@ -21,11 +24,23 @@ rotation (known before tip-off: the rotation candidates not out) should share ab
 such a rotation played in the training seasons (the median by its size), so stage 1's minutes
 for them are scaled by (that total / their predicted sum) ** alpha, and stage 2 is fed the
 scaled minutes ("fed") or its PRA scaled alike ("scaled"). One fit per seed, as ``oneshot``.
+
+``margin`` asks which absences in the logs an injury report could have known: for bands of the
+players' roles (last-10 mean minutes), how often a team misses such a rotation player in close
+games (final margin <= 5) vs blowouts (>= 20). An injury does not know tonight's score; a coach
+benching a healthy player in a tight game does. It chose the rotation line of ``full`` v4.0.
+
+``screen`` tries further ideas for the minutes stage against ``full`` as it is, one fit per seed
+as ``oneshot`` (on 2022-23 by default: choices are never made on 2023-24): the absences his
+recent games were played under, returning teammates, games left in the season, a longer
+rotation window, the four together, recency weights, and stage 1 fitted on minutes minus his
+recent minutes (an exponentially weighted mean).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
@@ -34,7 +49,8 @@ import pandas as pd
 
 from mlflow_nbaprops.data import load_gamelogs, schema
 from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
-from mlflow_nbaprops.features import build_features, get_feature_set
+from mlflow_nbaprops.features import FeatureSet, build_features, get_feature_set
+from mlflow_nbaprops.features import builder
 from mlflow_nbaprops.model import TwoStageRegressor
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "nba"
@@ -50,20 +66,22 @@ def oneshot(frame: pd.DataFrame, args) -> None:
     test = (frame["SEASON"] == args.test_season) & (frame["MIN"] > 0) & (features["games_season"] >= 1)
     minutes, pra = frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float)
     box = get_feature_set("full", "v2.0").names
-    variants = {"box scores (full v2.0)": box, "+ crude four": box + CRUDE,
-                "full v3.0 (all availability)": get_feature_set("full").names}
+    v3 = build_features(frame, get_feature_set("full", "v3.0"))  # the 12-minute line: reads tonight's score
+    variants = {"box scores (full v2.0)": (features, box), "+ crude four": (features, box + CRUDE),
+                "full v4.0 (all availability)": (features, get_feature_set("full").names),
+                "full v3.0 (12-minute line)": (v3, get_feature_set("full", "v3.0").names)}
     out_tonight = (features.loc[test, "team_out_n"] > 0).to_numpy()
     print(f"one shot: train {', '.join(train_seasons)} ({int(train.sum()):,} rows), test {args.test_season} "
           f"({int(test.sum()):,} rows, {out_tonight.mean():.1%} with a rotation teammate out); seeds {args.seeds}")
     print(f"{'features':<32}{'PRA MAE':>9}{'sd':>7}{'minutes':>9}{'sd':>7}{'PRA, mate out':>15}{'time':>7}")
-    for label, names in variants.items():
+    for label, (built, names) in variants.items():
         scores = []
         started = time.perf_counter()
         for seed in args.seeds:
             model = TwoStageRegressor(random_state=seed).fit(
-                features.loc[train, names], np.c_[minutes[train], pra[train]],
+                built.loc[train, names], np.c_[minutes[train], pra[train]],
                 groups=frame.loc[train, "GAME_DATE"].to_numpy())
-            dist = model.predict_distribution(features.loc[test, names])
+            dist = model.predict_distribution(built.loc[test, names])
             err = np.abs(dist["pred_PRA"].to_numpy() - pra[test])
             scores.append((err.mean(), np.abs(dist["pred_MIN"].to_numpy() - minutes[test]).mean(),
                            err[out_tonight].mean()))
@@ -137,18 +155,163 @@ def renormalise(frame: pd.DataFrame, args) -> None:
     print(table.T.round(4).to_string())
 
 
+def at_line(minutes: float) -> FeatureSet:
+    """``full``'s availability tier computed with the rotation line at ``minutes``."""
+    tier = [f for f in get_feature_set("full").features if f.tier == "availability"]
+    return FeatureSet("full", f"line {minutes:g}", tuple(dataclasses.replace(f, params=(("rotation_minutes", float(minutes)),))
+                                                      for f in tier), "a probe of the rotation line")
+
+
+def margin(frame: pd.DataFrame, args) -> None:
+    frame = frame[frame["SEASON"] < args.before].reset_index(drop=True)
+    points = frame.groupby(["GAME_ID", "TEAM"])["PTS"].sum()
+    final = (2 * points - points.groupby(level=0).transform("sum")).abs()
+    team_games = pd.MultiIndex.from_frame(frame[["GAME_ID", "TEAM"]])
+    final = final.reindex(team_games).to_numpy()
+    team_game = ~team_games.duplicated()
+    close, blowout = team_game & (final <= 5), team_game & (final >= 20)
+    lines = [12, 15, 18, 20, 22, 25, 30]
+    absent, present = {}, {}
+    for line in lines:
+        built = build_features(frame, at_line(line))
+        absent[line] = built["team_out_n"].to_numpy()
+        # an available rotation player played tonight: his row has a rank among the available
+        present[line] = built["avail_rank"].notna().groupby(team_games).transform("sum").to_numpy()
+    print(f"seasons before {args.before}: {int(close.sum()):,} close team-games (final margin <= 5), "
+          f"{int(blowout.sum()):,} blowouts (>= 20). How often a rotation player of the band is out:")
+    print(f"{'role (last-10 minutes)':<24}{'close':>8}{'blowout':>9}{'ratio':>7}{'absences per team-game':>24}")
+    for low, high in zip(lines, lines[1:] + [None]):
+        out = absent[low] - (absent[high] if high else 0)
+        played = present[low] - (present[high] if high else 0)
+        rate = {k: out[m].sum() / (out[m].sum() + played[m].sum()) for k, m in (("close", close), ("blowout", blowout))}
+        print(f"{f'{low}-{high}' if high else f'{low}+':<24}{rate['close']:>8.3f}{rate['blowout']:>9.3f}"
+              f"{rate['close'] / rate['blowout']:>7.2f}{out[close].mean():>12.3f} vs {out[blowout].mean():.3f}")
+
+
+class OffsetBooster:
+    """LightGBM (the package's defaults, absolute error) on ``y - X[offset]``, predicting
+    ``X[offset] + f(X)``: stage 1 learns corrections to a prior instead of the level."""
+
+    def __init__(self, offset: str | None = None, random_state: int = 0) -> None:
+        self.offset, self.random_state = offset, random_state
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"offset": self.offset, "random_state": self.random_state}
+
+    def set_params(self, **params) -> "OffsetBooster":
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def _prior(self, X: pd.DataFrame) -> np.ndarray:
+        return np.zeros(len(X)) if self.offset is None else np.nan_to_num(X[self.offset].to_numpy(float))
+
+    def fit(self, X: pd.DataFrame, y, sample_weight=None) -> "OffsetBooster":
+        from mlflow_nbaprops.model.two_stage import make_booster
+
+        self.booster_ = make_booster("lightgbm", None, self.random_state, 2)
+        self.booster_.fit(X.to_numpy(float), np.asarray(y) - self._prior(X), sample_weight=sample_weight)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self._prior(X) + self.booster_.predict(X.to_numpy(float))
+
+
+class RecencyWeighted(TwoStageRegressor):
+    """Both stages fitted with weights halving every ``halflife`` days before the last training day."""
+
+    weights: pd.Series = pd.Series(dtype=float)
+
+    def _fit_stage(self, stage, X, y, **fit_params):
+        w = self.weights.reindex(X.index).to_numpy()
+        fit_params["sample_weight"] = w * fit_params.get("sample_weight", 1.0)
+        return super()._fit_stage(stage, X, y, **fit_params)
+
+
+def add_candidates(features: pd.DataFrame, frame: pd.DataFrame) -> None:
+    """The screen's candidate features, added to ``features`` (built from ``frame``, same rows)."""
+    # the absences his last 10 games were played under (his recent form has them priced in)
+    order = np.lexsort([frame["GAME_DATE"].to_numpy(), frame["PLAYER_ID"].to_numpy()])
+    lagged = (pd.Series(features["team_out_min"].to_numpy()[order])
+              .groupby(frame["PLAYER_ID"].to_numpy()[order]).transform(lambda s: s.shift(1).rolling(10, 1).mean()))
+    features["out_min_recent"] = np.empty(len(frame))
+    features.loc[order, "out_min_recent"] = lagged.to_numpy()
+    features["out_min_vs_recent"] = features["team_out_min"] - features["out_min_recent"]
+    # tonight's available rotation players who missed the team's previous game (back tonight)
+    back = (features["avail_rank"].notna() & (features["in_last_rotation"] == 0)).to_numpy()
+    back_min = np.where(back, features["min_l10"].fillna(0.0).to_numpy(), 0.0)
+    team_game = (frame["GAME_ID"].astype(str) + "|" + frame["TEAM"].astype(str)).to_numpy()
+    features["team_back_min"] = pd.Series(back_min).groupby(team_game).transform("sum").to_numpy() - back_min
+    # the regular season's scheduled length: 82 games, 72 in 2020-21
+    scheduled = np.where(frame["SEASON"] == "2020-21", 72, 82)
+    features["games_left"] = np.clip(scheduled - np.rint(features["season_progress"] * 82) - 1, 0, 15)
+
+
+def screen(frame: pd.DataFrame, args) -> None:
+    seasons = sorted(frame["SEASON"].unique())
+    test_index = seasons.index(args.test_season)
+    train_seasons = seasons[max(0, test_index - 4):test_index]
+    names = get_feature_set("full").names
+    minutes, pra = frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float)
+    features = build_features(frame, "full")
+    train = (frame["SEASON"].isin(train_seasons) & (features["games_career"] >= 1)).to_numpy()
+    test = ((frame["SEASON"] == args.test_season) & (frame["MIN"] > 0) & (features["games_season"] >= 1)).to_numpy()
+    add_candidates(features, frame)
+    previous_days = builder.ROTATION_DAYS
+    builder.ROTATION_DAYS = 21
+    wide = build_features(frame, "full")
+    builder.ROTATION_DAYS = previous_days
+    add_candidates(wide, frame)
+    age = (frame.loc[train, "GAME_DATE"].max() - frame["GAME_DATE"]).dt.days.to_numpy()
+    RecencyWeighted.weights = pd.Series(0.5 ** (age / 730.0), index=features.index)
+
+    def plain(seed):
+        return TwoStageRegressor(random_state=seed, calibrate=False)
+
+    variants = {
+        "full as is": (features, names, plain),
+        "+ absences his last 10 games had (2)": (features, names + ["out_min_recent", "out_min_vs_recent"], plain),
+        "+ returning teammates' minutes": (features, names + ["team_back_min"], plain),
+        "+ games left in the season": (features, names + ["games_left"], plain),
+        "rotation window 21 days (not 12)": (wide, names, plain),
+        "recency weights, half-life 730 days": (features, names,
+                                                lambda seed: RecencyWeighted(random_state=seed, calibrate=False)),
+        "the first four together": (wide, names + ["out_min_recent", "out_min_vs_recent", "team_back_min", "games_left"],
+                                    plain),
+        "stage 1 on minutes - his recent minutes": (features, names, lambda seed: TwoStageRegressor(
+            backend=OffsetBooster(), minutes_params={"offset": "min_ewm5", "random_state": seed},
+            pra_params={"random_state": seed + 1}, calibrate=False)),
+    }
+    print(f"screen: train {', '.join(train_seasons)}, test {args.test_season} ({int(test.sum()):,} rows), "
+          f"seeds {args.seeds}, rotation line {get_feature_set('full').rotation_minutes:g} minutes")
+    print(f"{'variant':<42}{'PRA MAE':>9}{'sd':>7}{'minutes':>9}{'sd':>7}")
+    for label, (built, columns, make) in variants.items():
+        scores = []
+        for seed in args.seeds:
+            model = make(seed).fit(built.loc[train, columns], np.c_[minutes[train], pra[train]],
+                                   groups=frame.loc[train, "GAME_DATE"].to_numpy())
+            dist = model.predict_distribution(built.loc[test, columns])
+            scores.append((np.abs(dist["pred_PRA"].to_numpy() - pra[test]).mean(),
+                           np.abs(dist["pred_MIN"].to_numpy() - minutes[test]).mean()))
+        s = np.array(scores)
+        sd = s.std(axis=0, ddof=1) if len(s) > 1 else np.zeros(2)
+        print(f"{label:<42}{s[:, 0].mean():>9.4f}{sd[0]:>7.4f}{s[:, 1].mean():>9.4f}{sd[1]:>7.4f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["oneshot", "walkforward", "renormalise"])
+    parser.add_argument("mode", choices=["oneshot", "walkforward", "renormalise", "margin", "screen"])
     parser.add_argument("--data", default=str(DEFAULT))
-    parser.add_argument("--test-season", default=None, help="default: 2022-23 for renormalise, else 2023-24")
+    parser.add_argument("--test-season", default=None, help="default: 2022-23 for renormalise and screen, else 2023-24")
     parser.add_argument("--refit-every", type=int, default=7)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--before", default="2023-24", help="margin: the seasons before this one")
     args = parser.parse_args()
-    args.test_season = args.test_season or ("2022-23" if args.mode == "renormalise" else "2023-24")
+    args.test_season = args.test_season or ("2022-23" if args.mode in ("renormalise", "screen") else "2023-24")
     frame = load_gamelogs(args.data).frame.reset_index(drop=True)
-    {"oneshot": oneshot, "walkforward": walkforward, "renormalise": renormalise}[args.mode](frame, args)
+    {"oneshot": oneshot, "walkforward": walkforward, "renormalise": renormalise, "margin": margin,
+     "screen": screen}[args.mode](frame, args)
 
 
 if __name__ == "__main__":
