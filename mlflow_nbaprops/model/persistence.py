@@ -86,7 +86,7 @@ def load_predictor(directory: str | Path, allow_pickle: bool = False) -> PropsPr
 
 def save_regressor(regressor: TwoStageRegressor, directory: Path) -> list[str]:
     """Stage boosters in their native format plus ``regressor.json``; returns the files."""
-    if not hasattr(regressor, "residual_quantiles_"):
+    if not regressor.has_distribution():
         raise ValueError("this model was fitted with calibrate=False (point predictions only, for scoring): "
                          "it has no predictive distribution to serve; fit it with calibrate=True to save it")
     backend = backend_for(regressor.backend)

@@ -290,7 +290,7 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
             known = ~np.isnan(given)
             pred = np.where(known, pred * np.where(known, given, 0.0) / np.maximum(pred_min, 1.0), pred)
             pred_min = np.where(known, given, pred_min)
-        if not hasattr(self, "residual_quantiles_"):  # calibrate=False: points only
+        if not self.has_distribution():  # calibrate=False: points only
             if lines is not None:
                 raise ValueError("this model was fitted with calibrate=False: it has no P(over) for lines")
             return pd.DataFrame({PRED_MINUTES: pred_min, PRED_PRA: pred}, index=X.index)
@@ -299,6 +299,11 @@ class TwoStageRegressor(RegressorMixin, BaseEstimator):
         out = {PRED_MINUTES: pred_min, PRED_PRA: pred,
                **summarize_quantile_grid(grid, self.residual_levels_, self.quantiles, lines)}
         return pd.DataFrame(out, index=X.index)
+
+    def has_distribution(self) -> bool:
+        """True if the fit calibrated a predictive distribution (quantiles, P(over)): not with
+        ``calibrate=False``, whose model gives point predictions only and cannot be saved."""
+        return hasattr(self, "residual_quantiles_")
 
     def _residual_grid(self, pred: np.ndarray) -> np.ndarray:
         """Residual quantiles for each prediction, interpolated between neighbouring bins."""
