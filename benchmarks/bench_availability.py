@@ -10,9 +10,9 @@
 four seasons before the test season, scored on every predictable player-game of the test season
 (the backtest's population: minutes > 0 and an earlier game this season), for three feature
 lists: ``full`` v2.0 (box scores only), v2.0 plus the four crude absence features (team and
-opponent: count and summed minutes of absent rotation players), ``full`` v4.0 (every
-availability feature) and v3.0 (the same at the 12-minute rotation line, which reads some of
-tonight's score: see ``margin``). Several seeds give mean and spread. Use 2022-23 (the default
+opponent: count and summed minutes of absent rotation players), ``full`` as it is (every
+availability feature), v4.0 (before the 21-day window and the recent-absence features) and
+v3.0 (v4.0 at the 12-minute rotation line, which reads some of tonight's score: see ``margin``). Several seeds give mean and spread. Use 2022-23 (the default
 validation season) for choices; 2023-24 only to report.
 
 ``walkforward`` runs ``nbaprops backtest``'s walk-forward for ``--availability none`` and
@@ -31,10 +31,11 @@ games (final margin <= 5) vs blowouts (>= 20). An injury does not know tonight's
 benching a healthy player in a tight game does. It chose the rotation line of ``full`` v4.0.
 
 ``screen`` tries further ideas for the minutes stage against ``full`` as it is, one fit per seed
-as ``oneshot`` (on 2022-23 by default: choices are never made on 2023-24): the absences his
-recent games were played under, returning teammates, games left in the season, a longer
-rotation window, the four together, recency weights, and stage 1 fitted on minutes minus his
-recent minutes (an exponentially weighted mean).
+as ``oneshot`` (on 2022-23 by default: choices are never made on 2023-24): games left in the
+season, his minutes at full strength and what absences added to them, the opponent's
+returning players, recency weights, and stage 1 fitted on minutes minus his recent minutes
+(an exponentially weighted mean). (At commit ff3f195 it screened what became ``full`` v4.1:
+the absences of his last 10 games, returning teammates, a 21-day rotation window.)
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ import pandas as pd
 from mlflow_nbaprops.data import load_gamelogs, schema
 from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
 from mlflow_nbaprops.features import FeatureSet, build_features, get_feature_set
-from mlflow_nbaprops.features import builder
 from mlflow_nbaprops.model import TwoStageRegressor
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "nba"
@@ -66,10 +66,12 @@ def oneshot(frame: pd.DataFrame, args) -> None:
     test = (frame["SEASON"] == args.test_season) & (frame["MIN"] > 0) & (features["games_season"] >= 1)
     minutes, pra = frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float)
     box = get_feature_set("full", "v2.0").names
-    v3 = build_features(frame, get_feature_set("full", "v3.0"))  # the 12-minute line: reads tonight's score
+    current = get_feature_set("full")
     variants = {"box scores (full v2.0)": (features, box), "+ crude four": (features, box + CRUDE),
-                "full v4.0 (all availability)": (features, get_feature_set("full").names),
-                "full v3.0 (12-minute line)": (v3, get_feature_set("full", "v3.0").names)}
+                f"full {current.version} (all availability)": (features, current.names)}
+    for version, why in (("v4.0", "12-day window"), ("v3.0", "12-minute line")):
+        older = get_feature_set("full", version)
+        variants[f"full {version} ({why})"] = (build_features(frame, older), older.names)
     out_tonight = (features.loc[test, "team_out_n"] > 0).to_numpy()
     print(f"one shot: train {', '.join(train_seasons)} ({int(train.sum()):,} rows), test {args.test_season} "
           f"({int(test.sum()):,} rows, {out_tonight.mean():.1%} with a rotation teammate out); seeds {args.seeds}")
@@ -156,10 +158,12 @@ def renormalise(frame: pd.DataFrame, args) -> None:
 
 
 def at_line(minutes: float) -> FeatureSet:
-    """``full``'s availability tier computed with the rotation line at ``minutes``."""
+    """``full``'s availability tier computed with the rotation line at ``minutes`` (and the 12-day
+    window the line was chosen with, v4.0's)."""
     tier = [f for f in get_feature_set("full").features if f.tier == "availability"]
-    return FeatureSet("full", f"line {minutes:g}", tuple(dataclasses.replace(f, params=(("rotation_minutes", float(minutes)),))
-                                                      for f in tier), "a probe of the rotation line")
+    params = (("rotation_minutes", float(minutes)), ("rotation_days", 12.0))
+    return FeatureSet("full", f"line {minutes:g}", tuple(dataclasses.replace(f, params=params) for f in tier),
+                      "a probe of the rotation line")
 
 
 def margin(frame: pd.DataFrame, args) -> None:
@@ -230,38 +234,40 @@ class RecencyWeighted(TwoStageRegressor):
 
 def add_candidates(features: pd.DataFrame, frame: pd.DataFrame) -> None:
     """The screen's candidate features, added to ``features`` (built from ``frame``, same rows)."""
-    # the absences his last 10 games were played under (his recent form has them priced in)
-    order = np.lexsort([frame["GAME_DATE"].to_numpy(), frame["PLAYER_ID"].to_numpy()])
-    lagged = (pd.Series(features["team_out_min"].to_numpy()[order])
-              .groupby(frame["PLAYER_ID"].to_numpy()[order]).transform(lambda s: s.shift(1).rolling(10, 1).mean()))
-    features["out_min_recent"] = np.empty(len(frame))
-    features.loc[order, "out_min_recent"] = lagged.to_numpy()
-    features["out_min_vs_recent"] = features["team_out_min"] - features["out_min_recent"]
-    # tonight's available rotation players who missed the team's previous game (back tonight)
-    back = (features["avail_rank"].notna() & (features["in_last_rotation"] == 0)).to_numpy()
-    back_min = np.where(back, features["min_l10"].fillna(0.0).to_numpy(), 0.0)
-    team_game = (frame["GAME_ID"].astype(str) + "|" + frame["TEAM"].astype(str)).to_numpy()
-    features["team_back_min"] = pd.Series(back_min).groupby(team_game).transform("sum").to_numpy() - back_min
     # the regular season's scheduled length: 82 games, 72 in 2020-21
     scheduled = np.where(frame["SEASON"] == "2020-21", 72, 82)
     features["games_left"] = np.clip(scheduled - np.rint(features["season_progress"] * 82) - 1, 0, 15)
+    # his minutes in his recent games at full strength, and what absences added to them
+    order = np.lexsort([frame["GAME_DATE"].to_numpy(), frame["PLAYER_ID"].to_numpy()])
+    player = frame["PLAYER_ID"].to_numpy()[order]
+    minutes = frame["MIN"].to_numpy(float)[order]
+    full = features["team_out_min"].to_numpy()[order] == 0
+
+    def lagged(values: np.ndarray) -> np.ndarray:
+        out = np.empty(len(frame))
+        out[order] = pd.Series(values).groupby(player).transform(lambda s: s.shift(1).rolling(30, 1).mean())
+        return out
+
+    features["min_full_strength_l30"] = lagged(np.where(full, minutes, np.nan))
+    features["min_out_lift_l30"] = lagged(np.where(~full, minutes, np.nan)) - features["min_full_strength_l30"]
+    # the opponent's rotation players back tonight
+    opp = features[["GAME_ID", "TEAM", "team_back_min", "team_out_min"]].copy()
+    per_team = opp.groupby(["GAME_ID", "TEAM"])[["team_back_min"]].max()
+    key = pd.MultiIndex.from_frame(frame[["GAME_ID", "OPPONENT"]].set_axis(["GAME_ID", "TEAM"], axis=1))
+    features["opp_back_min"] = per_team["team_back_min"].reindex(key).to_numpy()
 
 
 def screen(frame: pd.DataFrame, args) -> None:
     seasons = sorted(frame["SEASON"].unique())
     test_index = seasons.index(args.test_season)
     train_seasons = seasons[max(0, test_index - 4):test_index]
-    names = get_feature_set("full").names
+    current = get_feature_set("full")
+    names = current.names
     minutes, pra = frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float)
-    features = build_features(frame, "full")
+    features = build_features(frame, current)
     train = (frame["SEASON"].isin(train_seasons) & (features["games_career"] >= 1)).to_numpy()
     test = ((frame["SEASON"] == args.test_season) & (frame["MIN"] > 0) & (features["games_season"] >= 1)).to_numpy()
     add_candidates(features, frame)
-    previous_days = builder.ROTATION_DAYS
-    builder.ROTATION_DAYS = 21
-    wide = build_features(frame, "full")
-    builder.ROTATION_DAYS = previous_days
-    add_candidates(wide, frame)
     age = (frame.loc[train, "GAME_DATE"].max() - frame["GAME_DATE"]).dt.days.to_numpy()
     RecencyWeighted.weights = pd.Series(0.5 ** (age / 730.0), index=features.index)
 
@@ -269,33 +275,29 @@ def screen(frame: pd.DataFrame, args) -> None:
         return TwoStageRegressor(random_state=seed, calibrate=False)
 
     variants = {
-        "full as is": (features, names, plain),
-        "+ absences his last 10 games had (2)": (features, names + ["out_min_recent", "out_min_vs_recent"], plain),
-        "+ returning teammates' minutes": (features, names + ["team_back_min"], plain),
-        "+ games left in the season": (features, names + ["games_left"], plain),
-        "rotation window 21 days (not 12)": (wide, names, plain),
-        "recency weights, half-life 730 days": (features, names,
-                                                lambda seed: RecencyWeighted(random_state=seed, calibrate=False)),
-        "the first four together": (wide, names + ["out_min_recent", "out_min_vs_recent", "team_back_min", "games_left"],
-                                    plain),
-        "stage 1 on minutes - his recent minutes": (features, names, lambda seed: TwoStageRegressor(
+        f"full {current.version} as is": (names, plain),
+        "+ games left in the season": (names + ["games_left"], plain),
+        "+ full-strength minutes and absences' lift": (names + ["min_full_strength_l30", "min_out_lift_l30"], plain),
+        "+ the opponent's returning minutes": (names + ["opp_back_min"], plain),
+        "recency weights, half-life 730 days": (names, lambda seed: RecencyWeighted(random_state=seed, calibrate=False)),
+        "stage 1 on minutes - his recent minutes": (names, lambda seed: TwoStageRegressor(
             backend=OffsetBooster(), minutes_params={"offset": "min_ewm5", "random_state": seed},
             pra_params={"random_state": seed + 1}, calibrate=False)),
     }
     print(f"screen: train {', '.join(train_seasons)}, test {args.test_season} ({int(test.sum()):,} rows), "
-          f"seeds {args.seeds}, rotation line {get_feature_set('full').rotation_minutes:g} minutes")
-    print(f"{'variant':<42}{'PRA MAE':>9}{'sd':>7}{'minutes':>9}{'sd':>7}")
-    for label, (built, columns, make) in variants.items():
+          f"seeds {args.seeds}, rotation {current.rotation.minutes:g} minutes / {current.rotation.days:g} days")
+    print(f"{'variant':<46}{'PRA MAE':>9}{'sd':>7}{'minutes':>9}{'sd':>7}")
+    for label, (columns, make) in variants.items():
         scores = []
         for seed in args.seeds:
-            model = make(seed).fit(built.loc[train, columns], np.c_[minutes[train], pra[train]],
+            model = make(seed).fit(features.loc[train, columns], np.c_[minutes[train], pra[train]],
                                    groups=frame.loc[train, "GAME_DATE"].to_numpy())
-            dist = model.predict_distribution(built.loc[test, columns])
+            dist = model.predict_distribution(features.loc[test, columns])
             scores.append((np.abs(dist["pred_PRA"].to_numpy() - pra[test]).mean(),
                            np.abs(dist["pred_MIN"].to_numpy() - minutes[test]).mean()))
         s = np.array(scores)
         sd = s.std(axis=0, ddof=1) if len(s) > 1 else np.zeros(2)
-        print(f"{label:<42}{s[:, 0].mean():>9.4f}{sd[0]:>7.4f}{s[:, 1].mean():>9.4f}{sd[1]:>7.4f}", flush=True)
+        print(f"{label:<46}{s[:, 0].mean():>9.4f}{sd[0]:>7.4f}{s[:, 1].mean():>9.4f}{sd[1]:>7.4f}", flush=True)
 
 
 def main() -> None:

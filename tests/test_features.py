@@ -50,7 +50,7 @@ def test_every_feature_is_defined_once_with_tier_sources_window_description():
     full = get_feature_set("full")
     assert set(full.tiers()) == {"core", "contextual", "temporal", "availability"}
     assert all(full.tiers().values())
-    assert full.version == "v4.0" and len(full.hash) == 16
+    assert full.version == "v4.1" and len(full.hash) == 16
 
 
 def test_older_versions_stay_registered_and_none_means_box_scores_only():
@@ -62,7 +62,7 @@ def test_older_versions_stay_registered_and_none_means_box_scores_only():
     assert box_scores_only(full) is v2
     assert diff(v2, full)["added"] == sorted(full.tiers()["availability"]) and not diff(v2, full)["changed"]
     assert box_scores_only(get_feature_set("core")) is get_feature_set("core")
-    with pytest.raises(KeyError, match="unknown version 'v9' of feature set 'full'; known: v2.0, v3.0, v4.0"):
+    with pytest.raises(KeyError, match="unknown version 'v9' of feature set 'full'; known: v2.0, v3.0, v4.0, v4.1"):
         get_feature_set("full", "v9")
 
 
@@ -70,9 +70,9 @@ def test_v3_models_keep_their_hash_and_their_12_minute_rotation_line(league):
     """v4.0 moved the rotation line from 12 to 22 minutes. A model saved with v3.0 still finds its
     definitions under the hash it was saved with, and its features are computed at its own line:
     the two versions differ exactly where a 12-22 minute player is absent."""
-    v3, v4 = get_feature_set("full", "v3.0"), get_feature_set("full")
-    assert v3.hash == "7b2b8af269cda67b" and v3.rotation_minutes == 12.0
-    assert v4.rotation_minutes == 22.0 and v4.hash != v3.hash and v3.names == v4.names
+    v3, v4 = get_feature_set("full", "v3.0"), get_feature_set("full", "v4.0")
+    assert v3.hash == "7b2b8af269cda67b" and v3.rotation == (12.0, 12.0)
+    assert v4.hash == "835ecb3c679e53e5" and v4.rotation == (22.0, 12.0) and v3.names == v4.names
     assert diff(v3, v4)["changed"] == sorted(v4.tiers()["availability"])
     assert all(dict(f.params) == {"rotation_minutes": 22.0} for f in v4.features if f.tier == "availability")
     assert box_scores_only(v3) is box_scores_only(v4) is get_feature_set("full", "v2.0")
@@ -81,8 +81,8 @@ def test_v3_models_keep_their_hash_and_their_12_minute_rotation_line(league):
     boxes = get_feature_set("full", "v2.0").names
     pd.testing.assert_frame_equal(old[boxes], new[boxes])
     mixed = FeatureSet("full", "mixed", (v3.features[-1], v4.features[-2]), "")
-    with pytest.raises(ValueError, match=r"mixes rotation lines \[12.0, 22.0\]"):
-        mixed.rotation_minutes
+    with pytest.raises(ValueError, match=r"mixes rotation rules \['12 min / 12 days', '22 min / 12 days'\]"):
+        mixed.rotation
 
 
 def test_changing_a_definition_changes_the_hash_and_diff_reports_it():
@@ -258,18 +258,18 @@ def test_a_player_never_seen_gets_empty_history_features(league):
 
 def _rotation_before(frame: pd.DataFrame, team: str, day) -> pd.Series:
     """By hand: the team's rotation players before ``day`` and their roles (last-10 mean minutes),
-    per the definition (role at least the line, 22, last game for this team at most 12 days ago)."""
+    per the definition (role at least the line, 22, last game for this team at most 21 days ago)."""
     before = frame[frame["GAME_DATE"] < day].sort_values("GAME_DATE")
     last = before.groupby("PLAYER_ID").tail(1).set_index("PLAYER_ID")
     roles = before.groupby("PLAYER_ID")["MIN"].apply(lambda m: m.iloc[-10:].mean())
-    mine = last[(last["TEAM"] == team) & ((day - last["GAME_DATE"]).dt.days <= 12)].index
+    mine = last[(last["TEAM"] == team) & ((day - last["GAME_DATE"]).dt.days <= 21)].index
     return roles[mine][roles[mine] >= 22]
 
 
 def test_absent_rotation_players_match_a_hand_computation(league, features):
     frame = league.assign(PRA=league["PTS"] + league["REB"] + league["AST"])
     games = frame.groupby(["GAME_ID", "TEAM"])["GAME_DATE"].first().sort_values()
-    checked = 0
+    checked = returned = 0
     for (game, team), day in games.iloc[100::6].items():
         rotation = _rotation_before(frame, team, day)
         playing = set(frame.loc[(frame["GAME_ID"] == game) & (frame["TEAM"] == team), "PLAYER_ID"])
@@ -281,8 +281,27 @@ def test_absent_rotation_players_match_a_hand_computation(league, features):
         opp_rotation = _rotation_before(frame, opp, day)
         opp_playing = set(frame.loc[(frame["GAME_ID"] == game) & (frame["TEAM"] == opp), "PLAYER_ID"])
         assert (rows["opp_out_n"] == (~opp_rotation.index.isin(opp_playing)).sum()).all()
+        # back tonight: available rotation players who missed the team's previous game
+        previous = games[(games.index.get_level_values(1) == team) & (games < day)]
+        played_previous = set(frame.loc[(frame["GAME_ID"] == previous.index[-1][0]) & (frame["TEAM"] == team),
+                                        "PLAYER_ID"]) if len(previous) else set()
+        back = rotation[rotation.index.isin(playing) & ~rotation.index.isin(played_previous)]
+        for _, row in rows.iterrows():
+            assert row["team_back_min"] == pytest.approx(back.drop(row["PLAYER_ID"], errors="ignore").sum())
         checked += len(out)
-    assert checked > 10  # the synthetic league's injuries and rests do make absences
+        returned += len(back)
+    assert checked > 10 and returned > 5  # the synthetic league's injuries and rests do make absences
+
+
+def test_out_min_recent_is_the_absences_of_his_last_10_games(features):
+    """out_min_recent: the mean team_out_min of the player's previous 10 games (any team, any
+    season); out_min_vs_recent: tonight's minus it."""
+    ordered = features.sort_values(["PLAYER_ID", "GAME_DATE"])
+    expected = ordered.groupby("PLAYER_ID")["team_out_min"].transform(lambda s: s.shift(1).rolling(10, 1).mean())
+    np.testing.assert_allclose(ordered["out_min_recent"], expected, rtol=1e-12)
+    assert ordered["out_min_recent"].isna().sum() == ordered["PLAYER_ID"].nunique()  # his first game has none
+    np.testing.assert_allclose(features["out_min_vs_recent"], features["team_out_min"] - features["out_min_recent"])
+    assert (features["out_min_recent"] > 0).mean() > 0.3
 
 
 def test_fringe_players_presence_tonight_moves_no_feature(league, features):

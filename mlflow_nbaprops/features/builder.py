@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mlflow_nbaprops.data import schema
-from mlflow_nbaprops.features.registry import DEFAULT_FEATURE_SET, FeatureSet, get_feature_set
+from mlflow_nbaprops.features.registry import DEFAULT_FEATURE_SET, FeatureSet, Rotation, get_feature_set
 
 KEY_COLUMNS = ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "TEAM", "OPPONENT", "HOME"]
 TARGET_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]
@@ -27,10 +27,6 @@ STAT_COLUMNS = ["MIN", "PTS", "REB", "AST", "FGA", "FTA", "TOV", "OREB", "PF", "
 
 #: A game's length in minutes: 48 in regulation, more with overtime (five players on court).
 REGULATION_MINUTES = 48.0
-#: Tonight's rotation, from earlier games only: a player whose mean minutes over his last 10
-#: games (as of his last game) reach the feature set's rotation line (``FeatureSet.rotation_minutes``)
-#: and whose last game, for this team, was at most ROTATION_DAYS ago. Absent tonight means out.
-ROTATION_DAYS = 12
 #: An absent teammate's role is "similar" to the player's within this many minutes.
 SIMILAR_ROLE_MINUTES = 6.0
 #: Columns of ``absences`` (who is known to be out of an upcoming game).
@@ -64,7 +60,7 @@ def build_features(
     # single bit (sums within a game or a day are then always added in the same order)
     canonical = _canonical_order(rows)
     feats = _Computer(rows.iloc[canonical].reset_index(drop=True), league, absences,
-                      rotation_minutes=fs.rotation_minutes).compute()
+                      rotation=fs.rotation).compute()
     out = rows[KEY_COLUMNS + ["is_target"]].copy()
     for name in fs.names:
         values = np.empty(len(rows))
@@ -220,11 +216,11 @@ class _Computer:
     """Computes every registered feature for the stacked rows."""
 
     def __init__(self, rows: pd.DataFrame, league: pd.DataFrame | None = None,
-                 absences: pd.DataFrame | None = None, *, rotation_minutes: float) -> None:
+                 absences: pd.DataFrame | None = None, *, rotation: Rotation) -> None:
         self.rows = rows
         self.league = league
         self.absences = absences
-        self.rotation_minutes = rotation_minutes
+        self.rotation = rotation
         self.n = len(rows)
         self.out: dict[str, np.ndarray] = {}
 
@@ -388,9 +384,9 @@ class _Computer:
     def _tonight_absences(self, tg: pd.DataFrame) -> None:
         """Rotation players out tonight: who, with what role, for the player's team and the opponent.
 
-        Candidates come from earlier games only (see ``ROTATION_DAYS``): each rotation
-        player's last game makes him a candidate for his team's games in the next
-        ``ROTATION_DAYS`` days, up to his next game. Of tonight's game only one thing is read:
+        Candidates come from earlier games only (the feature set's :class:`Rotation`): each
+        rotation player's last game makes him a candidate for his team's games in the next
+        ``rotation.days`` days, up to his next game. Of tonight's game only one thing is read:
         whether a candidate is in it (history) or declared out (``absences``, upcoming games).
         Never tonight's minutes or stats, and never whether a fringe player appears.
         """
@@ -405,10 +401,10 @@ class _Computer:
         real = ~r["is_target"].to_numpy()
 
         # (team-game, candidate) pairs: each rotation game opens a window of the team's next games
-        # (windows are (his game's date, min(date + ROTATION_DAYS, his next game's date)]: a
+        # (windows are (his game's date, min(date + rotation days, his next game's date)]: a
         # player's windows never overlap, so each (team-game, player) pair is made once)
-        cand = np.flatnonzero(real & (self._role_after >= self.rotation_minutes))
-        limit = np.minimum(day[cand] + ROTATION_DAYS, self._next_day[cand])
+        cand = np.flatnonzero(real & (self._role_after >= self.rotation.minutes))
+        limit = np.minimum(day[cand] + int(self.rotation.days), self._next_day[cand])
         code = teams.code[row_tg[cand]]
         first = np.searchsorted(teams.composite, code * 1_000_000 + day[cand], side="right")
         stop = np.searchsorted(teams.composite, code * 1_000_000 + limit, side="right")
@@ -426,9 +422,14 @@ class _Computer:
         role, pra, usage = (np.nan_to_num(v[pair_row]) for v in (self._role_after, self._pra_after, self._usage_after))
         # what the slate path reuses: each team-game's rotation candidates and their roles
         self.pairs = (pair_tg, pair_player, role, pra, usage, offset == 0)
+        # the absences of the player's last 10 games (history rows only: a slate's declarations
+        # describe no game he has played)
+        out_min = at_team_game(per_team_game(len(tg), pair_tg, role, absent), row_tg)
+        order, _, _, w = self._player_team
+        self.out["out_min_recent"] = self._scatter(order, w.mean(np.where(real, out_min, np.nan)[order], 10))
         self.out.update(availability_features(
             len(tg), pair_tg, pair_player, absent, role, pra, usage, offset == 0, row_tg, opp_tg, player,
-            np.nan_to_num(self.out["min_l10"]), np.nan_to_num(self._usage_l10)))
+            np.nan_to_num(self.out["min_l10"]), np.nan_to_num(self._usage_l10), self.out["out_min_recent"]))
 
     def _vacated(self, tg: pd.DataFrame, keyed: pd.DataFrame) -> np.ndarray:
         """Per team-game: minutes of teammates who played in the team's previous 5 games
@@ -518,33 +519,40 @@ def upcoming_absent(pair_team: np.ndarray, pair_day: np.ndarray, pair_tg: np.nda
     return declared | (on_slate & ~here)
 
 
+def per_team_game(n_tg: int, pair_tg: np.ndarray, weights: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+    """Per team-game: the sum of ``weights`` (a count when None) over the candidate pairs in ``mask``."""
+    return np.bincount(pair_tg[mask], weights=None if weights is None else weights[mask], minlength=n_tg).astype(float)
+
+
+def at_team_game(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[index]``, NaN where ``index`` is -1 (also when there are no values at all)."""
+    if len(values) == 0:
+        return np.full(len(index), np.nan)
+    return np.where(index >= 0, values[np.clip(index, 0, None)], np.nan)
+
+
 def availability_features(n_tg: int, pair_tg: np.ndarray, pair_player: np.ndarray, absent: np.ndarray,
                           role: np.ndarray, pra: np.ndarray, usage: np.ndarray, first: np.ndarray,
                           row_tg: np.ndarray, opp_tg: np.ndarray, player: np.ndarray, own_min: np.ndarray,
-                          own_usage: np.ndarray) -> dict[str, np.ndarray]:
+                          own_usage: np.ndarray, own_out_recent: np.ndarray) -> dict[str, np.ndarray]:
     """The ``availability`` tier's tonight features, from each team-game's rotation candidates
     (``pair_*``: team-game, player, out or not, role = last-10 minutes, PRA and usage as of his
-    last game, ``first``: tonight is the first team game he misses) and the rows (their own and
-    their opponent's team-game, player, last-10 minutes and usage). The batch builder and the
-    slate path both compute them here, so a served slate gets the backtest's numbers."""
+    last game, ``first``: tonight is the first team game after his last one) and the rows (their
+    own and their opponent's team-game, player, last-10 minutes and usage, and the mean
+    ``team_out_min`` of their last 10 games). The batch builder and the slate path both compute
+    them here, so a served slate gets the backtest's numbers."""
     n = len(row_tg)
     out: dict[str, np.ndarray] = {}
 
     def per_game(weights: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(pair_tg[mask], weights=None if weights is None else weights[mask],
-                           minlength=n_tg).astype(float)
+        return per_team_game(n_tg, pair_tg, weights, mask)
 
     out_n = per_game(None, absent)
     out_min = per_game(role, absent)
     out_usage = per_game(usage, absent)
     available_min = per_game(role, ~absent)
     available_usage = per_game(usage, ~absent)
-
-    def at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
-        """``values[index]``, NaN where ``index`` is -1 (also when there are no values at all)."""
-        if len(values) == 0:
-            return np.full(len(index), np.nan)
-        return np.where(index >= 0, values[np.clip(index, 0, None)], np.nan)
+    at = at_team_game
 
     out["team_out_n"] = at(out_n, row_tg)
     out["team_out_min"] = at(out_min, row_tg)
@@ -579,6 +587,11 @@ def availability_features(n_tg: int, pair_tg: np.ndarray, pair_player: np.ndarra
     similar = np.abs(both["gone_role"].to_numpy() - both["own"].to_numpy()) <= SIMILAR_ROLE_MINUTES
     out["out_min_similar"] = np.bincount(both["row"].to_numpy(dtype=np.int64)[similar],
                                          weights=both["gone_role"].to_numpy(dtype=float)[similar], minlength=n)
+    # rotation teammates back tonight: available, but not in the team's previous game (not ``first``)
+    back = ~absent & ~first
+    own_back = np.where(hit >= 0, at(np.where(first[~absent], 0.0, role[~absent]), hit), 0.0)
+    out["team_back_min"] = at(per_game(role, back), row_tg) - own_back
+    out["out_min_vs_recent"] = out["team_out_min"] - own_out_recent
     return out
 
 

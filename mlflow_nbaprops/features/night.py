@@ -43,7 +43,7 @@ OPPONENT_LEVELS = {"opp_pra_allowed_l15": "pra_allowed_rel", "opp_pace_l15": "pa
 #: Per-request availability features (computed by ``availability_features``).
 TONIGHT = ("team_out_n", "team_out_min", "team_out_min_new", "team_out_pra", "team_out_usage", "opp_out_n",
            "opp_out_min", "out_min_expected", "min_expected_tonight", "team_avail_min", "avail_rank",
-           "out_usage_expected", "out_min_similar")
+           "out_usage_expected", "out_min_similar", "team_back_min", "out_min_vs_recent")
 _DUMMY = "~probe"  # the opponent of the odd team out in the probe's pairing (never a real team)
 #: The probe's players with no history (ids -1, -2, ...: one per team, each his own player):
 #: what any player new to the snapshot gets.
@@ -55,7 +55,7 @@ class Night:
     """The probe's results for one game date."""
 
     day: pd.Timestamp
-    players: pd.DataFrame  # index (PLAYER_ID, TEAM): every feature, plus _own_min and _own_usage
+    players: pd.DataFrame  # index (PLAYER_ID, TEAM): every feature, plus _own_min, _own_usage, _own_out_recent
     teams: pd.DataFrame  # index TEAM: the levels an opponent's row reads
     candidates: pd.DataFrame  # TEAM, PLAYER_ID, role, pra, usage, first: rotation candidates, builder order
 
@@ -148,7 +148,7 @@ class Night:
         return availability_features(
             len(games), pair_tg, pair_player, absent, c["role"].to_numpy()[pick], c["pra"].to_numpy()[pick],
             c["usage"].to_numpy()[pick], c["first"].to_numpy()[pick], row_tg, opp_tg, player,
-            rows[:, columns["_own_min"]], rows[:, columns["_own_usage"]])
+            rows[:, columns["_own_min"]], rows[:, columns["_own_usage"]], rows[:, columns["_own_out_recent"]])
 
 
 def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, feature_set: FeatureSet,
@@ -180,13 +180,14 @@ def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, fea
     stacked = _stack(rows, probe)
     canonical = _canonical_order(stacked)
     ordered = stacked.iloc[canonical].reset_index(drop=True)
-    computer = _Computer(ordered, league, None, rotation_minutes=feature_set.rotation_minutes)
+    computer = _Computer(ordered, league, None, rotation=feature_set.rotation)
     feats = computer.compute()
     target = ordered["is_target"].to_numpy()
     players = pd.DataFrame({name: values[target] for name, values in feats.items() if name in feature_set.names
                             or name == "min_l10"})
     players["_own_min"] = np.nan_to_num(feats["min_l10"][target])
     players["_own_usage"] = np.nan_to_num(computer._usage_l10[target])
+    players["_own_out_recent"] = feats["out_min_recent"][target]
     players.index = pd.MultiIndex.from_arrays([ordered.loc[target, "PLAYER_ID"].to_numpy(dtype=np.int64),
                                                ordered.loc[target, "TEAM"].astype(str).to_numpy(dtype=object)],
                                               names=["PLAYER_ID", "TEAM"])

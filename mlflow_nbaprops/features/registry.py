@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
+from typing import NamedTuple
 
 TIERS = ("core", "contextual", "temporal", "availability")
 #: The tier that reads who is out tonight (``--availability none`` leaves it out).
@@ -22,8 +23,22 @@ AVAILABILITY_TIER = "availability"
 #: blowouts. His absence in the logs is then partly tonight's score, which no injury report
 #: knows. From about 22 minutes up, absences no longer depend on the margin (docs/benchmarks.md).
 ROTATION_MINUTES = 22.0
-#: The line of ``full`` v3.0 (defined before the line was a parameter): kept for its models.
-LEGACY_ROTATION_MINUTES = 12.0
+#: How long a rotation player stays a candidate for his team's games after his last one. 21 days
+#: (v4.1; 12 before) keeps a player out for two or three weeks in his team's absences until he is
+#: back, instead of dropping him after 12 days as if his role were gone.
+ROTATION_DAYS = 21.0
+
+
+class Rotation(NamedTuple):
+    """Who counts as tonight's rotation: last-10 mean minutes >= ``minutes``, and a last game for
+    the team at most ``days`` before tonight."""
+
+    minutes: float
+    days: float
+
+
+#: The rule of definitions from before it was a parameter (``full`` v3.0): kept for its models.
+LEGACY_ROTATION = Rotation(minutes=12.0, days=12.0)
 
 
 @dataclass(frozen=True)
@@ -66,15 +81,16 @@ class FeatureSet:
         return [f.name for f in self.features]
 
     @property
-    def rotation_minutes(self) -> float:
-        """The rotation line its availability features are computed with: a player whose last-10
-        mean minutes reach it is one whose absence tonight counts (``LEGACY_ROTATION_MINUTES``
-        for definitions from before the line was a parameter)."""
-        lines = {dict(f.params).get("rotation_minutes", LEGACY_ROTATION_MINUTES)
+    def rotation(self) -> Rotation:
+        """The rotation rule its availability features are computed with (each part from the
+        features' params; ``LEGACY_ROTATION``'s for definitions from before it was a parameter)."""
+        rules = {Rotation(dict(f.params).get("rotation_minutes", LEGACY_ROTATION.minutes),
+                          dict(f.params).get("rotation_days", LEGACY_ROTATION.days))
                  for f in self.features if f.tier == AVAILABILITY_TIER}
-        if len(lines) > 1:
-            raise ValueError(f"feature set {self.name} {self.version} mixes rotation lines {sorted(lines)}")
-        return lines.pop() if lines else ROTATION_MINUTES
+        if len(rules) > 1:
+            lines = sorted(f"{r.minutes:g} min / {r.days:g} days" for r in rules)
+            raise ValueError(f"feature set {self.name} {self.version} mixes rotation rules {lines}")
+        return rules.pop() if rules else Rotation(ROTATION_MINUTES, ROTATION_DAYS)
 
     @property
     def hash(self) -> str:
@@ -198,10 +214,11 @@ def _availability(params: tuple[tuple[str, float], ...]) -> list[Feature]:
     """The availability tier, computed with ``params`` (``()``: v3.0's, the legacy line).
 
     Who is out tonight. A rotation player is one whose mean minutes over his last 10 games reach
-    the rotation line (``ROTATION_MINUTES``) and whose last game, for this team, was <= 12 days
-    before tonight (both from earlier games only). Of tonight's game only this is read: which
-    rotation players are absent (history: not in the box score; a slate: declared out). Never
-    tonight's minutes or stats, never whether a player below the line appears.
+    the rotation line (``ROTATION_MINUTES``) and whose last game, for this team, was at most
+    ``ROTATION_DAYS`` before tonight (both from earlier games only; :class:`Rotation`). Of tonight's
+    game only this is read: which rotation players are absent (history: not in the box score; a
+    slate: declared out). Never tonight's minutes or stats, never whether a player below the line
+    appears.
     """
     features = [
         _f("team_out_n", "availability", "MIN TEAM GAME_ID", "tonight's absences, roles before tonight",
@@ -233,12 +250,30 @@ def _availability(params: tuple[tuple[str, float], ...]) -> list[Feature]:
         _f("out_min_similar", "availability", "MIN TEAM GAME_ID", "tonight's absences, last 10 games",
            "team_out_min of absent teammates whose last-10 mean minutes are within 6 of the player's "
            "(the logs have no positions: role stands in for them)"),
+        # v4.1: what recent form already holds, and who is back
+        _f("team_back_min", "availability", "MIN TEAM GAME_ID", "tonight's absences, last 10 games",
+           "summed last-10 mean minutes of rotation teammates available tonight who missed the team's "
+           "previous game (back tonight: the previous game's rotation and minutes were played without them)"),
+        _f("out_min_recent", "availability", "MIN TEAM GAME_ID", "his last 10 games",
+           "mean team_out_min of the player's last 10 games: the absences his recent form was played under"),
+        _f("out_min_vs_recent", "availability", "MIN TEAM GAME_ID", "tonight's absences, his last 10 games",
+           "team_out_min - out_min_recent: how much more of the rotation is out tonight than in his recent games "
+           "(a teammate out for weeks is already in his form; a new absence is not)"),
     ]
     return [replace(f, params=params) for f in features]
 
 
-#: The current definitions: the availability tier at ``ROTATION_MINUTES``.
-FEATURES.update({f.name: f for f in _availability((("rotation_minutes", ROTATION_MINUTES),))})
+#: Availability features added by ``full`` v4.1 (v3.0 and v4.0 are the others).
+_ADDED_IN_V4_1 = ("team_back_min", "out_min_recent", "out_min_vs_recent")
+
+
+def _availability_v4_0(params: tuple[tuple[str, float], ...]) -> tuple[Feature, ...]:
+    return tuple(f for f in _availability(params) if f.name not in _ADDED_IN_V4_1)
+
+
+#: The current definitions: the availability tier at ``ROTATION_MINUTES`` and ``ROTATION_DAYS``.
+FEATURES.update({f.name: f for f in _availability((("rotation_minutes", ROTATION_MINUTES),
+                                                    ("rotation_days", ROTATION_DAYS)))})
 
 _CORE = [n for n, f in FEATURES.items() if f.tier == "core"]
 _BOX_SCORES = [n for n, f in FEATURES.items() if f.tier != AVAILABILITY_TIER]
@@ -255,14 +290,35 @@ _FULL_V2_DESCRIPTION = (
     "share (helped single-stage only), team and opponent win % (late-season tanking and resting)."
 )
 
+_FULL_V4_0_DESCRIPTION = (
+    "v2.0 (box scores only: " + _FULL_V2_DESCRIPTION + ") plus tonight's availability: which rotation "
+    "players of the team and of the opponent are out, their minutes, PRA and usage, how fresh the "
+    "absence is, the player's share of the freed minutes and usage, his expected minutes and his rank "
+    "among tonight's available rotation. In a backtest absences come from the logs; a served slate "
+    "declares them (STATUS). A rotation player averages >= 22 minutes over his last 10 games: v3.0's "
+    "12-minute line let tonight's score in (a 12-15 minute player missed 37 % of close games and 16 % "
+    "of blowouts: benched in close games, not injured), which no injury report knows; from 22 minutes "
+    "up his absences do not depend on the margin. The 13 features were screened on 2022-23 with the "
+    "12-minute line (one fit on the four seasons before it, 3 seeds; never 2023-24): PRA / minutes MAE "
+    "5.918 / 4.817 box scores only, 5.789 / 4.604 with the issue's four crude absence features, "
+    "5.747 / 4.531 with all 13; at the 22-minute line all 13 give 5.771 / 4.591. Tried and left out: "
+    "the opponent's absent PRA, minutes redistributed to a team total, recency weights "
+    "(docs/benchmarks.md)."
+)
+
 #: Every registered version, so a model saved with an older version still loads.
 FEATURE_SET_VERSIONS: dict[tuple[str, str], FeatureSet] = {
     ("full", "v2.0"): FeatureSet("full", "v2.0", tuple(FEATURES[n] for n in _BOX_SCORES), _FULL_V2_DESCRIPTION),
     ("full", "v3.0"): FeatureSet(
-        "full", "v3.0", tuple(FEATURES[n] for n in _BOX_SCORES) + tuple(_availability(())),
+        "full", "v3.0", tuple(FEATURES[n] for n in _BOX_SCORES) + _availability_v4_0(()),
         "v2.0 plus tonight's availability, with the rotation line at 12 minutes: below about 22 minutes "
         "a player's absence from the logs is partly tonight's game script (see v4.0), so its backtest "
         "read some of tonight's score. Kept so its models still load and serve as trained.",
+    ),
+    ("full", "v4.0"): FeatureSet(
+        "full", "v4.0", tuple(FEATURES[n] for n in _BOX_SCORES) + _availability_v4_0(
+            (("rotation_minutes", ROTATION_MINUTES),)),
+        _FULL_V4_0_DESCRIPTION,
     ),
 }
 
@@ -273,20 +329,15 @@ FEATURE_SETS: dict[str, FeatureSet] = {
         "v1.1 adds overtime-free minute shares and foul rate (minutes MAE down on 2022-23).",
     ),
     "full": FeatureSet(
-        "full", "v4.0", tuple(FEATURES.values()),
-        "v2.0 (box scores only: " + _FULL_V2_DESCRIPTION + ") plus tonight's availability: which rotation "
-        "players of the team and of the opponent are out, their minutes, PRA and usage, how fresh the "
-        "absence is, the player's share of the freed minutes and usage, his expected minutes and his rank "
-        "among tonight's available rotation. In a backtest absences come from the logs; a served slate "
-        "declares them (STATUS). A rotation player averages >= 22 minutes over his last 10 games: v3.0's "
-        "12-minute line let tonight's score in (a 12-15 minute player missed 37 % of close games and 16 % "
-        "of blowouts: benched in close games, not injured), which no injury report knows; from 22 minutes "
-        "up his absences do not depend on the margin. The 13 features were screened on 2022-23 with the "
-        "12-minute line (one fit on the four seasons before it, 3 seeds; never 2023-24): PRA / minutes MAE "
-        "5.918 / 4.817 box scores only, 5.789 / 4.604 with the issue's four crude absence features, "
-        "5.747 / 4.531 with all 13; at the 22-minute line all 13 give 5.771 / 4.591. Tried and left out: "
-        "the opponent's absent PRA, minutes redistributed to a team total, recency weights "
-        "(docs/benchmarks.md).",
+        "full", "v4.1", tuple(FEATURES.values()),
+        "v4.0 (below) with a rotation player a candidate for 21 days after his last game, not 12 (a "
+        "player out two or three weeks still counts as out), plus what recent form already holds: the "
+        "mean team_out_min of the player's last 10 games and tonight's minus it, and the minutes of "
+        "rotation teammates back tonight from missing the team's previous game. Chosen on 2022-23 (one fit "
+        "on the four seasons before it, 3 seeds; never 2023-24): PRA / minutes MAE 5.761 / 4.571 vs v4.0's "
+        "5.771 / 4.591. Tried and left out, each within about one seed sd: games left in the season, his "
+        "minutes at full strength and what absences added, the opponent's returning players, recency "
+        "weights, stage 1 on minutes minus his recent minutes. v4.0: " + _FULL_V4_0_DESCRIPTION,
     ),
 }
 DEFAULT_FEATURE_SET = "full"
@@ -326,7 +377,7 @@ def scenario_feature_set(name: str, availability: str = "observed") -> FeatureSe
 
 def box_scores_only(fs: FeatureSet) -> FeatureSet:
     """``fs`` without the availability tier (``--availability none``): the registered version of
-    the same set that holds exactly the other features (``full`` v4.0 or v3.0 -> v2.0), or ``fs`` itself
+    the same set that holds exactly the other features (``full`` v4.1, v4.0 or v3.0 -> v2.0), or ``fs`` itself
     when it has no availability features."""
     kept = tuple(f for f in fs.features if f.tier != AVAILABILITY_TIER)
     if len(kept) == len(fs.features):
