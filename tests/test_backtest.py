@@ -185,12 +185,12 @@ def test_cli_backtest_writes_predictions_and_prints_baselines(league, tmp_path):
 
 
 def test_availability_scenarios_train_on_their_feature_sets_and_report_it(league, result):
-    """observed (the default) trains full v4.0 with tonight's absences from the logs; none the
+    """observed (the default) trains full v4.1 with tonight's absences from the logs; none the
     box scores only (v2.0); both report the scenario and the teammate-out segments."""
     from mlflow_nbaprops.cli import backtest, train
     from mlflow_nbaprops.features import AVAILABILITY_SCENARIOS
 
-    assert result.config.availability == "observed" and result.config.features.version == "v4.0"
+    assert result.config.availability == "observed" and result.config.features.version == "v4.1"
     none = walk_forward(league, BacktestConfig(test_season="2022-23", refit_every=21, minutes_params=FAST,
                                                pra_params=FAST, availability="none"), progress=False)
     assert none.config.features.version == "v2.0" and "availability none" in none.summary()

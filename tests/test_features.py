@@ -294,12 +294,14 @@ def test_absent_rotation_players_match_a_hand_computation(league, features):
 
 
 def test_out_min_recent_is_the_absences_of_his_last_10_games(features):
-    """out_min_recent: the mean team_out_min of the player's previous 10 games (any team, any
-    season); out_min_vs_recent: tonight's minus it."""
+    """out_min_recent: the mean team_out_min of the player's previous 10 games this season (any
+    team); out_min_vs_recent: tonight's minus it."""
     ordered = features.sort_values(["PLAYER_ID", "GAME_DATE"])
-    expected = ordered.groupby("PLAYER_ID")["team_out_min"].transform(lambda s: s.shift(1).rolling(10, 1).mean())
+    expected = ordered.groupby(["PLAYER_ID", "SEASON"])["team_out_min"].transform(
+        lambda s: s.shift(1).rolling(10, 1).mean())
     np.testing.assert_allclose(ordered["out_min_recent"], expected, rtol=1e-12)
-    assert ordered["out_min_recent"].isna().sum() == ordered["PLAYER_ID"].nunique()  # his first game has none
+    # his first game of each season has none
+    assert ordered["out_min_recent"].isna().sum() == len(ordered.drop_duplicates(["PLAYER_ID", "SEASON"]))
     np.testing.assert_allclose(features["out_min_vs_recent"], features["team_out_min"] - features["out_min_recent"])
     assert (features["out_min_recent"] > 0).mean() > 0.3
 

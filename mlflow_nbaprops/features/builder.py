@@ -311,6 +311,7 @@ class _Computer:
             msum = ws.sum(min_s)
             self.out["pra_per_min_season"] = self._scatter(order_s, np.where(msum > 0, ws.sum(pra_s) / msum, np.nan))
         self.out["games_season"] = self._scatter(order_s, ws.position.astype(float))
+        self._player_season = (order_s, ws)
 
         # games with the current team: position within (player, team) history
         order_t, wt = _Windows.grouped([player_codes, team_codes_all], day)
@@ -422,10 +423,11 @@ class _Computer:
         role, pra, usage = (np.nan_to_num(v[pair_row]) for v in (self._role_after, self._pra_after, self._usage_after))
         # what the slate path reuses: each team-game's rotation candidates and their roles
         self.pairs = (pair_tg, pair_player, role, pra, usage, offset == 0)
-        # the absences of the player's last 10 games (history rows only: a slate's declarations
-        # describe no game he has played)
+        # the absences of the player's last 10 games this season (history rows only: a slate's
+        # declarations describe no game he has played). This season's: a snapshot holds this
+        # season and the last whole, so each of those games' candidates and roles are in it
         out_min = at_team_game(per_team_game(len(tg), pair_tg, role, absent), row_tg)
-        order, _, _, w = self._player_team
+        order, w = self._player_season
         self.out["out_min_recent"] = self._scatter(order, w.mean(np.where(real, out_min, np.nan)[order], 10))
         self.out.update(availability_features(
             len(tg), pair_tg, pair_player, absent, role, pra, usage, offset == 0, row_tg, opp_tg, player,

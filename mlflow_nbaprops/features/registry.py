@@ -254,9 +254,10 @@ def _availability(params: tuple[tuple[str, float], ...]) -> list[Feature]:
         _f("team_back_min", "availability", "MIN TEAM GAME_ID", "tonight's absences, last 10 games",
            "summed last-10 mean minutes of rotation teammates available tonight who missed the team's "
            "previous game (back tonight: the previous game's rotation and minutes were played without them)"),
-        _f("out_min_recent", "availability", "MIN TEAM GAME_ID", "his last 10 games",
-           "mean team_out_min of the player's last 10 games: the absences his recent form was played under"),
-        _f("out_min_vs_recent", "availability", "MIN TEAM GAME_ID", "tonight's absences, his last 10 games",
+        _f("out_min_recent", "availability", "MIN TEAM GAME_ID SEASON", "his last 10 games this season",
+           "mean team_out_min of the player's last 10 games this season: the absences his recent form was "
+           "played under (missing before his first game of the season)"),
+        _f("out_min_vs_recent", "availability", "MIN TEAM GAME_ID SEASON", "tonight's absences, his last 10 games this season",
            "team_out_min - out_min_recent: how much more of the rotation is out tonight than in his recent games "
            "(a teammate out for weeks is already in his form; a new absence is not)"),
     ]
@@ -332,9 +333,9 @@ FEATURE_SETS: dict[str, FeatureSet] = {
         "full", "v4.1", tuple(FEATURES.values()),
         "v4.0 (below) with a rotation player a candidate for 21 days after his last game, not 12 (a "
         "player out two or three weeks still counts as out), plus what recent form already holds: the "
-        "mean team_out_min of the player's last 10 games and tonight's minus it, and the minutes of "
+        "mean team_out_min of the player's last 10 games this season and tonight's minus it, and the minutes of "
         "rotation teammates back tonight from missing the team's previous game. Chosen on 2022-23 (one fit "
-        "on the four seasons before it, 3 seeds; never 2023-24): PRA / minutes MAE 5.761 / 4.571 vs v4.0's "
+        "on the four seasons before it, 3 seeds; never 2023-24): PRA / minutes MAE 5.763 / 4.572 vs v4.0's "
         "5.771 / 4.591. Tried and left out, each within about one seed sd: games left in the season, his "
         "minutes at full strength and what absences added, the opponent's returning players, recency "
         "weights, stage 1 on minutes minus his recent minutes. v4.0: " + _FULL_V4_0_DESCRIPTION,
