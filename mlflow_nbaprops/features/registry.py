@@ -317,8 +317,7 @@ FEATURE_SET_VERSIONS: dict[tuple[str, str], FeatureSet] = {
         "read some of tonight's score. Kept so its models still load and serve as trained.",
     ),
     ("full", "v4.0"): FeatureSet(
-        "full", "v4.0", tuple(FEATURES[n] for n in _BOX_SCORES) + _availability_v4_0(
-            (("rotation_minutes", ROTATION_MINUTES),)),
+        "full", "v4.0", tuple(FEATURES[n] for n in _BOX_SCORES) + _availability_v4_0((("rotation_minutes", 22.0),)),
         _FULL_V4_0_DESCRIPTION,
     ),
 }
