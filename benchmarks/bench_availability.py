@@ -254,10 +254,10 @@ def add_candidates(features: pd.DataFrame, frame: pd.DataFrame) -> None:
     features["min_full_strength_l30"] = lagged(np.where(full, minutes, np.nan))
     features["min_out_lift_l30"] = lagged(np.where(~full, minutes, np.nan)) - features["min_full_strength_l30"]
     # the opponent's rotation players back tonight
-    opp = features[["GAME_ID", "TEAM", "team_back_min", "team_out_min"]].copy()
-    per_team = opp.groupby(["GAME_ID", "TEAM"])[["team_back_min"]].max()
+    # (a returning player's own row leaves himself out: the team's largest value is its total)
+    per_team = features.groupby(["GAME_ID", "TEAM"])["team_back_min"].max()
     key = pd.MultiIndex.from_frame(frame[["GAME_ID", "OPPONENT"]].set_axis(["GAME_ID", "TEAM"], axis=1))
-    features["opp_back_min"] = per_team["team_back_min"].reindex(key).to_numpy()
+    features["opp_back_min"] = per_team.reindex(key).to_numpy()
 
 
 def screen(frame: pd.DataFrame, args) -> None:

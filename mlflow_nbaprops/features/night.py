@@ -55,7 +55,7 @@ class Night:
     """The probe's results for one game date."""
 
     day: pd.Timestamp
-    players: pd.DataFrame  # index (PLAYER_ID, TEAM): every feature, plus _own_min, _own_usage, _own_out_recent
+    players: pd.DataFrame  # index (PLAYER_ID, TEAM): every feature, plus out_min_recent, _own_min and _own_usage
     teams: pd.DataFrame  # index TEAM: the levels an opponent's row reads
     candidates: pd.DataFrame  # TEAM, PLAYER_ID, role, pra, usage, first: rotation candidates, builder order
 
@@ -148,7 +148,7 @@ class Night:
         return availability_features(
             len(games), pair_tg, pair_player, absent, c["role"].to_numpy()[pick], c["pra"].to_numpy()[pick],
             c["usage"].to_numpy()[pick], c["first"].to_numpy()[pick], row_tg, opp_tg, player,
-            rows[:, columns["_own_min"]], rows[:, columns["_own_usage"]], rows[:, columns["_own_out_recent"]])
+            rows[:, columns["_own_min"]], rows[:, columns["_own_usage"]], rows[:, columns["out_min_recent"]])
 
 
 def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, feature_set: FeatureSet,
@@ -183,11 +183,11 @@ def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, fea
     computer = _Computer(ordered, league, None, rotation=feature_set.rotation)
     feats = computer.compute()
     target = ordered["is_target"].to_numpy()
+    # (min_l10 and out_min_recent whatever the set: the availability maths reads them)
     players = pd.DataFrame({name: values[target] for name, values in feats.items() if name in feature_set.names
-                            or name == "min_l10"})
+                            or name in ("min_l10", "out_min_recent")})
     players["_own_min"] = np.nan_to_num(feats["min_l10"][target])
     players["_own_usage"] = np.nan_to_num(computer._usage_l10[target])
-    players["_own_out_recent"] = feats["out_min_recent"][target]
     players.index = pd.MultiIndex.from_arrays([ordered.loc[target, "PLAYER_ID"].to_numpy(dtype=np.int64),
                                                ordered.loc[target, "TEAM"].astype(str).to_numpy(dtype=object)],
                                               names=["PLAYER_ID", "TEAM"])
