@@ -4,7 +4,8 @@
     python benchmarks/bench_availability.py walkforward [--test-season 2023-24] [--refit-every 7] [--seed 0]
     python benchmarks/bench_availability.py renormalise [--test-season 2022-23] [--seeds 0 1 2]
     python benchmarks/bench_availability.py margin [--before 2023-24]
-    python benchmarks/bench_availability.py screen [--test-season 2022-23] [--seeds 0 1 2]
+    python benchmarks/bench_availability.py screen [--test-season 2022-23] [--seeds 0 1 2] [--only VARIANT...]
+    python benchmarks/bench_availability.py errors [--test-season 2022-23] [--seeds 0 1 2]
 
 ``oneshot`` rebuilds the issue's floor measurement: one two-stage LightGBM model trained on the
 four seasons before the test season, scored on every predictable player-game of the test season
@@ -35,8 +36,15 @@ benching a healthy player in a tight game does. It chose the rotation line of ``
 as ``oneshot`` (on 2022-23 by default: choices are never made on 2023-24): games left in the
 season, his minutes at full strength and what absences added to them, the opponent's
 returning players, recency weights, and stage 1 fitted on minutes minus his recent minutes
-(an exponentially weighted mean). (At commit ff3f195 it screened what became ``full`` v4.1:
-the absences of his last 10 games, returning teammates, a 21-day rotation window.)
+(an exponentially weighted mean); and (``--only margins quartiles return stage1-leaves
+stage1-trees``) the teams' mean margins this season and tonight's expected margin, the median
+and quartiles of his last-10 minutes, games since a 3+ game absence, and stage 1 with more
+leaves or more, slower trees. (At commit ff3f195 it screened what became ``full`` v4.1: the
+absences of his last 10 games, returning teammates, a 21-day rotation window.)
+
+``errors`` says where the minutes error lives: ``full`` as it is (the mean forecast of the
+seeds), its minutes and PRA MAE on segments of the test season, some of which read tonight's
+result (the final margin, a player who left early) to describe the error no model could know.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import argparse
 import dataclasses
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -58,14 +67,30 @@ DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "nba"
 CRUDE = ["team_out_n", "team_out_min", "opp_out_n", "opp_out_min"]
 
 
+class Split(NamedTuple):
+    """The one-shot experiments' rows: four seasons before the test season to train on, and every
+    predictable player-game of it to score (the backtest's population: minutes > 0 and an earlier
+    game this season)."""
+
+    train_seasons: list[str]
+    train: np.ndarray
+    test: np.ndarray
+    minutes: np.ndarray
+    pra: np.ndarray
+
+
+def split(frame: pd.DataFrame, features: pd.DataFrame, test_season: str) -> Split:
+    seasons = sorted(frame["SEASON"].unique())
+    test_index = seasons.index(test_season)
+    train_seasons = seasons[max(0, test_index - 4):test_index]
+    train = (frame["SEASON"].isin(train_seasons) & (features["games_career"] >= 1)).to_numpy()
+    test = ((frame["SEASON"] == test_season) & (frame["MIN"] > 0) & (features["games_season"] >= 1)).to_numpy()
+    return Split(train_seasons, train, test, frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float))
+
+
 def oneshot(frame: pd.DataFrame, args) -> None:
     features = build_features(frame, "full")
-    seasons = sorted(frame["SEASON"].unique())
-    test_index = seasons.index(args.test_season)
-    train_seasons = seasons[max(0, test_index - 4):test_index]
-    train = frame["SEASON"].isin(train_seasons) & (features["games_career"] >= 1)
-    test = (frame["SEASON"] == args.test_season) & (frame["MIN"] > 0) & (features["games_season"] >= 1)
-    minutes, pra = frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float)
+    train_seasons, train, test, minutes, pra = split(frame, features, args.test_season)
     box = get_feature_set("full", "v2.0").names
     current, v4, v3 = (get_feature_set("full", v) for v in (None, "v4.0", "v3.0"))
     at_v4, at_v3 = build_features(frame, v4), build_features(frame, v3)
@@ -120,18 +145,14 @@ def walkforward(frame: pd.DataFrame, args) -> None:
 
 def renormalise(frame: pd.DataFrame, args) -> None:
     features = build_features(frame, "full")
-    seasons = sorted(frame["SEASON"].unique())
-    test_index = seasons.index(args.test_season)
-    train = (frame["SEASON"].isin(seasons[max(0, test_index - 4):test_index]) & (features["games_career"] >= 1)).to_numpy()
-    test = ((frame["SEASON"] == args.test_season) & (frame["MIN"] > 0) & (features["games_season"] >= 1)).to_numpy()
-    minutes, pra = frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float)
+    train_seasons, train, test, minutes, pra = split(frame, features, args.test_season)
     names = get_feature_set("full").names
     team_game = (frame["GAME_ID"].astype(str) + "|" + frame["TEAM"].astype(str)).to_numpy()
     rotation = features["avail_rank"].notna().to_numpy()  # tonight's available rotation
     seen = train & rotation
     sums = pd.DataFrame({"k": team_game[seen], "m": minutes[seen]}).groupby("k")["m"].agg(["sum", "size"])
     total_by_size = sums.groupby("size")["sum"].median()
-    print(f"renormalise: train {', '.join(seasons[max(0, test_index - 4):test_index])}, test {args.test_season} "
+    print(f"renormalise: train {', '.join(train_seasons)}, test {args.test_season} "
           f"({int(test.sum()):,} rows); the available rotation's median minutes by its size: "
           + ", ".join(f"{n}: {v:.0f}" for n, v in total_by_size.items()))
     alphas = (0.25, 0.5, 1.0)
@@ -258,18 +279,39 @@ def add_candidates(features: pd.DataFrame, frame: pd.DataFrame) -> None:
     per_team = features.groupby(["GAME_ID", "TEAM"])["team_back_min"].max()
     key = pd.MultiIndex.from_frame(frame[["GAME_ID", "OPPONENT"]].set_axis(["GAME_ID", "TEAM"], axis=1))
     features["opp_back_min"] = per_team.reindex(key).to_numpy()
+    # how lopsided tonight should be: each team's mean margin this season before tonight
+    points = frame.groupby(["GAME_ID", "TEAM"], sort=False).agg(
+        SEASON=("SEASON", "first"), GAME_DATE=("GAME_DATE", "first"), margin=("PLUS_MINUS", "sum")).reset_index()
+    points["margin"] /= 5.0  # five players on the floor: the team's plus-minus sum is 5 x its margin
+    points = points.sort_values(["TEAM", "GAME_DATE"])
+    points["to_date"] = points.groupby(["TEAM", "SEASON"])["margin"].transform(lambda s: s.shift(1).expanding().mean())
+    to_date = points.set_index(["GAME_ID", "TEAM"])["to_date"]
+    features["team_margin_season"] = to_date.reindex(pd.MultiIndex.from_frame(frame[["GAME_ID", "TEAM"]])).to_numpy()
+    features["opp_margin_season"] = to_date.reindex(key).to_numpy()
+    expected = features["team_margin_season"] - features["opp_margin_season"] + np.where(features["home"] > 0, 1.5, -1.5)
+    features["margin_expected"], features["margin_expected_abs"] = expected, expected.abs()
+    # the spread of his last 10 minutes: median and quartiles (an early exit moves a mean, not these)
+    minutes_by_player = pd.Series(minutes).groupby(player)
+    for name, q in (("min_median_l10", 0.5), ("min_q25_l10", 0.25), ("min_q75_l10", 0.75)):
+        features[name] = np.nan
+        features.loc[features.index[order], name] = minutes_by_player.transform(
+            lambda s, q=q: s.shift(1).rolling(10, 1).quantile(q)).to_numpy()
+    # back from an absence: his games since he last missed 3+ team games in a row, and how many
+    missed = features["missed_team_games"].to_numpy()[order]
+    position = np.arange(len(order), dtype=float)
+    last = pd.Series(np.where(missed >= 3, position, np.nan)).groupby(player).ffill().to_numpy()
+    features["games_since_absence"] = np.nan
+    features.loc[features.index[order], "games_since_absence"] = np.minimum(position - last, 30)
+    features["absence_games"] = np.nan
+    features.loc[features.index[order], "absence_games"] = np.where(
+        np.isnan(last), np.nan, missed[np.nan_to_num(last).astype(int)])
 
 
 def screen(frame: pd.DataFrame, args) -> None:
-    seasons = sorted(frame["SEASON"].unique())
-    test_index = seasons.index(args.test_season)
-    train_seasons = seasons[max(0, test_index - 4):test_index]
     current = get_feature_set("full")
     names = current.names
-    minutes, pra = frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float)
     features = build_features(frame, current)
-    train = (frame["SEASON"].isin(train_seasons) & (features["games_career"] >= 1)).to_numpy()
-    test = ((frame["SEASON"] == args.test_season) & (frame["MIN"] > 0) & (features["games_season"] >= 1)).to_numpy()
+    train_seasons, train, test, minutes, pra = split(frame, features, args.test_season)
     add_candidates(features, frame)
     age = (frame.loc[train, "GAME_DATE"].max() - frame["GAME_DATE"]).dt.days.to_numpy()
     RecencyWeighted.weights = pd.Series(0.5 ** (age / 730.0), index=features.index)
@@ -277,20 +319,38 @@ def screen(frame: pd.DataFrame, args) -> None:
     def plain(seed):
         return TwoStageRegressor(random_state=seed, calibrate=False)
 
-    variants = {
-        f"full {current.version} as is": (names, plain),
-        "+ games left in the season": (names + ["games_left"], plain),
-        "+ full-strength minutes and absences' lift": (names + ["min_full_strength_l30", "min_out_lift_l30"], plain),
-        "+ the opponent's returning minutes": (names + ["opp_back_min"], plain),
-        "recency weights, half-life 730 days": (names, lambda seed: RecencyWeighted(random_state=seed, calibrate=False)),
-        "stage 1 on minutes - his recent minutes": (names, lambda seed: TwoStageRegressor(
+    def stage1(params):
+        return lambda seed: TwoStageRegressor(random_state=seed, minutes_params=params, calibrate=False)
+
+    variants = {  # key: (label, columns, estimator for a seed)
+        "as-is": (f"full {current.version} as is", names, plain),
+        "games-left": ("+ games left in the season", names + ["games_left"], plain),
+        "full-strength": ("+ full-strength minutes and absences' lift",
+                          names + ["min_full_strength_l30", "min_out_lift_l30"], plain),
+        "opp-back": ("+ the opponent's returning minutes", names + ["opp_back_min"], plain),
+        "recency": ("recency weights, half-life 730 days", names,
+                    lambda seed: RecencyWeighted(random_state=seed, calibrate=False)),
+        "offset": ("stage 1 on minutes - his recent minutes", names, lambda seed: TwoStageRegressor(
             backend=OffsetBooster(), minutes_params={"offset": "min_ewm5", "random_state": seed},
             pra_params={"random_state": seed + 1}, calibrate=False)),
+        "margins": ("+ season margins: his team, opponent, expected", names + [
+            "team_margin_season", "opp_margin_season", "margin_expected", "margin_expected_abs"], plain),
+        "quartiles": ("+ median and quartiles of his last-10 minutes",
+                      names + ["min_median_l10", "min_q25_l10", "min_q75_l10"], plain),
+        "return": ("+ games since a 3+ game absence, its length", names + ["games_since_absence", "absence_games"], plain),
+        "stage1-leaves": ("stage 1 with 63 leaves, 100 rows a leaf", names,
+                          stage1({"num_leaves": 63, "min_child_samples": 100})),
+        "stage1-trees": ("stage 1 with 300 trees at 0.05", names, stage1({"n_estimators": 300, "learning_rate": 0.05})),
     }
+    unknown = set(args.only or ()) - set(variants)
+    if unknown:
+        raise SystemExit(f"--only: no variant {sorted(unknown)}; the variants are {list(variants)}")
     print(f"screen: train {', '.join(train_seasons)}, test {args.test_season} ({int(test.sum()):,} rows), "
           f"seeds {args.seeds}, rotation {current.rotation.minutes:g} minutes / {current.rotation.days:g} days")
     print(f"{'variant':<46}{'PRA MAE':>9}{'sd':>7}{'minutes':>9}{'sd':>7}")
-    for label, (columns, make) in variants.items():
+    for key, (label, columns, make) in variants.items():
+        if args.only and key not in args.only and key != "as-is":
+            continue
         scores = []
         for seed in args.seeds:
             model = make(seed).fit(features.loc[train, columns], np.c_[minutes[train], pra[train]],
@@ -303,20 +363,59 @@ def screen(frame: pd.DataFrame, args) -> None:
         print(f"{label:<46}{s[:, 0].mean():>9.4f}{sd[0]:>7.4f}{s[:, 1].mean():>9.4f}{sd[1]:>7.4f}", flush=True)
 
 
+def errors(frame: pd.DataFrame, args) -> None:
+    """Where the minutes error lives: ``full`` as it is, fitted once per seed as ``oneshot``, its
+    error on segments of the test season. Some segments read tonight's result (the final
+    margin, the minutes he played): they describe the error, no model could use them."""
+    current = get_feature_set("full")
+    features = build_features(frame, current)
+    train_seasons, train, test, minutes, pra = split(frame, features, args.test_season)
+    predicted = {"minutes": np.zeros(int(test.sum())), "PRA": np.zeros(int(test.sum()))}
+    for seed in args.seeds:
+        model = TwoStageRegressor(random_state=seed, calibrate=False).fit(
+            features.loc[train, current.names], np.c_[minutes[train], pra[train]],
+            groups=frame.loc[train, "GAME_DATE"].to_numpy())
+        dist = model.predict_distribution(features.loc[test, current.names])
+        predicted["minutes"] += dist["pred_MIN"].to_numpy() / len(args.seeds)
+        predicted["PRA"] += dist["pred_PRA"].to_numpy() / len(args.seeds)
+    minute_error = np.abs(predicted["minutes"] - minutes[test])
+    pra_error = np.abs(predicted["PRA"] - pra[test])
+    rows = frame.loc[test]
+    final_margin = (rows.groupby(["GAME_ID", "TEAM"])["PLUS_MINUS"].transform("sum").abs() / 5.0).to_numpy()
+    played = minutes[test]
+    segments = {
+        "a rotation teammate out": features.loc[test, "team_out_n"].to_numpy() > 0,
+        "his first 5 games of the season": features.loc[test, "games_season"].to_numpy() <= 5,
+        "final margin >= 20 (blowout)": final_margin >= 20,
+        "final margin <= 5 (close)": final_margin <= 5,
+        "played under half his forecast": played < 0.5 * predicted["minutes"],
+        "played 8+ minutes over it": played > predicted["minutes"] + 8,
+    }
+    print(f"errors: train {', '.join(train_seasons)}, test {args.test_season} ({len(played):,} rows), full "
+          f"{current.version}, the mean forecast of seeds {args.seeds}: minutes MAE {minute_error.mean():.4f}, "
+          f"PRA MAE {pra_error.mean():.4f}")
+    print(f"{'segment':<34}{'rows':>7}{'minutes MAE':>13}{'elsewhere':>11}{'of the error':>14}{'PRA MAE':>9}")
+    for label, mask in segments.items():
+        print(f"{label:<34}{mask.mean():>7.1%}{minute_error[mask].mean():>13.3f}{minute_error[~mask].mean():>11.3f}"
+              f"{minute_error[mask].sum() / minute_error.sum():>14.1%}{pra_error[mask].mean():>9.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["oneshot", "walkforward", "renormalise", "margin", "screen"])
+    parser.add_argument("mode", choices=["oneshot", "walkforward", "renormalise", "margin", "screen", "errors"])
     parser.add_argument("--data", default=str(DEFAULT))
-    parser.add_argument("--test-season", default=None, help="default: 2022-23 for renormalise and screen, else 2023-24")
+    parser.add_argument("--test-season", default=None, help="default: 2022-23 for renormalise, screen and errors, else 2023-24")
     parser.add_argument("--refit-every", type=int, default=7)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--before", default="2023-24", help="margin: the seasons before this one")
+    parser.add_argument("--only", nargs="+", metavar="VARIANT",
+                        help="screen: these variants (and full as is) only, e.g. margins quartiles")
     args = parser.parse_args()
-    args.test_season = args.test_season or ("2022-23" if args.mode in ("renormalise", "screen") else "2023-24")
+    args.test_season = args.test_season or ("2022-23" if args.mode in ("renormalise", "screen", "errors") else "2023-24")
     frame = load_gamelogs(args.data).frame.reset_index(drop=True)
     {"oneshot": oneshot, "walkforward": walkforward, "renormalise": renormalise, "margin": margin,
-     "screen": screen}[args.mode](frame, args)
+     "screen": screen, "errors": errors}[args.mode](frame, args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Walk-forward backtests and the ``nbaprops backtest`` command on small synthetic seasons."""
+"""Walk-forward backtests and the ``nbaprops backtest`` command on small synthetic seasons (and, where
+the real nba_api files are, on a season after them)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from conftest import REAL_DATA, requires_real_data
 from mlflow_nbaprops.cli import main
 from mlflow_nbaprops.data import canonicalize_frame, write_gamelogs
 from mlflow_nbaprops.data.synth import synthesize_league
@@ -206,3 +208,33 @@ def test_availability_scenarios_train_on_their_feature_sets_and_report_it(league
         assert tuple(option.type.choices) == AVAILABILITY_SCENARIOS
     with pytest.raises(ValueError, match="availability must be one of observed, none"):
         BacktestConfig(test_season="2022-23", availability="rumours").features
+
+
+@requires_real_data
+def test_a_season_after_the_shared_ones_walks_forward_from_its_own_nba_api_file(tmp_path):
+    """The model is judged with ``nbaprops backtest --availability observed`` on a later real
+    season that is not in shared/: its leaguegamefinder file, put beside the others, must load,
+    validate and walk forward. 2023-24 relabelled a year later (season id, dates, game ids)
+    stands in for it; its numbers are no measurement (it repeats its training season)."""
+    source = REAL_DATA / "leaguegamefinder_players_2023-24.csv.gz"
+    raw = pd.read_csv(source, dtype={"GAME_ID": str, "SEASON_ID": str})
+    (tmp_path / source.name).symlink_to(source)
+    later = raw.assign(SEASON_ID="22024", SEASON_LABEL="2024-25", GAME_ID="00224" + raw["GAME_ID"].str[5:],
+                       GAME_DATE=(pd.to_datetime(raw["GAME_DATE"]) + pd.Timedelta(days=364)).dt.strftime("%Y-%m-%d"))
+    later.to_csv(tmp_path / "leaguegamefinder_players_2024-25.csv.gz", index=False)
+    out = tmp_path / "predictions.csv"
+    result = CliRunner().invoke(main, ["backtest", "--data", str(tmp_path), "--test-season", "2024-25",
+                                       "--availability", "observed", "--refit-every", "60", "--output", str(out),
+                                       "--quiet", "--minutes-params", '{"n_estimators": 30}',
+                                       "--pra-params", '{"n_estimators": 30}'])
+    assert result.exit_code == 0, result.output
+    assert "season 2024-25" in result.output and "availability observed" in result.output
+    preds = pd.read_csv(out, dtype={"GAME_ID": str}, parse_dates=["GAME_DATE"])
+    # every predictable player-game of the new season (played, not his first game of it), nothing else
+    played = later[later["MIN"] > 0]
+    first = later.sort_values("GAME_DATE").groupby("PLAYER_ID")["GAME_ID"].first()
+    expected = played[~played["GAME_ID"].eq(played["PLAYER_ID"].map(first))]
+    assert len(preds) == len(expected)
+    assert preds["GAME_ID"].str.startswith("00224").all()
+    assert preds["GAME_DATE"].min() >= pd.Timestamp("2024-10-22") and preds["GAME_DATE"].max() <= pd.Timestamp("2025-04-13")
+    assert preds["pred_PRA"].notna().all() and preds["team_out_n"].notna().all()
