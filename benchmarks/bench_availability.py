@@ -380,12 +380,12 @@ def errors(frame: pd.DataFrame, args) -> None:
         predicted["PRA"] += dist["pred_PRA"].to_numpy() / len(args.seeds)
     minute_error = np.abs(predicted["minutes"] - minutes[test])
     pra_error = np.abs(predicted["PRA"] - pra[test])
-    rows = frame.loc[test]
-    final_margin = (rows.groupby(["GAME_ID", "TEAM"])["PLUS_MINUS"].transform("sum").abs() / 5.0).to_numpy()
+    # summed over every row of the team-game (the test rows leave out first games and 0-minute ones)
+    final_margin = (frame.groupby(["GAME_ID", "TEAM"])["PLUS_MINUS"].transform("sum").abs() / 5.0).to_numpy()[test]
     played = minutes[test]
     segments = {
         "a rotation teammate out": features.loc[test, "team_out_n"].to_numpy() > 0,
-        "his first 5 games of the season": features.loc[test, "games_season"].to_numpy() <= 5,
+        "at most 5 earlier games": features.loc[test, "games_season"].to_numpy() <= 5,
         "final margin >= 20 (blowout)": final_margin >= 20,
         "final margin <= 5 (close)": final_margin <= 5,
         "played under half his forecast": played < 0.5 * predicted["minutes"],

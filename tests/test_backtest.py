@@ -234,7 +234,10 @@ def test_a_season_after_the_shared_ones_walks_forward_from_its_own_nba_api_file(
     played = later[later["MIN"] > 0]
     first = later.sort_values("GAME_DATE").groupby("PLAYER_ID")["GAME_ID"].first()
     expected = played[~played["GAME_ID"].eq(played["PLAYER_ID"].map(first))]
+    keys = ["PLAYER_ID", "GAME_ID"]
     assert len(preds) == len(expected)
+    assert preds[keys].astype(str).agg("|".join, axis=1).sort_values().tolist() == \
+        expected[keys].astype(str).agg("|".join, axis=1).sort_values().tolist()
     assert preds["GAME_ID"].str.startswith("00224").all()
     assert preds["GAME_DATE"].min() >= pd.Timestamp("2024-10-22") and preds["GAME_DATE"].max() <= pd.Timestamp("2025-04-13")
     assert preds["pred_PRA"].notna().all() and preds["team_out_n"].notna().all()
