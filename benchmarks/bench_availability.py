@@ -88,9 +88,19 @@ def split(frame: pd.DataFrame, features: pd.DataFrame, test_season: str) -> Spli
     return Split(train_seasons, train, test, frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float))
 
 
+def forecast(model: TwoStageRegressor, features: pd.DataFrame, columns: list[str], frame: pd.DataFrame,
+             parts: Split) -> pd.DataFrame:
+    """``model`` fitted on the split's training rows of ``features[columns]`` (folds by date), and
+    its forecasts for the test rows."""
+    model.fit(features.loc[parts.train, columns], np.c_[parts.minutes[parts.train], parts.pra[parts.train]],
+              groups=frame.loc[parts.train, "GAME_DATE"].to_numpy())
+    return model.predict_distribution(features.loc[parts.test, columns])
+
+
 def oneshot(frame: pd.DataFrame, args) -> None:
     features = build_features(frame, "full")
-    train_seasons, train, test, minutes, pra = split(frame, features, args.test_season)
+    parts = split(frame, features, args.test_season)
+    train_seasons, train, test, minutes, pra = parts
     box = get_feature_set("full", "v2.0").names
     current, v4, v3 = (get_feature_set("full", v) for v in (None, "v4.0", "v3.0"))
     at_v4, at_v3 = build_features(frame, v4), build_features(frame, v3)
@@ -108,10 +118,7 @@ def oneshot(frame: pd.DataFrame, args) -> None:
         scores = []
         started = time.perf_counter()
         for seed in args.seeds:
-            model = TwoStageRegressor(random_state=seed).fit(
-                built.loc[train, names], np.c_[minutes[train], pra[train]],
-                groups=frame.loc[train, "GAME_DATE"].to_numpy())
-            dist = model.predict_distribution(built.loc[test, names])
+            dist = forecast(TwoStageRegressor(random_state=seed), built, names, frame, parts)
             err = np.abs(dist["pred_PRA"].to_numpy() - pra[test])
             scores.append((err.mean(), np.abs(dist["pred_MIN"].to_numpy() - minutes[test]).mean(),
                            err[out_tonight].mean()))
@@ -145,7 +152,8 @@ def walkforward(frame: pd.DataFrame, args) -> None:
 
 def renormalise(frame: pd.DataFrame, args) -> None:
     features = build_features(frame, "full")
-    train_seasons, train, test, minutes, pra = split(frame, features, args.test_season)
+    parts = split(frame, features, args.test_season)
+    train_seasons, train, test, minutes, pra = parts
     names = get_feature_set("full").names
     team_game = (frame["GAME_ID"].astype(str) + "|" + frame["TEAM"].astype(str)).to_numpy()
     rotation = features["avail_rank"].notna().to_numpy()  # tonight's available rotation
@@ -158,10 +166,9 @@ def renormalise(frame: pd.DataFrame, args) -> None:
     alphas = (0.25, 0.5, 1.0)
     rows = []
     for seed in args.seeds:
-        model = TwoStageRegressor(random_state=seed).fit(features.loc[train, names], np.c_[minutes[train], pra[train]],
-                                                         groups=frame.loc[train, "GAME_DATE"].to_numpy())
+        model = TwoStageRegressor(random_state=seed)
+        base = forecast(model, features, names, frame, parts)
         X = features.loc[test, names]
-        base = model.predict_distribution(X)
         pred_min, pred_pra = base["pred_MIN"].to_numpy(), base["pred_PRA"].to_numpy()
         in_rotation = rotation[test]
         groups = pd.DataFrame({"k": team_game[test], "m": np.where(in_rotation, pred_min, 0.0), "r": in_rotation})
@@ -267,10 +274,15 @@ def add_candidates(features: pd.DataFrame, frame: pd.DataFrame) -> None:
     minutes = frame["MIN"].to_numpy(float)[order]
     full = features["team_out_min"].to_numpy()[order] == 0
 
-    def lagged(values: np.ndarray) -> np.ndarray:
+    def in_row_order(values) -> np.ndarray:
         out = np.empty(len(frame))
-        out[order] = pd.Series(values).groupby(player).transform(lambda s: s.shift(1).rolling(30, 1).mean())
+        out[order] = values
         return out
+
+    def lagged(values: np.ndarray, window: int = 30, stat=lambda rolling: rolling.mean()) -> np.ndarray:
+        """``stat`` of each player's previous ``window`` values (``values`` in player order)."""
+        return in_row_order(pd.Series(values).groupby(player).transform(
+            lambda s: stat(s.shift(1).rolling(window, 1))).to_numpy())
 
     features["min_full_strength_l30"] = lagged(np.where(full, minutes, np.nan))
     features["min_out_lift_l30"] = lagged(np.where(~full, minutes, np.nan)) - features["min_full_strength_l30"]
@@ -291,27 +303,22 @@ def add_candidates(features: pd.DataFrame, frame: pd.DataFrame) -> None:
     expected = features["team_margin_season"] - features["opp_margin_season"] + np.where(features["home"] > 0, 1.5, -1.5)
     features["margin_expected"], features["margin_expected_abs"] = expected, expected.abs()
     # the spread of his last 10 minutes: median and quartiles (an early exit moves a mean, not these)
-    minutes_by_player = pd.Series(minutes).groupby(player)
     for name, q in (("min_median_l10", 0.5), ("min_q25_l10", 0.25), ("min_q75_l10", 0.75)):
-        features[name] = np.nan
-        features.loc[features.index[order], name] = minutes_by_player.transform(
-            lambda s, q=q: s.shift(1).rolling(10, 1).quantile(q)).to_numpy()
+        features[name] = lagged(minutes, 10, lambda rolling, q=q: rolling.quantile(q))
     # back from an absence: his games since he last missed 3+ team games in a row, and how many
     missed = features["missed_team_games"].to_numpy()[order]
     position = np.arange(len(order), dtype=float)
     last = pd.Series(np.where(missed >= 3, position, np.nan)).groupby(player).ffill().to_numpy()
-    features["games_since_absence"] = np.nan
-    features.loc[features.index[order], "games_since_absence"] = np.minimum(position - last, 30)
-    features["absence_games"] = np.nan
-    features.loc[features.index[order], "absence_games"] = np.where(
-        np.isnan(last), np.nan, missed[np.nan_to_num(last).astype(int)])
+    features["games_since_absence"] = in_row_order(np.minimum(position - last, 30))
+    features["absence_games"] = in_row_order(np.where(np.isnan(last), np.nan, missed[np.nan_to_num(last).astype(int)]))
 
 
 def screen(frame: pd.DataFrame, args) -> None:
     current = get_feature_set("full")
     names = current.names
     features = build_features(frame, current)
-    train_seasons, train, test, minutes, pra = split(frame, features, args.test_season)
+    parts = split(frame, features, args.test_season)
+    train_seasons, train, test, minutes, pra = parts
     add_candidates(features, frame)
     age = (frame.loc[train, "GAME_DATE"].max() - frame["GAME_DATE"]).dt.days.to_numpy()
     RecencyWeighted.weights = pd.Series(0.5 ** (age / 730.0), index=features.index)
@@ -353,9 +360,7 @@ def screen(frame: pd.DataFrame, args) -> None:
             continue
         scores = []
         for seed in args.seeds:
-            model = make(seed).fit(features.loc[train, columns], np.c_[minutes[train], pra[train]],
-                                   groups=frame.loc[train, "GAME_DATE"].to_numpy())
-            dist = model.predict_distribution(features.loc[test, columns])
+            dist = forecast(make(seed), features, columns, frame, parts)
             scores.append((np.abs(dist["pred_PRA"].to_numpy() - pra[test]).mean(),
                            np.abs(dist["pred_MIN"].to_numpy() - minutes[test]).mean()))
         s = np.array(scores)
@@ -369,13 +374,11 @@ def errors(frame: pd.DataFrame, args) -> None:
     margin, the minutes he played): they describe the error, no model could use them."""
     current = get_feature_set("full")
     features = build_features(frame, current)
-    train_seasons, train, test, minutes, pra = split(frame, features, args.test_season)
+    parts = split(frame, features, args.test_season)
+    train_seasons, _, test, minutes, pra = parts
     predicted = {"minutes": np.zeros(int(test.sum())), "PRA": np.zeros(int(test.sum()))}
     for seed in args.seeds:
-        model = TwoStageRegressor(random_state=seed, calibrate=False).fit(
-            features.loc[train, current.names], np.c_[minutes[train], pra[train]],
-            groups=frame.loc[train, "GAME_DATE"].to_numpy())
-        dist = model.predict_distribution(features.loc[test, current.names])
+        dist = forecast(TwoStageRegressor(random_state=seed, calibrate=False), features, current.names, frame, parts)
         predicted["minutes"] += dist["pred_MIN"].to_numpy() / len(args.seeds)
         predicted["PRA"] += dist["pred_PRA"].to_numpy() / len(args.seeds)
     minute_error = np.abs(predicted["minutes"] - minutes[test])
