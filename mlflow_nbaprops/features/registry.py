@@ -84,9 +84,9 @@ class FeatureSet:
     def rotation(self) -> Rotation:
         """The rotation rule its availability features are computed with (each part from the
         features' params; ``LEGACY_ROTATION``'s for definitions from before it was a parameter)."""
-        rules = {Rotation(dict(f.params).get("rotation_minutes", LEGACY_ROTATION.minutes),
-                          dict(f.params).get("rotation_days", LEGACY_ROTATION.days))
-                 for f in self.features if f.tier == AVAILABILITY_TIER}
+        params = [dict(f.params) for f in self.features if f.tier == AVAILABILITY_TIER]
+        rules = {Rotation(p.get("rotation_minutes", LEGACY_ROTATION.minutes), p.get("rotation_days", LEGACY_ROTATION.days))
+                 for p in params}
         if len(rules) > 1:
             lines = sorted(f"{r.minutes:g} min / {r.days:g} days" for r in rules)
             raise ValueError(f"feature set {self.name} {self.version} mixes rotation rules {lines}")
