@@ -45,12 +45,12 @@ def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
 def test_every_feature_is_defined_once_with_tier_sources_window_description():
     for name, feature in FEATURES.items():
         assert feature.name == name
-        assert feature.tier in ("core", "contextual", "temporal", "availability")
+        assert feature.tier in ("core", "contextual", "temporal", "availability", "starts", "lineup", "market")
         assert feature.sources and feature.window and feature.description
     full = get_feature_set("full")
-    assert set(full.tiers()) == {"core", "contextual", "temporal", "availability"}
+    assert set(full.tiers()) == {"core", "contextual", "temporal", "availability", "starts", "lineup", "market"}
     assert all(full.tiers().values())
-    assert full.version == "v4.1" and len(full.hash) == 16
+    assert full.version == "v5.0" and len(full.hash) == 16 and full.absences == "inactive_list"
 
 
 def test_older_versions_stay_registered_and_none_means_box_scores_only():
@@ -60,9 +60,11 @@ def test_older_versions_stay_registered_and_none_means_box_scores_only():
     assert v2.hash == "763c032855a8b845" and len(v2.features) == 49
     full = get_feature_set("full")
     assert box_scores_only(full) is v2
-    assert diff(v2, full)["added"] == sorted(full.tiers()["availability"]) and not diff(v2, full)["changed"]
+    news = [n for tier in ("availability", "starts", "lineup", "market") for n in full.tiers()[tier]]
+    assert diff(v2, full)["added"] == sorted(news) and not diff(v2, full)["changed"]
     assert box_scores_only(get_feature_set("core")) is get_feature_set("core")
-    with pytest.raises(KeyError, match="unknown version 'v9' of feature set 'full'; known: v2.0, v3.0, v4.0, v4.1"):
+    with pytest.raises(KeyError, match="unknown version 'v9' of feature set 'full'; known: v2.0, v3.0, v4.0, v4.1, "
+                                       "v5.0, v5.0-inactive"):
         get_feature_set("full", "v9")
 
 

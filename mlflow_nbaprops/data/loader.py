@@ -54,8 +54,8 @@ class GameLogs:
         return data_version(self.frame, source=_describe_source(self.files))
 
 
-def find_files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
-    """Expand files and folders into the sorted list of game-log files they name."""
+def find_files(paths: PathLike | Iterable[PathLike], what: str = "game-log") -> list[Path]:
+    """Expand files and folders into the sorted list of ``what`` files (tables) they name."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     found: list[Path] = []
@@ -64,7 +64,7 @@ def find_files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
         if path.is_dir():
             inside = sorted(p for p in path.iterdir() if p.is_file() and _has_suffix(p))
             if not inside:
-                raise DataLoadError(f"{path}: folder has no game-log files ({', '.join(SUFFIXES)})")
+                raise DataLoadError(f"{path}: folder has no {what} files ({', '.join(SUFFIXES)})")
             found.extend(inside)
         elif path.is_file():
             if not _has_suffix(path):
@@ -73,7 +73,7 @@ def find_files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
         else:
             raise DataLoadError(f"{path}: no such file or folder")
     if not found:
-        raise DataLoadError("no game-log paths given")
+        raise DataLoadError(f"no {what} paths given")
     return found
 
 
@@ -182,14 +182,14 @@ def _describe_source(files: Sequence[str]) -> str:
     return f"{len(files)} files in {where}"
 
 
-def _read_file(path: Path) -> pd.DataFrame:
+def _read_file(path: Path, what: str = "game logs") -> pd.DataFrame:
     try:
         if path.name.endswith(".parquet"):
             raw = pd.read_parquet(path)
         else:
             raw = pd.read_csv(path, dtype={"GAME_ID": str, "SEASON_ID": str, "SEASON": str}, low_memory=False)
     except Exception as exc:  # translate any reader failure at the boundary, naming the file
-        raise DataLoadError(f"{path}: cannot be read as game logs: {exc}") from exc
+        raise DataLoadError(f"{path}: cannot be read as {what}: {exc}") from exc
     if len(raw) == 0:
         raise DataLoadError(f"{path}: has no rows (a header only)")
     raw.columns = [str(c).strip().upper() for c in raw.columns]

@@ -104,3 +104,23 @@ def season_of(day) -> str:
 def pra(frame):
     """PRA = points + rebounds + assists (works on any frame with those columns)."""
     return frame["PTS"] + frame["REB"] + frame["AST"]
+
+
+# --------------------------------------------------------------------------- pre-game news
+
+#: A pregame file (``../shared/data/pregame/``, or nba_api's box scores and inactive lists): one row per
+#: player listed for a game. ``PLAYER_NAME`` is optional.
+PREGAME_COLUMNS: tuple[str, ...] = ("GAME_ID", "GAME_DATE", "TEAM", "PLAYER_ID", "PLAYER_NAME", "STARTER", "STATUS")
+PREGAME_REQUIRED: tuple[str, ...] = ("GAME_ID", "GAME_DATE", "TEAM", "PLAYER_ID", "STARTER", "STATUS")
+#: ``PLAYED``; ``INACTIVE`` (the inactive list, did not dress, not with the team: known before tip-off);
+#: ``DNP`` (dressed, not used: known only after the game).
+PREGAME_STATUSES: tuple[str, ...] = ("PLAYED", "INACTIVE", "DNP")
+#: A team starts five.
+STARTERS_PER_TEAM = 5
+
+#: A game-lines file: one row per game, the home team's point spread (negative: home favoured) and
+#: the game's over/under total.
+GAME_LINE_COLUMNS: tuple[str, ...] = ("GAME_ID", "GAME_DATE", "HOME_TEAM", "AWAY_TEAM", "SPREAD_HOME", "TOTAL")
+#: Bounds a real line lies within (the nine real seasons: spreads -21.5..18.5, totals 179.5..262.5).
+MAX_ABS_SPREAD = 40.0
+TOTAL_RANGE = (120.0, 320.0)

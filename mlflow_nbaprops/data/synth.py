@@ -8,6 +8,12 @@ deadline and player movement, ageing and development between seasons; opponent
 defence and pace; blowouts that sit starters; per-minute rates by archetype; and
 bookmaker PRA lines (opening with odds, and closing) set from pre-game information.
 
+It also publishes the league's pre-game news, as the real sources do
+(:func:`synthesize_league_with_news`): each team-game's list -- its starting five from the depth
+chart, the injured and rested players on the inactive list, the dressed players the coach did not
+use -- and each game's point spread and total from the bookmaker (about 1 % of games without a
+line). The news has its own random stream: the game logs are the same with or without it.
+
 Same ``seed`` and arguments, same frame, byte for byte.
 """
 
@@ -89,6 +95,25 @@ def synthesize_league(
 
     ``n_teams`` (even, 4..30) and ``games_per_team`` shrink the league for fast tests.
     """
+    return synthesize_league_with_news(seasons, seed, start_year=start_year, n_teams=n_teams,
+                                       games_per_team=games_per_team)[0]
+
+
+#: Share of games the synthetic bookmaker posts no spread and total for.
+NO_LINE_SHARE = 0.01
+
+
+def synthesize_league_with_news(
+    seasons: int = 3,
+    seed: int = 7,
+    *,
+    start_year: int = 2021,
+    n_teams: int = 30,
+    games_per_team: int = 82,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`synthesize_league`'s game logs plus the league's news: the pregame lists
+    (``GAME_ID, GAME_DATE, TEAM, PLAYER_ID, PLAYER_NAME, STARTER, STATUS``) and the game lines
+    (``GAME_ID, GAME_DATE, HOME_TEAM, AWAY_TEAM, SPREAD_HOME, TOTAL``), in the real files' formats."""
     if seasons < 1:
         raise ValueError("seasons must be at least 1")
     if n_teams % 2 or not 4 <= n_teams <= len(TEAMS):
@@ -96,10 +121,11 @@ def synthesize_league(
     if not n_teams - 1 <= games_per_team <= 82 * 2:
         raise ValueError(f"games_per_team must be between {n_teams - 1} and 164")
     rng = np.random.default_rng(seed)
+    news_rng = np.random.default_rng([seed, 2028])  # the news' own stream: the logs do not depend on it
     teams = TEAMS[:n_teams]
     players = _Players()
     rosters = {t: [players.add(rng, float(rng.uniform(20, 34)), float(rng.normal(0, 1))) for _ in range(ROSTER_SIZE)] for t in teams}
-    frames = []
+    frames, pregame, lines = [], [], []
     for s in range(seasons):
         year = start_year + s
         if s:
@@ -107,9 +133,14 @@ def synthesize_league(
         team_pace = dict(zip(teams, rng.normal(1.0, 0.03, n_teams)))
         team_defence = dict(zip(teams, rng.normal(1.0, 0.045, n_teams)))
         schedule = _schedule(rng, teams, games_per_team, year)
-        frames.append(_play_season(rng, players, rosters, schedule, year, team_pace, team_defence))
+        season, listed, priced = _play_season(rng, players, rosters, schedule, year, team_pace, team_defence,
+                                              news_rng)
+        frames.append(season)
+        pregame.append(listed)
+        lines.append(priced)
     frame = pd.concat(frames, ignore_index=True)
-    return frame[[c for c in CANONICAL_COLUMNS if c in frame.columns]]
+    return (frame[[c for c in CANONICAL_COLUMNS if c in frame.columns]], pd.concat(pregame, ignore_index=True),
+            pd.concat(lines, ignore_index=True))
 
 
 # --------------------------------------------------------------------------- schedule
@@ -231,10 +262,13 @@ class _Season:
     ewma_pra: np.ndarray  # the bookmaker's memory of recent PRA
     columns: dict = field(default_factory=lambda: {c: [] for c in ("PLAYER", "GAME", "TEAM", "OPPONENT", "HOME",
                                                                    "STARTER", "WIN", *_STAT_COLUMNS)})
+    #: each team-game's list: the whole roster, who started, and who played, sat or was inactive
+    listed: dict = field(default_factory=lambda: {c: [] for c in ("PLAYER", "GAME", "TEAM", "STARTER", "STATUS")})
 
 
 def _play_season(rng, players: _Players, rosters: dict[str, list[int]], schedule: pd.DataFrame, year: int,
-                 team_pace: dict, team_defence: dict) -> pd.DataFrame:
+                 team_pace: dict, team_defence: dict,
+                 news_rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     n = len(players.ids)
     st = _Season(
         skill=np.asarray(players.skill, dtype=float), age=np.asarray(players.age, dtype=float),
@@ -245,6 +279,7 @@ def _play_season(rng, players: _Players, rosters: dict[str, list[int]], schedule
     traded = False
     first_day = schedule["GAME_DATE"].iloc[0]
     last_drift = 0
+    expected_margin, scoring = np.empty(len(schedule)), np.empty(len(schedule))
     for g, game in enumerate(schedule.itertuples(index=False)):
         day = (game.GAME_DATE - first_day).days
         if day - last_drift >= 7:  # form and roles drift through the season
@@ -254,7 +289,11 @@ def _play_season(rng, players: _Players, rosters: dict[str, list[int]], schedule
             _trade_deadline(rng, st.skill, rosters)
             traded = True
         strength = {t: float(np.sort(st.skill[rosters[t]])[-8:].mean()) for t in (game.HOME_TEAM, game.AWAY_TEAM)}
-        margin = 2.5 + 6.0 * (strength[game.HOME_TEAM] - strength[game.AWAY_TEAM]) + rng.normal(0, 12.5)
+        expected_margin[g] = 2.5 + 6.0 * (strength[game.HOME_TEAM] - strength[game.AWAY_TEAM])
+        # scoring scales with both teams' pace and with each defence (it multiplies the other side's rates)
+        scoring[g] = (team_pace[game.HOME_TEAM] + team_pace[game.AWAY_TEAM]) / 2 * (
+            team_defence[game.HOME_TEAM] + team_defence[game.AWAY_TEAM]) / 2
+        margin = expected_margin[g] + rng.normal(0, 12.5)
         overtimes = 0
         if abs(margin) < 3.0 and rng.random() < 0.45:
             overtimes = 1 + int(rng.random() < 0.15)
@@ -278,7 +317,38 @@ def _play_season(rng, players: _Players, rosters: dict[str, list[int]], schedule
         frame[col] = c[col].astype(np.float64 if col in FLOAT_COLUMNS else np.int64)
     frame["WL"] = np.where(c["WIN"], "W", "L")
     frame["STARTER"] = c["STARTER"].astype(bool)
-    return frame
+    return frame, _pregame_lists(st, schedule, players), _game_lines(frame, schedule, expected_margin, scoring,
+                                                                     news_rng)
+
+
+def _pregame_lists(st: _Season, schedule: pd.DataFrame, players: _Players) -> pd.DataFrame:
+    """Each team-game's listed players as the pregame files have them."""
+    c = {k: np.concatenate(v) for k, v in st.listed.items()}
+    games = schedule.iloc[c["GAME"]].reset_index(drop=True)
+    return pd.DataFrame({
+        "GAME_ID": games["GAME_ID"], "GAME_DATE": games["GAME_DATE"], "TEAM": c["TEAM"],
+        "PLAYER_ID": np.asarray(players.ids)[c["PLAYER"]],
+        "PLAYER_NAME": np.asarray(players.names, dtype=object)[c["PLAYER"]],
+        "STARTER": c["STARTER"].astype(int), "STATUS": c["STATUS"]})
+
+
+def _game_lines(frame: pd.DataFrame, schedule: pd.DataFrame, expected_margin: np.ndarray, scoring: np.ndarray,
+                rng: np.random.Generator) -> pd.DataFrame:
+    """The bookmaker's spread (the expected home margin, negated) and total (the season's scoring
+    level times the game's pace and defences), each with a little noise, on the half point."""
+    points = frame.groupby("GAME_ID", sort=False)["PTS"].sum().reindex(schedule["GAME_ID"]).to_numpy(float)
+    level = np.nanmean(points / scoring)
+    n = len(schedule)
+    spread = _on_half_point(-expected_margin + rng.normal(0, 1.0, n))
+    total = _on_half_point(level * scoring + rng.normal(0, 2.5, n))
+    none = rng.random(n) < NO_LINE_SHARE
+    return pd.DataFrame({"GAME_ID": schedule["GAME_ID"].to_numpy(), "GAME_DATE": schedule["GAME_DATE"].to_numpy(),
+                         "HOME_TEAM": schedule["HOME_TEAM"].to_numpy(), "AWAY_TEAM": schedule["AWAY_TEAM"].to_numpy(),
+                         "SPREAD_HOME": np.where(none, np.nan, spread), "TOTAL": np.where(none, np.nan, total)})
+
+
+def _on_half_point(x: np.ndarray) -> np.ndarray:
+    return np.round(x * 2.0) / 2.0
 
 
 def _play_team_game(rng, st: _Season, roster: np.ndarray, g: int, team: str, opp: str, home: bool, margin: float,
@@ -308,6 +378,14 @@ def _play_team_game(rng, st: _Season, roster: np.ndarray, g: int, team: str, opp
     minutes = _allocate(weights * plays, total)
     played = minutes > 0.3
     expected_minutes = _allocate(planned * played, total)[played]
+    # the team-game's list: who started and played, who dressed and sat, who was inactive
+    dressed = np.isin(order, avail)
+    status = np.where(dressed, "DNP", "INACTIVE").astype(object)
+    status[np.isin(order, avail[played])] = "PLAYED"
+    starting = np.isin(order, avail[played & (slots < 5)])
+    for key, value in (("PLAYER", order), ("GAME", np.full(len(order), g)), ("TEAM", np.full(len(order), team, dtype=object)),
+                       ("STARTER", starting), ("STATUS", status)):
+        st.listed[key].append(value)
     avail, minutes, slots = avail[played], minutes[played], slots[played]
     k = len(avail)
 

@@ -104,10 +104,10 @@ class RowFlags:
         return out
 
 
-def format_problems(problems: list[Problem]) -> str:
-    """A readable multi-line message for a list of problems."""
+def format_problems(problems: list[Problem], what: str = "game logs") -> str:
+    """A readable multi-line message for a list of problems (``what``: the kind of input)."""
     total = sum(p.count for p in problems)
-    lines = [f"invalid game logs: {len(problems)} problem(s), {total} flagged row(s) (rows are 1-based data rows):"]
+    lines = [f"invalid {what}: {len(problems)} problem(s), {total} flagged row(s) (rows are 1-based data rows):"]
     lines += [f"  - {p}" for p in problems]
     return "\n".join(lines)
 

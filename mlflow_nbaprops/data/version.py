@@ -59,9 +59,10 @@ class DataVersion:
         return out
 
 
-def content_digest(frame: pd.DataFrame) -> str:
-    """The order-independent full-content digest (32 hex chars) of a canonical frame."""
-    columns = [c for c in schema.CANONICAL_COLUMNS if c in frame.columns]
+def content_digest(frame: pd.DataFrame, schema_columns: tuple[str, ...] = schema.CANONICAL_COLUMNS) -> str:
+    """The order-independent full-content digest (32 hex chars) of a frame over the ``schema_columns``
+    it has (default: the canonical game-log columns)."""
+    columns = [c for c in schema_columns if c in frame.columns]
     bounds = np.linspace(0, len(frame), _THREADS + 1).astype(int)
     chunks = [frame.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
     if len(frame) >= 100_000:  # NumPy releases the GIL: hash row blocks on both cores

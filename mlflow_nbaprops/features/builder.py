@@ -19,11 +19,23 @@ import numpy as np
 import pandas as pd
 
 from mlflow_nbaprops.data import schema
-from mlflow_nbaprops.features.registry import DEFAULT_FEATURE_SET, FeatureSet, Rotation, get_feature_set
+from mlflow_nbaprops.features.registry import (
+    BOX_SCORE,
+    DEFAULT_FEATURE_SET,
+    INACTIVE_LIST,
+    REGULAR_START_SHARE,
+    FeatureSet,
+    Rotation,
+    get_feature_set,
+)
 
 KEY_COLUMNS = ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "TEAM", "OPPONENT", "HOME"]
 TARGET_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]
 STAT_COLUMNS = ["MIN", "PTS", "REB", "AST", "FGA", "FTA", "TOV", "OREB", "PF", "PLUS_MINUS"]
+#: Tonight's news a row carries (floats; NaN: not known): he starts (1/0), his team's point spread
+#: and the game's total. History rows take them from the pregame lists and game lines; an upcoming
+#: game's rows from the slate's ``STARTER``, ``SPREAD`` and ``TOTAL``.
+NEWS_COLUMNS = ["STARTER", "SPREAD", "TOTAL"]
 
 #: A game's length in minutes: 48 in regulation, more with overtime (five players on court).
 REGULATION_MINUTES = 48.0
@@ -39,6 +51,8 @@ def build_features(
     targets: pd.DataFrame | None = None,
     league: pd.DataFrame | None = None,
     absences: pd.DataFrame | None = None,
+    news=None,
+    extra: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Features for every row of ``history`` (canonical game logs), then for every ``targets`` row.
 
@@ -50,19 +64,24 @@ def build_features(
     game: for a target team-game, only they are absent, and so is a rotation player who is a
     target of another game that day (traded); a player who is neither a target nor listed is
     taken as available. For games in ``history``, a rotation player without a row
-    is absent: tonight's box score says who did not play, and nothing else of tonight is read.
+    is absent: tonight's box score says who did not play, and nothing else of tonight is read --
+    or, for a set whose absences come from the inactive lists, one declared inactive (or not on his
+    team's list) in ``news`` (:class:`~mlflow_nbaprops.data.news.News`). ``news`` also gives history
+    games their starters and game lines; targets carry theirs as ``STARTER``, ``SPREAD`` (his team's)
+    and ``TOTAL``. ``extra`` names further computed columns to return (``team_out_n_observed``: the
+    rotation players absent from the box score, whatever the set reads).
     Returns the key columns plus the set's features, history rows first (in their order),
     then the targets, with a boolean ``is_target`` column.
     """
     fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
-    rows = _stack(history, targets)
+    rows = _stack(history, targets, news)
     # compute in an order set by the rows' content, so the input's row order cannot change a
     # single bit (sums within a game or a day are then always added in the same order)
     canonical = _canonical_order(rows)
-    feats = _Computer(rows.iloc[canonical].reset_index(drop=True), league, absences,
-                      rotation=fs.rotation).compute()
+    feats = _Computer(rows.iloc[canonical].reset_index(drop=True), league, absences, rotation=fs.rotation,
+                      absence_source=fs.absences, pregame=None if news is None else news.pregame).compute()
     out = rows[KEY_COLUMNS + ["is_target"]].copy()
-    for name in fs.names:
+    for name in [*fs.names, *(e for e in extra if e not in fs.names)]:
         values = np.empty(len(rows))
         values[canonical] = feats[name]
         out[name] = values
@@ -72,11 +91,12 @@ def build_features(
 # --------------------------------------------------------------------------- plumbing
 
 
-def _stack(history: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
+def _stack(history: pd.DataFrame, targets: pd.DataFrame | None, news=None) -> pd.DataFrame:
     hist = history[[c for c in KEY_COLUMNS + STAT_COLUMNS if c in history.columns]].copy()
     for col in STAT_COLUMNS:
         if col not in hist.columns:
             hist[col] = np.nan
+    hist = hist.assign(**news_of_games(hist, news))
     hist["is_target"] = False
     if targets is None or len(targets) == 0:
         return hist.reset_index(drop=True)
@@ -89,9 +109,33 @@ def _stack(history: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
         first = np.minimum(tgt["TEAM"].astype(str), tgt["OPPONENT"].astype(str))
         second = np.maximum(tgt["TEAM"].astype(str), tgt["OPPONENT"].astype(str))
         tgt["GAME_ID"] = "T" + tgt["GAME_DATE"].dt.strftime("%Y%m%d") + first + second
-    tgt = tgt[[c for c in KEY_COLUMNS]].assign(**{c: np.nan for c in STAT_COLUMNS}, is_target=True)
+    news_values = {c: pd.to_numeric(tgt[c], errors="coerce").to_numpy(dtype=float) if c in tgt else np.nan
+                   for c in NEWS_COLUMNS}
+    tgt = tgt[[c for c in KEY_COLUMNS]].assign(**{c: np.nan for c in STAT_COLUMNS}, **news_values, is_target=True)
     tgt = tgt.astype({"PLAYER_ID": "int64", "HOME": bool})
     return pd.concat([hist, tgt], ignore_index=True)
+
+
+def news_of_games(rows: pd.DataFrame, news) -> dict[str, np.ndarray]:
+    """``NEWS_COLUMNS`` for history rows: his ``STARTER`` in the game's pregame list, his team's
+    spread and the total from the game's line (NaN where the news does not say)."""
+    n = len(rows)
+    out = {c: np.full(n, np.nan) for c in NEWS_COLUMNS}
+    if news is None or n == 0:
+        return out
+    pre = news.pregame
+    if len(pre):
+        starters = pd.Series(pre["STARTER"].to_numpy(dtype=float),
+                             index=pd.MultiIndex.from_arrays([pre["GAME_ID"].to_numpy(object), pre["PLAYER_ID"].to_numpy()]))
+        key = pd.MultiIndex.from_arrays([rows["GAME_ID"].to_numpy(object), rows["PLAYER_ID"].to_numpy(dtype=np.int64)])
+        out["STARTER"] = starters.reindex(key).to_numpy(dtype=float)
+    lines = news.lines
+    if len(lines):
+        by_game = lines.drop_duplicates("GAME_ID").set_index("GAME_ID")
+        spread_home = by_game["SPREAD_HOME"].reindex(rows["GAME_ID"].to_numpy(object)).to_numpy(dtype=float)
+        out["SPREAD"] = np.where(rows["HOME"].to_numpy(dtype=bool), spread_home, -spread_home) + 0.0  # (no -0.0)
+        out["TOTAL"] = by_game["TOTAL"].reindex(rows["GAME_ID"].to_numpy(object)).to_numpy(dtype=float)
+    return out
 
 
 def _canonical_order(rows: pd.DataFrame) -> np.ndarray:
@@ -216,11 +260,14 @@ class _Computer:
     """Computes every registered feature for the stacked rows."""
 
     def __init__(self, rows: pd.DataFrame, league: pd.DataFrame | None = None,
-                 absences: pd.DataFrame | None = None, *, rotation: Rotation) -> None:
+                 absences: pd.DataFrame | None = None, *, rotation: Rotation, absence_source: str = BOX_SCORE,
+                 pregame: pd.DataFrame | None = None) -> None:
         self.rows = rows
         self.league = league
         self.absences = absences
         self.rotation = rotation
+        self.absence_source = absence_source
+        self.pregame = pregame
         self.n = len(rows)
         self.out: dict[str, np.ndarray] = {}
 
@@ -278,6 +325,10 @@ class _Computer:
             m = w.sum(minutes, 10)
             set_("fouls_per_min_l10", np.where(m > 0, w.sum(take("PF"), 10) / m, np.nan))
         set_("plus_minus_last", w.previous(take("PLUS_MINUS")))
+        # the history of his starts (an upcoming game's own STARTER is tonight's news, not history)
+        started = np.where(r["is_target"].to_numpy()[order], np.nan, take("STARTER"))
+        set_("start_share_l10", w.mean(started, 10))
+        set_("started_last", w.previous(started))
         # last-10 mean minutes *including* each game: his role as the team's next game sees it
         self._role_after = self._scatter(order, w.mean_through(minutes, 10))
         self._pra_after = self._scatter(order, w.mean_through(pra, 10))
@@ -311,6 +362,8 @@ class _Computer:
             msum = ws.sum(min_s)
             self.out["pra_per_min_season"] = self._scatter(order_s, np.where(msum > 0, ws.sum(pra_s) / msum, np.nan))
         self.out["games_season"] = self._scatter(order_s, ws.position.astype(float))
+        started_s = np.where(r["is_target"].to_numpy()[order_s], np.nan, take_s("STARTER"))
+        self.out["start_share_season"] = self._scatter(order_s, ws.mean(started_s))
         self._player_season = (order_s, ws)
 
         # games with the current team: position within (player, team) history
@@ -419,7 +472,13 @@ class _Computer:
         target = ~real
         upcoming = upcoming_absent(tg["TEAM"].to_numpy(dtype=object)[pair_tg], tg_day[pair_tg], pair_tg, pair_player,
                                    self.absences, player[target], day[target], row_tg[target])
-        absent = np.where(tg["real"].to_numpy()[pair_tg], ~present, upcoming)
+        history_game = tg["real"].to_numpy()[pair_tg]
+        # (whatever the set reads: the backtest's segments split rows by the box score's absences)
+        self.out["team_out_n_observed"] = at_team_game(per_team_game(len(tg), pair_tg, None, history_game & ~present),
+                                                       row_tg)
+        declared = ~present if self.absence_source == BOX_SCORE else self._declared_absent(tg, pair_tg, pair_player,
+                                                                                            present)
+        absent = np.where(history_game, declared, upcoming)
         role, pra, usage = (np.nan_to_num(v[pair_row]) for v in (self._role_after, self._pra_after, self._usage_after))
         # what the slate path reuses: each team-game's rotation candidates and their roles
         self.pairs = (pair_tg, pair_player, role, pra, usage, offset == 0)
@@ -432,6 +491,29 @@ class _Computer:
         self.out.update(availability_features(
             len(tg), pair_tg, pair_player, absent, role, pra, usage, offset == 0, row_tg, opp_tg, player,
             np.nan_to_num(self.out["min_l10"]), np.nan_to_num(self._usage_l10), self.out["out_min_recent"]))
+        starter = r["STARTER"].to_numpy(dtype=float)
+        self.out.update(lineup_features(len(tg), row_tg, opp_tg, player, starter, self.out["start_share_l10"],
+                                        np.nan_to_num(self.out["min_l10"])))
+        self.out.update(market_features(r["SPREAD"].to_numpy(dtype=float), r["TOTAL"].to_numpy(dtype=float)))
+
+    def _declared_absent(self, tg: pd.DataFrame, pair_tg: np.ndarray, pair_player: np.ndarray,
+                         present: np.ndarray) -> np.ndarray:
+        """History games' absences as the inactive lists declared them: a candidate listed
+        ``INACTIVE``, or not on his team's list (not with the team) and without a box score, is out;
+        one listed ``PLAYED`` or ``DNP`` (dressed: a coach's decision is made in the game) plays. A
+        team-game without a list falls back to its box score."""
+        pre = self.pregame
+        if pre is None or len(pre) == 0:
+            return ~present
+        games = tg["GAME_ID"].to_numpy(dtype=object)
+        teams = tg["TEAM"].to_numpy(dtype=object)
+        listed = pd.MultiIndex.from_arrays([games, teams]).isin(
+            pd.MultiIndex.from_arrays([pre["GAME_ID"].to_numpy(object), pre["TEAM"].to_numpy(object)]))[pair_tg]
+        status = pd.Series(pre["STATUS"].to_numpy(object), index=pd.MultiIndex.from_arrays(
+            [pre["GAME_ID"].to_numpy(object), pre["TEAM"].to_numpy(object), pre["PLAYER_ID"].to_numpy(np.int64)]))
+        theirs = status.reindex(pd.MultiIndex.from_arrays([games[pair_tg], teams[pair_tg], pair_player])).to_numpy(object)
+        out = (theirs == "INACTIVE") | (pd.isna(theirs) & ~present)
+        return np.where(listed, out, ~present)
 
     def _vacated(self, tg: pd.DataFrame, keyed: pd.DataFrame) -> np.ndarray:
         """Per team-game: minutes of teammates who played in the team's previous 5 games
@@ -595,6 +677,46 @@ def availability_features(n_tg: int, pair_tg: np.ndarray, pair_player: np.ndarra
     out["team_back_min"] = at(per_game(role, back), row_tg) - own_back
     out["out_min_vs_recent"] = out["team_out_min"] - own_out_recent
     return out
+
+
+def lineup_features(n_tg: int, row_tg: np.ndarray, opp_tg: np.ndarray, player: np.ndarray, starter: np.ndarray,
+                    share: np.ndarray, own_min: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``lineup`` tier from each row's ``starter`` (1/0; NaN: not announced), his start share of
+    his last 10 games and his last-10 minutes. A team-game's lineup counts only when five distinct
+    starters are known; otherwise its rows' lineup features (and the opponent's reading of it) are
+    missing. Sums run over the starters sorted by (team-game, player), whatever order the rows come
+    in, so the batch builder and the slate path add the same numbers in the same order."""
+    n = len(row_tg)
+    is_starter = (starter == 1) & (row_tg >= 0)
+    pick = np.flatnonzero(is_starter)
+    pick = pick[np.lexsort((player[pick], row_tg[pick]))]
+    if len(pick):  # one row a starter (a player listed twice counts once)
+        same = np.r_[False, (row_tg[pick][1:] == row_tg[pick][:-1]) & (player[pick][1:] == player[pick][:-1])]
+        pick = pick[~same]
+    new = ~(share[pick] >= REGULAR_START_SHARE)  # (no start history: new)
+    tg_of = row_tg[pick]
+    count = np.bincount(tg_of, minlength=n_tg)
+    new_n = np.bincount(tg_of, weights=new.astype(float), minlength=n_tg)
+    new_min = np.bincount(tg_of, weights=np.where(new, own_min[pick], 0.0), minlength=n_tg)
+    starters_min = np.bincount(tg_of, weights=own_min[pick], minlength=n_tg)
+    known = count == 5
+
+    def at(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """Per row: ``values`` of team-game ``index`` where its lineup is known, else NaN."""
+        ok = index >= 0
+        ok[ok] = known[index[ok]]
+        return np.where(ok, values[np.where(ok, index, 0)] if n_tg else np.nan, np.nan)
+
+    tonight = at(np.ones(n_tg), row_tg) * np.where(starter == 1, 1.0, 0.0)
+    return {"starter_tonight": tonight, "start_vs_share": tonight - share,
+            "team_new_starters": at(new_n, row_tg), "team_new_starter_min": at(new_min, row_tg),
+            "team_starters_min": at(starters_min, row_tg), "opp_new_starters": at(new_n, opp_tg)}
+
+
+def market_features(spread: np.ndarray, total: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``market`` tier from his team's point spread and the game's total (NaN: no line)."""
+    return {"team_spread": spread, "game_total": total, "team_implied_total": (total - spread) / 2.0,
+            "abs_spread": np.abs(spread)}
 
 
 def _team_games(r: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

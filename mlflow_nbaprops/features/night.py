@@ -14,7 +14,9 @@ a game that night. Of a target row's features, the probe then holds
 
 What depends on who is out tonight (the ``availability`` tier) is computed per request from the
 probe's rotation candidates by :func:`~mlflow_nbaprops.features.builder.availability_features`,
-the function the batch builder uses, with the absences rule it uses. Candidates are kept in the
+the function the batch builder uses, with the absences rule it uses; tonight's lineups and game
+lines (the ``lineup`` and ``market`` tiers) from the request's ``STARTER``, ``SPREAD`` and ``TOTAL``
+by :func:`~mlflow_nbaprops.features.builder.lineup_features` and ``market_features``, the same way. Candidates are kept in the
 builder's order, so every sum adds the same numbers in the same order: the features equal the
 batch builder's bit for bit (tested). A row the probe does not cover (a known player listed
 for another team than his last one, an unknown team) is left to the caller's full path.
@@ -34,6 +36,8 @@ from mlflow_nbaprops.features.builder import (
     _days,
     _stack,
     availability_features,
+    lineup_features,
+    market_features,
     upcoming_absent,
 )
 from mlflow_nbaprops.features.registry import FeatureSet
@@ -43,7 +47,9 @@ OPPONENT_LEVELS = {"opp_pra_allowed_l15": "pra_allowed_rel", "opp_pace_l15": "pa
 #: Per-request availability features (computed by ``availability_features``).
 TONIGHT = ("team_out_n", "team_out_min", "team_out_min_new", "team_out_pra", "team_out_usage", "opp_out_n",
            "opp_out_min", "out_min_expected", "min_expected_tonight", "team_avail_min", "avail_rank",
-           "out_usage_expected", "out_min_similar", "team_back_min", "out_min_vs_recent")
+           "out_usage_expected", "out_min_similar", "team_back_min", "out_min_vs_recent",
+           "starter_tonight", "start_vs_share", "team_new_starters", "team_new_starter_min", "team_starters_min",
+           "opp_new_starters", "team_spread", "game_total", "team_implied_total", "abs_spread")
 _DUMMY = "~probe"  # the opponent of the odd team out in the probe's pairing (never a real team)
 #: The probe's players with no history (ids -1, -2, ...: one per team, each his own player):
 #: what any player new to the snapshot gets.
@@ -145,16 +151,22 @@ class Night:
         absent = upcoming_absent(pair_team, np.full(len(pick), day), pair_tg, pair_player, absences, player,
                                  np.full(len(player), day), row_tg)
         columns, _ = self._matrix
-        return availability_features(
+        out = availability_features(
             len(games), pair_tg, pair_player, absent, c["role"].to_numpy()[pick], c["pra"].to_numpy()[pick],
             c["usage"].to_numpy()[pick], c["first"].to_numpy()[pick], row_tg, opp_tg, player,
             rows[:, columns["_own_min"]], rows[:, columns["_own_usage"]], rows[:, columns["out_min_recent"]])
+        news = {c: pd.to_numeric(targets[c], errors="coerce").to_numpy(dtype=float) if c in targets
+                else np.full(len(targets), np.nan) for c in ("STARTER", "SPREAD", "TOTAL")}
+        out.update(lineup_features(len(games), row_tg, opp_tg, player, news["STARTER"],
+                                   rows[:, columns["start_share_l10"]], rows[:, columns["_own_min"]]))
+        out.update(market_features(news["SPREAD"], news["TOTAL"]))
+        return out
 
 
 def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, feature_set: FeatureSet,
-                prior_games: pd.DataFrame | None = None, pairs: pd.DataFrame | None = None) -> Night:
+                prior_games: pd.DataFrame | None = None, pairs: pd.DataFrame | None = None, news=None) -> Night:
     """Run the batch builder once on snapshot ``rows`` with the probe slate for ``day`` (after
-    the rows' last date); ``prior_games`` as in the snapshot (games before the rows).
+    the rows' last date); ``prior_games`` and ``news`` (pregame lists) as in the snapshot.
 
     ``pairs`` (``PLAYER_ID, TEAM``) probes those instead of every player's last team (and no
     newcomers): a player traded since his last game, added with :meth:`Night.with_pairs`.
@@ -177,15 +189,16 @@ def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, fea
                               "TEAM": pairs["TEAM"].astype(str).to_numpy(dtype=object)})
     probe["OPPONENT"] = probe["TEAM"].map(partner)
     probe["HOME"] = True
-    stacked = _stack(rows, probe)
+    stacked = _stack(rows, probe, news)
     canonical = _canonical_order(stacked)
     ordered = stacked.iloc[canonical].reset_index(drop=True)
-    computer = _Computer(ordered, league, None, rotation=feature_set.rotation)
+    computer = _Computer(ordered, league, None, rotation=feature_set.rotation, absence_source=feature_set.absences,
+                         pregame=None if news is None else news.pregame)
     feats = computer.compute()
     target = ordered["is_target"].to_numpy()
-    # (min_l10 and out_min_recent whatever the set: the availability maths reads them)
+    # (min_l10, out_min_recent and start_share_l10 whatever the set: tonight's maths reads them)
     players = pd.DataFrame({name: values[target] for name, values in feats.items() if name in feature_set.names
-                            or name in ("min_l10", "out_min_recent")})
+                            or name in ("min_l10", "out_min_recent", "start_share_l10")})
     players["_own_min"] = np.nan_to_num(feats["min_l10"][target])
     players["_own_usage"] = np.nan_to_num(computer._usage_l10[target])
     players.index = pd.MultiIndex.from_arrays([ordered.loc[target, "PLAYER_ID"].to_numpy(dtype=np.int64),

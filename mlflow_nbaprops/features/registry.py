@@ -13,9 +13,16 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import NamedTuple
 
-TIERS = ("core", "contextual", "temporal", "availability")
+TIERS = ("core", "contextual", "temporal", "availability", "starts", "lineup", "market")
 #: The tier that reads who is out tonight (``--availability none`` leaves it out).
 AVAILABILITY_TIER = "availability"
+#: The tiers read from pre-game news (``data.news``): the history of starting lineups, tonight's
+#: announced lineups, and tonight's game lines.
+STARTS_TIER, LINEUP_TIER, MARKET_TIER = "starts", "lineup", "market"
+NEWS_TIERS = (STARTS_TIER, LINEUP_TIER, MARKET_TIER)
+#: Where a history game's absences are read: not in its box score (``full`` v3.0-v4.1), or on its
+#: inactive list (the pregame news: what was declared before tip-off; ``full`` v5.0).
+BOX_SCORE, INACTIVE_LIST = "box_score", "inactive_list"
 #: Tonight's rotation: a player whose mean minutes over his last 10 games reach this line.
 #: Below it, whether a player appears in a box score depends on the game itself: on 2015-16..
 #: 2022-23, a 12-15 minute player was out of 37 % of close games (final margin <= 5) and 16 %
@@ -50,9 +57,9 @@ class Feature:
     sources: tuple[str, ...]
     window: str
     description: str
-    #: numbers the builder computes it with, e.g. ``(("rotation_minutes", 22.0),)``: part of the
+    #: values the builder computes it with, e.g. ``(("rotation_minutes", 22.0),)``: part of the
     #: definition (and the hash), so changing one is a new definition, not a silent change
-    params: tuple[tuple[str, float], ...] = ()
+    params: tuple[tuple[str, float | str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.tier not in TIERS:
@@ -91,6 +98,26 @@ class FeatureSet:
             lines = sorted(f"{r.minutes:g} min / {r.days:g} days" for r in rules)
             raise ValueError(f"feature set {self.name} {self.version} mixes rotation rules {lines}")
         return rules.pop() if rules else Rotation(ROTATION_MINUTES, ROTATION_DAYS)
+
+    @property
+    def absences(self) -> str:
+        """Where its availability features read a history game's absences: ``BOX_SCORE`` (a rotation
+        player without a box score is out) or ``INACTIVE_LIST`` (one declared inactive, or not on the
+        team's list, is out)."""
+        sources = {dict(f.params).get("absences", BOX_SCORE) for f in self.features if f.tier == AVAILABILITY_TIER}
+        if len(sources) > 1:
+            raise ValueError(f"feature set {self.name} {self.version} mixes absence sources {sorted(sources)}")
+        return sources.pop() if sources else BOX_SCORE
+
+    @property
+    def news_tiers(self) -> list[str]:
+        """The pre-game news tiers it reads (empty: box scores, and absences from them, only)."""
+        return [tier for tier in NEWS_TIERS if any(f.tier == tier for f in self.features)]
+
+    @property
+    def needs_news(self) -> bool:
+        """True if its features read pre-game news (starters, inactive lists, game lines)."""
+        return bool(self.news_tiers) or self.absences == INACTIVE_LIST
 
     @property
     def hash(self) -> str:
@@ -272,12 +299,54 @@ def _availability_v4_0(params: tuple[tuple[str, float], ...]) -> tuple[Feature, 
     return tuple(f for f in _availability(params) if f.name not in _ADDED_IN_V4_1)
 
 
-#: The current definitions: the availability tier at ``ROTATION_MINUTES`` and ``ROTATION_DAYS``.
-FEATURES.update({f.name: f for f in _availability((("rotation_minutes", ROTATION_MINUTES),
-                                                    ("rotation_days", ROTATION_DAYS)))})
+def _news(params: tuple[tuple[str, float | str], ...]) -> list[Feature]:
+    """The tiers read from pre-game news (``full`` v5.0).
+
+    ``starts``: the history of starting lineups (earlier games' pregame lists: known hours before).
+    ``lineup``: tonight's announced starters (about 30 minutes before tip-off); a team-game's lineup
+    counts only when all five starters are known, else its lineup features are missing. ``market``:
+    tonight's game lines from the team's side. Regular starter: started at least half of his last 10
+    games (``regular_start_share``).
+    """
+    features = [
+        _f("start_share_l10", "starts", "STARTER", "last 10 games",
+           "share of his last 10 games he started (games whose lineup is known)"),
+        _f("start_share_season", "starts", "STARTER SEASON", "season to date", "share of his games this season he started"),
+        _f("started_last", "starts", "STARTER", "player's previous game", "1 if he started his previous game"),
+        _f("starter_tonight", "lineup", "STARTER", "tonight's lineup", "1 if he is in tonight's starting five"),
+        _f("start_vs_share", "lineup", "STARTER", "tonight's lineup, last 10 games",
+           "starter_tonight - start_share_l10: a start new for him (> 0), a regular starter moved to the bench (< 0)"),
+        _f("team_new_starters", "lineup", "STARTER MIN TEAM", "tonight's lineup, last 10 games",
+           "tonight's starters of his team who are not regular starters (a lineup change)"),
+        _f("team_new_starter_min", "lineup", "STARTER MIN TEAM", "tonight's lineup, last 10 games",
+           "summed last-10 mean minutes of those new starters (a bench player promoted, or a reserve)"),
+        _f("team_starters_min", "lineup", "STARTER MIN TEAM", "tonight's lineup, last 10 games",
+           "summed last-10 mean minutes of his team's five starters tonight"),
+        _f("opp_new_starters", "lineup", "STARTER MIN OPPONENT", "tonight's lineup, last 10 games",
+           "tonight's starters of the opponent who are not regular starters"),
+        _f("team_spread", "market", "SPREAD_HOME HOME", "tonight's game line",
+           "his team's point spread (negative: favoured by that many)"),
+        _f("game_total", "market", "TOTAL", "tonight's game line", "the game's over/under total points"),
+        _f("team_implied_total", "market", "SPREAD_HOME TOTAL HOME", "tonight's game line",
+           "points the line implies for his team: (total - team_spread) / 2"),
+        _f("abs_spread", "market", "SPREAD_HOME", "tonight's game line",
+           "size of the spread: an expected blowout sits starters"),
+    ]
+    return [replace(f, params=params) for f in features]
+
+
+#: A regular starter started at least this share of his last 10 games.
+REGULAR_START_SHARE = 0.5
+#: The current definitions: the availability tier at ``ROTATION_MINUTES`` and ``ROTATION_DAYS``,
+#: absences from the inactive lists; the news tiers.
+_ROTATION_PARAMS = (("rotation_minutes", ROTATION_MINUTES), ("rotation_days", ROTATION_DAYS))
+_AVAILABILITY_V4_1 = tuple(_availability(_ROTATION_PARAMS))
+FEATURES.update({f.name: f for f in _availability((*_ROTATION_PARAMS, ("absences", INACTIVE_LIST)))})
+FEATURES.update({f.name: f for f in _news((("regular_start_share", REGULAR_START_SHARE),))})
 
 _CORE = [n for n, f in FEATURES.items() if f.tier == "core"]
-_BOX_SCORES = [n for n, f in FEATURES.items() if f.tier != AVAILABILITY_TIER]
+_BOX_SCORES = [n for n, f in FEATURES.items() if f.tier in ("core", "contextual", "temporal")]
+_AVAILABILITY = [n for n, f in FEATURES.items() if f.tier == AVAILABILITY_TIER]
 
 _FULL_V2_DESCRIPTION = (
     "Core plus game context (rest, opponent defence and pace, vacated teammate minutes) and "
@@ -322,23 +391,41 @@ FEATURE_SET_VERSIONS: dict[tuple[str, str], FeatureSet] = {
     ),
 }
 
+_FULL_V4_1_DESCRIPTION = (
+    "v4.0 (below) with a rotation player a candidate for 21 days after his last game, not 12 (a "
+    "player out two or three weeks still counts as out), plus what recent form already holds: the "
+    "mean team_out_min of the player's last 10 games this season and tonight's minus it, and the minutes of "
+    "rotation teammates back tonight from missing the team's previous game. Chosen on 2022-23 (one fit "
+    "on the four seasons before it, 3 seeds; never 2023-24): PRA / minutes MAE 5.763 / 4.572 vs v4.0's "
+    "5.771 / 4.591. Tried and left out, each within about one seed sd: games left in the season, his "
+    "minutes at full strength and what absences added, the opponent's returning players, recency "
+    "weights, stage 1 on minutes minus his recent minutes. v4.0: " + _FULL_V4_0_DESCRIPTION
+)
+FEATURE_SET_VERSIONS[("full", "v4.1")] = FeatureSet(
+    "full", "v4.1", tuple(FEATURES[n] for n in _BOX_SCORES) + _AVAILABILITY_V4_1, _FULL_V4_1_DESCRIPTION)
+
+_FULL_V5_DESCRIPTION = (
+    "v4.1's box-score features and availability, with a history game's absences read from its inactive "
+    "list (declared before tip-off) instead of its box score (which also shows a coach's decision made "
+    "during the game), plus the pre-game news: the history of his starts, tonight's starting lineups "
+    "(his start, new starters on his team and the opponent's, the minutes his team starts) and tonight's "
+    "game line from his team's side (spread, total, implied team total). v4.1: " + _FULL_V4_1_DESCRIPTION
+)
+FEATURE_SET_VERSIONS[("full", "v5.0-inactive")] = FeatureSet(
+    "full", "v5.0-inactive",
+    tuple(FEATURES[n] for n in _BOX_SCORES + _AVAILABILITY) + tuple(f for f in FEATURES.values() if f.tier == STARTS_TIER),
+    "What is known hours before tip-off: v5.0 without tonight's lineups and game lines (box scores, the "
+    "history of starts, absences from the inactive lists). A v5.0 model answers a row without an announced "
+    "lineup with it. v5.0: " + _FULL_V5_DESCRIPTION,
+)
+
 FEATURE_SETS: dict[str, FeatureSet] = {
     "core": FeatureSet(
         "core", "v1.1", tuple(FEATURES[n] for n in _CORE),
         "The player's own recent minutes and production only: the minimum a props model needs. "
         "v1.1 adds overtime-free minute shares and foul rate (minutes MAE down on 2022-23).",
     ),
-    "full": FeatureSet(
-        "full", "v4.1", tuple(FEATURES.values()),
-        "v4.0 (below) with a rotation player a candidate for 21 days after his last game, not 12 (a "
-        "player out two or three weeks still counts as out), plus what recent form already holds: the "
-        "mean team_out_min of the player's last 10 games this season and tonight's minus it, and the minutes of "
-        "rotation teammates back tonight from missing the team's previous game. Chosen on 2022-23 (one fit "
-        "on the four seasons before it, 3 seeds; never 2023-24): PRA / minutes MAE 5.763 / 4.572 vs v4.0's "
-        "5.771 / 4.591. Tried and left out, each within about one seed sd: games left in the season, his "
-        "minutes at full strength and what absences added, the opponent's returning players, recency "
-        "weights, stage 1 on minutes minus his recent minutes. v4.0: " + _FULL_V4_0_DESCRIPTION,
-    ),
+    "full": FeatureSet("full", "v5.0", tuple(FEATURES.values()), _FULL_V5_DESCRIPTION),
 }
 DEFAULT_FEATURE_SET = "full"
 
@@ -361,25 +448,52 @@ def get_feature_set(name: str, version: str | None = None) -> FeatureSet:
         raise KeyError(f"unknown version {version!r} of feature set {name!r}; known: {', '.join(known)}") from None
 
 
-#: Where tonight's absences come from: ``observed`` (from the game logs in a backtest, declared
-#: by the caller in a slate) or ``none`` (box scores only: the set without the availability tier).
-AVAILABILITY_SCENARIOS = ("observed", "none")
+class Scenario(NamedTuple):
+    """What a run knows about tonight: which news tiers it reads and where absences come from."""
+
+    name: str
+    absences: str | None  # None: no availability features at all
+    news_tiers: tuple[str, ...]
+    known: str  # when this is known, in words
+
+
+#: What was known when: a backtest reads exactly this of tonight, and so does the model it trains.
+SCENARIOS: dict[str, Scenario] = {
+    "observed": Scenario("observed", BOX_SCORE, (),
+                         "tonight's absences as the box score shows them (a coach's decision made in the game included)"),
+    "none": Scenario("none", None, (), "box scores only: nothing of tonight"),
+    "inactive": Scenario("inactive", INACTIVE_LIST, (STARTS_TIER,),
+                         "tonight's inactive lists (hours before tip-off, when most bets are placed)"),
+    "lineups": Scenario("lineups", INACTIVE_LIST, NEWS_TIERS,
+                        "tonight's inactive lists, starting lineups and game lines (30 minutes before tip-off)"),
+}
+AVAILABILITY_SCENARIOS = tuple(SCENARIOS)
+#: The scenarios that read pre-game news (they need ``--news``).
+NEWS_SCENARIOS = tuple(name for name, s in SCENARIOS.items() if s.absences == INACTIVE_LIST)
+#: The version of ``full`` each scenario trains (a set without availability or news features, such as
+#: ``core``, is the same in every scenario).
+SCENARIO_VERSIONS = {"none": "v2.0", "observed": "v4.1", "inactive": "v5.0-inactive", "lineups": "v5.0"}
+#: A model trained in a scenario answers a row that lacks its news with the model of this one (a
+#: ``lineups`` model: a row without an announced lineup gets the ``inactive`` model).
+FALLBACK_SCENARIO = {"lineups": "inactive"}
 
 
 def scenario_feature_set(name: str, availability: str = "observed") -> FeatureSet:
-    """The feature set a run with ``availability`` trains on: ``name``'s current version, or for
-    ``none`` its registered version without the availability tier."""
-    if availability not in AVAILABILITY_SCENARIOS:
+    """The feature set a run in scenario ``availability`` trains on (:data:`SCENARIO_VERSIONS` for
+    ``full``; a set without availability or news features is itself in every scenario)."""
+    if availability not in SCENARIOS:
         raise ValueError(f"availability must be one of {', '.join(AVAILABILITY_SCENARIOS)}, not {availability!r}")
     fs = get_feature_set(name)
-    return fs if availability == "observed" else box_scores_only(fs)
+    if not fs.tiers()[AVAILABILITY_TIER] and not fs.news_tiers:
+        return fs
+    return get_feature_set(name, SCENARIO_VERSIONS[availability])
 
 
 def box_scores_only(fs: FeatureSet) -> FeatureSet:
-    """``fs`` without the availability tier (``--availability none``): the registered version of
-    the same set that holds exactly the other features (``full`` v4.1, v4.0 or v3.0 -> v2.0), or ``fs`` itself
-    when it has no availability features."""
-    kept = tuple(f for f in fs.features if f.tier != AVAILABILITY_TIER)
+    """``fs`` without the availability and news tiers (``--availability none``): the registered version of
+    the same set that holds exactly the other features (``full`` v5.0, v4.1, v4.0 or v3.0 -> v2.0), or
+    ``fs`` itself when it has no such features."""
+    kept = tuple(f for f in fs.features if f.tier != AVAILABILITY_TIER and f.tier not in NEWS_TIERS)
     if len(kept) == len(fs.features):
         return fs
     for (name, _), candidate in FEATURE_SET_VERSIONS.items():

@@ -8,6 +8,9 @@ means; the last ``SHARE_GAMES`` of them with the team's other rows, for his minu
 plus, per (player, team), how many games lie before the kept rows, so the all-history
 counts (``games_career``, ``games_with_team``) stay exact.
 
+With pre-game news (:class:`~mlflow_nbaprops.data.news.News`), it keeps the pregame lists of the
+games it holds: the history of starts and the inactive lists a news feature set reads.
+
 Not exact, by design: exponentially weighted means lose the weight of a player's games
 older than his last ``PLAYER_GAMES`` (about 2 % of the weight at a 15-game half-life), and
 ``missed_team_games`` of a player back after more than ``days`` counts only the team
@@ -23,11 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mlflow_nbaprops.data.news import News
 from mlflow_nbaprops.data.schema import season_of
 from mlflow_nbaprops.errors import DataValidationError
 from mlflow_nbaprops.features.builder import (
     ABSENCE_COLUMNS,
     KEY_COLUMNS,
+    NEWS_COLUMNS,
     STAT_COLUMNS,
     TARGET_COLUMNS,
     build_features,
@@ -48,6 +53,8 @@ NIGHTS_KEPT = 4
 ROWS_FILE = "history.parquet"
 PRIOR_FILE = "prior_games.parquet"
 LEAGUE_FILE = "league.parquet"
+#: The pregame lists of the held games (a snapshot of a model trained with news only).
+PREGAME_FILE = "pregame.parquet"
 
 
 @dataclass(frozen=True)
@@ -61,12 +68,41 @@ class Extension:
     before_cutoff: int
     first_date: pd.Timestamp | None
     last_date: pd.Timestamp | None
+    #: for a snapshot that keeps news: new games with a pregame list, and new games without one
+    #: (their starters and inactive lists are unknown: absences read from their box scores)
+    news_games: int = 0
+    games_without_news: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         added = (f"{self.new_rows:,} new player-games in {self.new_games:,} games "
                  f"({self.first_date:%Y-%m-%d} .. {self.last_date:%Y-%m-%d})" if self.new_rows else "no new games")
-        return (f"{added}; {self.already_held:,} already in the snapshot, {len(self.corrected):,} corrected, "
+        text = (f"{added}; {self.already_held:,} already in the snapshot, {len(self.corrected):,} corrected, "
                 f"{self.before_cutoff:,} dated on or before the snapshot's cutoff and not in it (skipped)")
+        if self.news_games or self.games_without_news:
+            text += f"; pregame news for {self.news_games:,} new game(s)"
+            if self.games_without_news:
+                shown = ", ".join(self.games_without_news[:5]) + (" ..." if len(self.games_without_news) > 5 else "")
+                text += (f", none for {len(self.games_without_news):,} ({shown}: their absences are read from the box "
+                         "score and their starters are unknown)")
+        return text
+
+
+def _changed_lists(held: pd.DataFrame, incoming: pd.DataFrame) -> list[str]:
+    """The games both pregame frames list whose lists differ (players, starters or statuses)."""
+    both = set(held["GAME_ID"]) & set(incoming["GAME_ID"])
+    if not both:
+        return []
+    key = ["GAME_ID", "TEAM", "PLAYER_ID"]
+
+    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+        part = frame.loc[frame["GAME_ID"].isin(both), [*key, "STARTER", "STATUS"]]
+        return part.astype({"STARTER": bool, "PLAYER_ID": "int64", "GAME_ID": object, "TEAM": object, "STATUS": object})
+
+    merged = keyed(held).merge(keyed(incoming), on=key, how="outer", suffixes=("_old", "_new"), indicator=True)
+    differs = ((merged["_merge"] != "both") | (merged["STARTER_old"] != merged["STARTER_new"])
+               | (merged["STATUS_old"] != merged["STATUS_new"]))
+    changed = merged[differs].groupby("GAME_ID").size()
+    return [f"GAME_ID {game}: pregame list changed ({n} player row(s) differ)" for game, n in changed.items()]
 
 
 def _describe_change(key: pd.Series, old: pd.Series, new: pd.Series) -> str:
@@ -86,6 +122,7 @@ class HistorySnapshot:
     prior_games: pd.DataFrame  # PLAYER_ID, TEAM, games
     cutoff: pd.Timestamp
     days: int
+    news: News | None = None  # the pregame lists of the held games (None: a model without news)
     _nights: dict = field(default_factory=dict, repr=False, compare=False)  # game date -> Night
 
     @cached_property
@@ -95,9 +132,10 @@ class HistorySnapshot:
 
     @classmethod
     def from_history(cls, history: pd.DataFrame, days: int = DEFAULT_SNAPSHOT_DAYS,
-                     prior_games: pd.DataFrame | None = None) -> "HistorySnapshot":
+                     prior_games: pd.DataFrame | None = None, news: News | None = None) -> "HistorySnapshot":
         """Snapshot canonical game logs ``history`` as of their last game date (``prior_games``:
-        per (player, team) counts of games before ``history``, added to those it drops)."""
+        per (player, team) counts of games before ``history``, added to those it drops; ``news``:
+        the pregame lists, of which the held games' are kept)."""
         if len(history) == 0:
             raise ValueError("cannot snapshot an empty history")
         history = history.reset_index(drop=True)
@@ -121,9 +159,11 @@ class HistorySnapshot:
             dropped = pd.concat([prior_games[["PLAYER_ID", "TEAM", "games"]], dropped], ignore_index=True)
         prior = (dropped.groupby(["PLAYER_ID", "TEAM"])["games"].sum().reset_index()
                  .astype({"PLAYER_ID": "int64", "TEAM": str, "games": "int64"}))
-        return cls(rows, prior, cutoff, int(days))
+        kept = None if news is None else News(pregame=news.for_games(rows["GAME_ID"]).pregame)
+        return cls(rows, prior, cutoff, int(days), kept)
 
-    def extend(self, games: pd.DataFrame, accept_corrections: bool = False) -> tuple["HistorySnapshot", "Extension"]:
+    def extend(self, games: pd.DataFrame, accept_corrections: bool = False,
+               news: News | None = None) -> tuple["HistorySnapshot", "Extension"]:
         """This snapshot with the canonical game logs ``games`` added: the snapshot
         :meth:`from_history` would give on the whole history up to the new games' last date.
 
@@ -132,6 +172,8 @@ class HistorySnapshot:
         ``accept_corrections``, which takes the new box score and counts it. Rows dated on or
         before the cutoff that the snapshot does not hold (older games it had already dropped,
         or a game that arrived late) are skipped and counted: a snapshot only grows forward.
+        A snapshot that keeps news takes ``news``' pregame lists of the games it gains (a list of a
+        game it holds that differs is a correction, refused or taken like a box score).
         """
         columns = [c for c in KEY_COLUMNS + STAT_COLUMNS if c in self.rows.columns]
         missing = [c for c in columns if c not in games.columns]
@@ -156,19 +198,33 @@ class HistorySnapshot:
                 "pass accept_corrections (CLI: --accept-corrections) to take the new values", changed)
         late = ~known & (games["GAME_DATE"] <= self.cutoff).to_numpy()
         fresh = games.loc[~known & ~late]
+        kept_news, news_changed = self.news, []
+        if self.news is not None and news is not None:
+            news_changed = _changed_lists(self.news.pregame, news.pregame)
+            if news_changed and not accept_corrections:
+                shown = "; ".join(news_changed[:5]) + (f"; and {len(news_changed) - 5} more" if len(news_changed) > 5 else "")
+                raise DataValidationError(
+                    f"{len(news_changed)} pregame list(s) differ from the snapshot's: {shown}. Nothing was changed; "
+                    "pass accept_corrections (CLI: --accept-corrections) to take the new lists", news_changed)
+            held_games = set(self.rows["GAME_ID"].astype(str)) | set(fresh["GAME_ID"].astype(str))
+            kept_news = self.news.merged(news.for_games(held_games))
         rows = self.rows.copy()
         if changed:
             fixed = games.loc[known].iloc[np.flatnonzero(differs)]
             rows.loc[at[known][differs], stats] = fixed[stats].to_numpy()
-        extension = Extension(new_rows=len(fresh), new_games=int(fresh["GAME_ID"].nunique()),
-                              already_held=int(known.sum() - differs.sum()), corrected=changed,
+        new_games = pd.unique(fresh["GAME_ID"].astype(str))
+        listed = set(kept_news.pregame["GAME_ID"]) if kept_news is not None else set()
+        extension = Extension(new_rows=len(fresh), new_games=len(new_games),
+                              already_held=int(known.sum() - differs.sum()), corrected=changed + news_changed,
                               before_cutoff=int(late.sum()),
                               first_date=fresh["GAME_DATE"].min() if len(fresh) else None,
-                              last_date=fresh["GAME_DATE"].max() if len(fresh) else None)
-        if len(fresh) == 0 and not changed:
+                              last_date=fresh["GAME_DATE"].max() if len(fresh) else None,
+                              news_games=sum(g in listed for g in new_games) if self.news is not None else 0,
+                              games_without_news=[g for g in new_games if g not in listed] if self.news is not None else [])
+        if len(fresh) == 0 and not changed and not news_changed:
             return self, extension
         combined = pd.concat([rows, fresh.astype(rows.dtypes.to_dict())], ignore_index=True)
-        return HistorySnapshot.from_history(combined, self.days, self.prior_games), extension
+        return HistorySnapshot.from_history(combined, self.days, self.prior_games, kept_news), extension
 
     def recent_means(self, targets: pd.DataFrame, columns: dict[str, np.ndarray], k: int = 10) -> pd.DataFrame:
         """Each target player's mean of ``columns`` (name -> one value per snapshot row) over his
@@ -230,8 +286,9 @@ class HistorySnapshot:
             fast = self._from_night(targets, feature_set, absences, keys)
             if fast is not None:
                 return fast
-        unique = targets[TARGET_COLUMNS].drop_duplicates()
-        absences = absences if absences is not None else pd.DataFrame(columns=ABSENCE_COLUMNS)
+        # a row is its keys plus tonight's news (STARTER, SPREAD, TOTAL) where the slate gives them
+        carried = [*TARGET_COLUMNS, *(c for c in NEWS_COLUMNS if c in targets.columns)]
+        unique = targets[carried].drop_duplicates(TARGET_COLUMNS)
         days = [self._one_day(day, feature_set, absences[absences["GAME_DATE"] == date])
                 for date, day in unique.groupby("GAME_DATE", sort=False)]
         built = pd.concat(days, ignore_index=True) if days else self._one_day(unique, feature_set, absences)
@@ -244,7 +301,8 @@ class HistorySnapshot:
         if key not in self._nights:
             if len(self._nights) >= NIGHTS_KEPT:
                 self._nights.pop(next(iter(self._nights)))
-            self._nights[key] = build_night(self.rows, self.league, key[0], feature_set, self.prior_games)
+            self._nights[key] = build_night(self.rows, self.league, key[0], feature_set, self.prior_games,
+                                            news=self.news)
         return self._nights[key]
 
     def _one_day(self, targets: pd.DataFrame, feature_set: FeatureSet, absences: pd.DataFrame) -> pd.DataFrame:
@@ -262,7 +320,8 @@ class HistorySnapshot:
         night = self.night(day, feature_set)
         traded = night.missing(targets)
         if len(traded):  # probe them too, once for the night (a separate run: one target per player)
-            extra = build_night(self.rows, self.league, day, feature_set, self.prior_games, pairs=traded)
+            extra = build_night(self.rows, self.league, day, feature_set, self.prior_games, pairs=traded,
+                                news=self.news)
             night = self._nights[(day, feature_set.hash)] = night.with_pairs(extra)
         if not night.covers(targets).all():
             return None
@@ -292,7 +351,7 @@ class HistorySnapshot:
             # whole games: a player's minutes share reads his team's minutes in each game he played
             keep |= self.rows["GAME_ID"].isin(pd.unique(self.rows.loc[keep, "GAME_ID"]))
             rows, league = self.rows[keep], self.league
-        built = build_features(rows, feature_set, targets=targets, league=league, absences=absences)
+        built = build_features(rows, feature_set, targets=targets, league=league, absences=absences, news=self.news)
         out = built[built["is_target"]].drop(columns="is_target").reset_index(drop=True)
         if len(self.prior_games):
             player = out["PLAYER_ID"].to_numpy(dtype=np.int64)
@@ -314,14 +373,22 @@ class HistorySnapshot:
         self.rows.to_parquet(directory / ROWS_FILE, index=False)
         self.prior_games.to_parquet(directory / PRIOR_FILE, index=False)
         self.league.reset_index().to_parquet(directory / LEAGUE_FILE, index=False)  # (float64: exact)
-        return [ROWS_FILE, PRIOR_FILE, LEAGUE_FILE]
+        if self.news is None:
+            return [ROWS_FILE, PRIOR_FILE, LEAGUE_FILE]
+        self.news.pregame.to_parquet(directory / PREGAME_FILE, index=False)
+        return [ROWS_FILE, PRIOR_FILE, LEAGUE_FILE, PREGAME_FILE]
 
     @classmethod
     def load(cls, directory: str | Path, cutoff: str, days: int) -> "HistorySnapshot":
         directory = Path(directory)
         rows = pd.read_parquet(directory / ROWS_FILE)
         rows["GAME_DATE"] = pd.to_datetime(rows["GAME_DATE"]).astype("datetime64[ns]")
-        snapshot = cls(rows, pd.read_parquet(directory / PRIOR_FILE), pd.Timestamp(cutoff), int(days))
+        news = None
+        if (directory / PREGAME_FILE).is_file():
+            pregame = pd.read_parquet(directory / PREGAME_FILE)
+            pregame["GAME_DATE"] = pd.to_datetime(pregame["GAME_DATE"]).astype("datetime64[ns]")
+            news = News(pregame=pregame)
+        snapshot = cls(rows, pd.read_parquet(directory / PRIOR_FILE), pd.Timestamp(cutoff), int(days), news)
         if (directory / LEAGUE_FILE).is_file():  # saved with the snapshot: load stays fast
             snapshot.__dict__["league"] = pd.read_parquet(directory / LEAGUE_FILE).set_index("SEASON")
         else:  # a model saved before the league levels were
