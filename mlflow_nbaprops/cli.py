@@ -17,6 +17,7 @@ import click
 
 from mlflow_nbaprops import __version__
 from mlflow_nbaprops.errors import NBAPropsError
+from mlflow_nbaprops.features.registry import AVAILABILITY_SCENARIOS
 from mlflow_nbaprops.model.backends import BACKEND_NAMES, DEFAULT_BACKEND
 from mlflow_nbaprops.redact import redact_text
 
@@ -140,15 +141,49 @@ def _booster_params(value: str | None, param_hint: str, backend: str, stage: int
     return parsed
 
 
-def _load_data(specs: tuple[str, ...], seed: int):
-    """``--data``: game-log paths, or ``synthetic[:SEASONSxTEAMSxGAMES]`` (the embedded league)."""
+def _load_data(specs: tuple[str, ...], seed: int, news: tuple[str, ...] = ()):
+    """``--data``: game-log paths, or ``synthetic[:SEASONSxTEAMSxGAMES]`` (the embedded league, with
+    its own news); ``--news``: pregame and game-line paths, checked against the game logs."""
     from mlflow_nbaprops.data import load_data
     from mlflow_nbaprops.errors import DataSpecError
 
     try:
-        return load_data(specs, seed)
+        data = load_data(specs, seed, news)
     except DataSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--data") from exc
+    _report_news(data.news)
+    return data
+
+
+def _report_news(news) -> None:
+    """What the news loader set aside or wants known, on stderr (never silently dropped)."""
+    if news is None:
+        return
+    for what, count in news.skipped.items():
+        click.echo(f"news: {count:,} {what}", err=True)
+    for note in news.notes:
+        click.echo(f"news: {note}", err=True)
+
+
+def _scenario(availability: str, data) -> str:
+    """``auto``: ``lineups`` where the data has pregame lists (the synthetic league's own, or
+    ``--news``), else ``observed``; a news scenario without news is refused here, before any fit."""
+    from mlflow_nbaprops.features.registry import NEWS_SCENARIOS
+
+    has_news = data.news is not None and len(data.news.pregame) > 0
+    if availability == "auto":
+        return "lineups" if has_news else "observed"
+    if availability in NEWS_SCENARIOS and not has_news:
+        raise click.BadParameter(f"{availability!r} reads pre-game news (starting lineups, inactive lists, game "
+                                 "lines): give them with --news PATH (pregame and game-line files or folders)",
+                                 param_hint="--availability")
+    return availability
+
+
+#: ``--news``: the pregame lists and game lines beside the game logs, shared by every command that reads data.
+_NEWS = click.option("--news", "news_paths", multiple=True, type=str,
+                     help="Pre-game news: pregame (starters, inactive lists) and game-line files or folders, each "
+                          "recognised by its columns; repeat or comma-separate.")
 
 
 @main.group()
@@ -159,10 +194,12 @@ def data() -> None:
 @data.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--quarantine", is_flag=True, help="Set bad rows aside (counted and reported) instead of failing.")
+@_NEWS
 @_translate_errors
-def data_validate(paths: tuple[Path, ...], quarantine: bool) -> None:
-    """Validate game-log files (nba_api or canonical; files or folders) and summarize them."""
-    from mlflow_nbaprops.data import load_gamelogs
+def data_validate(paths: tuple[Path, ...], quarantine: bool, news_paths: tuple[str, ...]) -> None:
+    """Validate game-log files (nba_api or canonical; files or folders) and summarize them (and the
+    news beside them, checked against them)."""
+    from mlflow_nbaprops.data import load_gamelogs, load_news, split_paths
 
     logs = load_gamelogs(paths, on_bad_rows="quarantine" if quarantine else "raise")
     version = logs.version
@@ -176,6 +213,18 @@ def data_validate(paths: tuple[Path, ...], quarantine: bool) -> None:
         click.echo(f"quarantined:  {len(logs.quarantined):,} row(s)")
         for problem in logs.problems:
             click.echo(f"  - {problem}")
+    if split_paths(news_paths):
+        news = load_news(split_paths(news_paths), logs.frame, on_bad_rows="quarantine" if quarantine else "raise")
+        _report_news(news)
+        coverage = news.coverage(logs.frame)
+        click.echo(f"news:         {news.version.summary()}")
+        click.echo(f"coverage:     {coverage['team_games_with_lineup']:.1%} of team-games with a lineup, "
+                   f"{coverage['team_games_listed']:.1%} listed, {coverage['games_with_line']:.1%} of games with a line")
+        click.echo(f"news version: {news.version.digest}")
+        if quarantine:
+            click.echo(f"quarantined:  {len(news.quarantined):,} news row(s)")
+            for problem in news.problems:
+                click.echo(f"  - {problem}")
 
 
 @data.command("synth")
@@ -185,18 +234,26 @@ def data_validate(paths: tuple[Path, ...], quarantine: bool) -> None:
 @click.option("--start-year", default=2021, show_default=True, type=int, help="First season's start year.")
 @click.option("--teams", default=30, show_default=True, type=click.IntRange(4, 30), help="Teams (even).")
 @click.option("--games-per-team", default=82, show_default=True, type=click.IntRange(3, 164))
+@click.option("--news-output", default=None, type=click.Path(path_type=Path),
+              help="Also write the league's pre-game news (pregame lists, game lines) into this folder.")
 @_translate_errors
-def data_synth(seasons: int, seed: int, output: Path, start_year: int, teams: int, games_per_team: int) -> None:
+def data_synth(seasons: int, seed: int, output: Path, start_year: int, teams: int, games_per_team: int,
+               news_output: Path | None) -> None:
     """Generate a synthetic league in the canonical schema and write it to OUTPUT."""
-    from mlflow_nbaprops.data import data_version, synthetic_league, write_gamelogs
+    from mlflow_nbaprops.data import data_version, synthetic_league_with_news, write_gamelogs, write_news
 
     _check_output(output)
+    if news_output is not None:
+        _check_output(news_output, "--news-output", folder=True)
     try:
-        frame = synthetic_league(seasons, seed, teams, games_per_team, start_year)
+        frame, news = synthetic_league_with_news(seasons, seed, teams, games_per_team, start_year)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     write_gamelogs(frame, output)
     click.echo(f"wrote {output}: {data_version(frame, str(output)).summary()}")
+    if news_output is not None:
+        written = write_news(news, news_output, stem=output.name.split(".")[0])
+        click.echo(f"wrote {', '.join(written)}: {news.version.summary()}; news version {news.version.digest}")
 
 
 @data.command("fingerprint")
@@ -237,12 +294,15 @@ def data_slice(paths: tuple[Path, ...], since: str | None, until: str | None, ou
 @click.option("--date", "night", required=True, help="The night to replay (YYYY-MM-DD).")
 @click.option("--line", default=None, type=float, help="A PRA line for every row (default: none).")
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help=".csv, .csv.gz or .parquet")
+@_NEWS
 @_translate_errors
-def data_slate(paths: tuple[Path, ...], night: str, line: float | None, output: Path) -> None:
+def data_slate(paths: tuple[Path, ...], night: str, line: float | None, output: Path,
+               news_paths: tuple[str, ...]) -> None:
     """The slate a past night's games stand for, as the injury report had it: its players
-    AVAILABLE, every other player of its teams OUT (replays a night through `nbaprops predict`)."""
-    from mlflow_nbaprops.data import load_gamelogs, write_table
-    from mlflow_nbaprops.model.predictor import observed_slate
+    AVAILABLE, every other player of its teams OUT (replays a night through `nbaprops predict`).
+    With --news: everyone on the night's lists, the inactive OUT, with STARTER, SPREAD and TOTAL."""
+    from mlflow_nbaprops.data import load_gamelogs, load_news, split_paths, write_table
+    from mlflow_nbaprops.model.predictor import news_slate, observed_slate
 
     _check_output(output)
     frame = load_gamelogs(paths).frame
@@ -250,15 +310,21 @@ def data_slate(paths: tuple[Path, ...], night: str, line: float | None, output: 
     games = frame[frame["GAME_DATE"] == day]
     if games.empty:
         raise click.ClickException(f"no games on {day:%Y-%m-%d} in the data")
-    slate = observed_slate(frame[frame["GAME_DATE"] < day], games)
+    news = load_news(split_paths(news_paths), frame) if split_paths(news_paths) else None
+    if news is not None:
+        _report_news(news)
+        slate = news_slate(frame[frame["GAME_DATE"] < day], games, news)
+    else:
+        slate = observed_slate(frame[frame["GAME_DATE"] < day], games)
     names = frame.drop_duplicates("PLAYER_ID", keep="last").set_index("PLAYER_ID")["PLAYER_NAME"]
     slate.insert(1, "PLAYER_NAME", slate["PLAYER_ID"].map(names).to_numpy())
     if line is not None:
         slate["LINE"] = line
     write_table(slate.assign(GAME_DATE=slate["GAME_DATE"].dt.strftime("%Y-%m-%d")), output)
     out = int((slate["STATUS"] == "OUT").sum())
+    lineups = f", {int(slate['STARTER'].eq(1).sum())} starters named" if "STARTER" in slate else ""
     click.echo(f"wrote {output}: {len(slate) - out} players available and {out} out in "
-               f"{games['GAME_ID'].nunique()} games on {day:%Y-%m-%d}")
+               f"{games['GAME_ID'].nunique()} games on {day:%Y-%m-%d}{lineups}")
 
 
 def _date(text: str, hint: str):
@@ -274,11 +340,13 @@ def _date(text: str, hint: str):
 _BACKEND = click.option("--backend", default=DEFAULT_BACKEND, show_default=True, type=click.Choice(BACKEND_NAMES),
                         help="Booster library of both stages.")
 
-#: Where tonight's absences come from, shared by ``backtest`` and ``train``.
+#: What was known of tonight, shared by ``backtest`` and ``train`` (the registry's scenarios, plus auto).
 _AVAILABILITY = click.option(
-    "--availability", default="observed", show_default=True, type=click.Choice(["observed", "none"]),
-    help="observed: rotation players absent from a game are out (from the logs; a served slate declares them); "
-         "none: box scores only (the feature set's version without the availability features).")
+    "--availability", default="auto", show_default=True, type=click.Choice(["auto", *AVAILABILITY_SCENARIOS]),
+    help="What the model knows of tonight. observed: rotation players absent from the box score are out; "
+         "none: box scores only; inactive: tonight's inactive lists (hours before tip-off); lineups: inactive "
+         "lists, starting lineups and game lines (30 minutes before; rows without a lineup get the inactive model). "
+         "auto: lineups with pre-game news, else observed. A served slate declares absences with STATUS.")
 
 #: Boosters averaged per stage, shared by ``backtest`` and ``train``.
 _N_SEEDS = click.option(
@@ -295,6 +363,7 @@ _PRA_PARAMS = click.option("--pra-params", default="",
 @main.command("backtest")
 @click.option("--data", "data_paths", multiple=True, required=True, type=click.Path(path_type=Path),
               help="Game-log files or folders (nba_api or canonical); repeat for several.")
+@_NEWS
 @click.option("--test-season", required=True, help='Season to walk forward through, e.g. "2023-24".')
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help="Predictions table (.csv/.parquet).")
 @click.option("--refit-every", default=7, show_default=True, type=click.IntRange(1, 400), help="Days between refits.")
@@ -308,26 +377,29 @@ _PRA_PARAMS = click.option("--pra-params", default="",
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_translate_errors
-def backtest(data_paths, test_season, output, refit_every, train_window, backend, feature_set, minutes_params,
-             pra_params, availability, n_seeds, seed, quiet) -> None:
+def backtest(data_paths, news_paths, test_season, output, refit_every, train_window, backend, feature_set,
+             minutes_params, pra_params, availability, n_seeds, seed, quiet) -> None:
     """Walk-forward backtest over TEST_SEASON: predictions table plus headline metrics vs baselines."""
-    from mlflow_nbaprops.data import load_gamelogs, write_table
+    from mlflow_nbaprops.data import game_logs, write_table
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
 
     _check_feature_set(feature_set)
     _check_output(output)
     minutes = _booster_params(minutes_params, "--minutes-params", backend, 0)
     pra = _booster_params(pra_params, "--pra-params", backend, 1)
-    logs = load_gamelogs(data_paths)
+    data = game_logs(data_paths, news_paths)
+    _report_news(data.news)
     config = BacktestConfig(test_season=test_season, refit_every=refit_every, train_window_days=train_window,
                             backend=backend, feature_set=feature_set, minutes_params=minutes, pra_params=pra,
-                            seed=seed, availability=availability, n_seeds=n_seeds)
+                            seed=seed, availability=_scenario(availability, data), n_seeds=n_seeds)
     try:
-        result = walk_forward(logs.frame, config, progress=not quiet)
+        result = walk_forward(data.frame, config, progress=not quiet, news=data.news)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     write_table(result.predictions, output)
-    click.echo(f"data version {logs.version.digest} ({logs.version.summary()})")
+    click.echo(f"data version {data.digest} ({data.source})")
+    if data.news is not None:
+        click.echo(f"news version {data.news.version.digest} ({data.news.version.summary()})")
     click.echo(result.summary())
     click.echo(f"\nwrote {len(result.predictions):,} predictions to {output}")
 
@@ -340,6 +412,7 @@ SYNTHETIC = "synthetic"
 @main.command("train")
 @click.option("--data", "data_specs", multiple=True, default=(SYNTHETIC,), show_default=True,
               help="Game-log files/folders (repeat or comma-separate), or synthetic[:SEASONSxTEAMSxGAMES].")
+@_NEWS
 @click.option("--test-season", default=None, help="Validation season (default: the data's last season).")
 @click.option("--feature-set", default="full", show_default=True)
 @_BACKEND
@@ -361,9 +434,9 @@ SYNTHETIC = "synthetic"
                    "those options.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_translate_errors
-def train(data_specs, test_season, feature_set, backend, minutes_params, pra_params, stage2_target, availability,
-          n_seeds, refit_every, train_window, seed, phase, experiment, register_name, baseline_run, params_from,
-          quiet) -> None:
+def train(data_specs, news_paths, test_season, feature_set, backend, minutes_params, pra_params, stage2_target,
+          availability, n_seeds, refit_every, train_window, seed, phase, experiment, register_name, baseline_run,
+          params_from, quiet) -> None:
     """Walk-forward validate, fit on all data, and log the run by the tracking standard."""
     from mlflow_nbaprops.evaluation import BacktestConfig
     from mlflow_nbaprops.tracking import train as train_and_log
@@ -382,7 +455,8 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
     _check_feature_set(feature_set)
     minutes = _booster_params(minutes_params, "--minutes-params", backend, 0)
     pra = _booster_params(pra_params, "--pra-params", backend, 1)
-    data = _load_data(data_specs, seed)
+    data = _load_data(data_specs, seed, news_paths)
+    availability = _scenario(availability, data)
     seasons = sorted(data.frame["SEASON"].unique())
     test_season = test_season or seasons[-1]
     if test_season not in seasons:
@@ -406,6 +480,7 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
               help="Search space (YAML or JSON), e.g. examples/tune_space.yaml.")
 @click.option("--data", "data_specs", multiple=True, default=(SYNTHETIC,), show_default=True,
               help="Game-log files/folders (repeat or comma-separate), or synthetic[:SEASONSxTEAMSxGAMES].")
+@_NEWS
 @click.option("--validation-season", required=True, help='The season the study selects on, e.g. "2022-23".')
 @click.option("--trials", default=20, show_default=True, type=WholeNumber(1),
               help="Finished (complete or pruned) trials the study runs to, over all its workers.")
@@ -424,7 +499,7 @@ def train(data_specs, test_season, feature_set, backend, minutes_params, pra_par
               help="Seconds between a worker's heartbeats; a trial silent for 3 of them is failed.")
 @click.option("--experiment", default="", help="Experiment of the study's runs (default: NBAProps/Phase3_Tuning).")
 @_translate_errors
-def tune_command(space_path, data_specs, validation_season, trials, study_name, storage, timeout, seed, threads,
+def tune_command(space_path, data_specs, news_paths, validation_season, trials, study_name, storage, timeout, seed, threads,
                  pruning, heartbeat, experiment) -> None:
     """Tune both stages on a validation season: an Optuna study, trials as nested MLflow runs, any
     number of workers (run this command again, here or on another machine, with a shared --storage)."""
@@ -435,7 +510,7 @@ def tune_command(space_path, data_specs, validation_season, trials, study_name, 
     except SpaceError as exc:
         raise click.BadParameter(str(exc), param_hint="--space") from exc
     _project_run("tune", study_name)
-    data = _load_data(data_specs, seed)
+    data = _load_data(data_specs, seed, news_paths)
     report = tune(data, space, validation_season, trials, study_name or None, storage or None, timeout or None, seed,
                   threads, pruning, heartbeat, experiment or None)
     click.echo(report.summary())
@@ -569,10 +644,12 @@ def history_command(name) -> None:
 # --------------------------------------------------------------------------- the daily loop
 
 
-def _results(paths: tuple[Path, ...]):
+def _results(paths: tuple[Path, ...], news: tuple[str, ...] = ()):
     from mlflow_nbaprops.data import game_logs
 
-    return game_logs(paths)
+    data = game_logs(paths, news)
+    _report_news(data.news)
+    return data
 
 
 _RESULTS = click.option("--data", "data_paths", multiple=True, required=True, type=click.Path(path_type=Path),
@@ -586,14 +663,18 @@ _RESULTS = click.option("--data", "data_paths", multiple=True, required=True, ty
 @click.option("--alias", default="none", show_default=True, type=click.Choice(["staging", "production", "none"]),
               help="Move this alias to the new version (a 'refresh' event in the history).")
 @click.option("--accept-corrections", is_flag=True,
-              help="Take changed box scores of games the snapshot holds (default: refuse and list them).")
+              help="Take changed box scores (and pregame lists) of games the snapshot holds (default: refuse and "
+                   "list them).")
+@_NEWS
 @_translate_errors
-def refresh_command(model_uri, data_paths, alias, accept_corrections) -> None:
-    """New model version: the same boosters, history extended with the games since its cutoff."""
+def refresh_command(model_uri, data_paths, alias, accept_corrections, news_paths) -> None:
+    """New model version: the same boosters, history extended with the games since its cutoff (and, for a
+    model that reads pre-game news, their pregame lists: --news)."""
     from mlflow_nbaprops.daily.refresh import describe, refresh
 
     _project_run("refresh")
-    result = refresh(model_uri, _results(data_paths), None if alias == "none" else alias, accept_corrections)
+    result = refresh(model_uri, _results(data_paths, news_paths), None if alias == "none" else alias,
+                     accept_corrections)
     click.echo(describe(result))
     if result.decision is not None and not result.decision.passed:
         raise click.ClickException(f"version {result.version} registered, but @{alias} did not move: "

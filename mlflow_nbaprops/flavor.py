@@ -63,7 +63,10 @@ from mlflow_nbaprops.model.persistence import FORMAT_VERSION, backend_name, load
 from mlflow_nbaprops.model.predictor import (
     LINE_COLUMN,
     MINUTES_COLUMN,
+    SPREAD_COLUMN,
+    STARTER_COLUMN,
     STATUS_COLUMN,
+    TOTAL_COLUMN,
     PropsPredictor,
 )
 
@@ -92,7 +95,8 @@ def get_default_conda_env(backends: tuple[str, ...] = BACKEND_NAMES) -> dict:
 
 
 def slate_signature(predictor: PropsPredictor) -> ModelSignature:
-    """Slate columns required (``LINE``, ``MIN_PROJ``, ``STATUS`` and the feature columns optional).
+    """Slate columns required (``LINE``, ``MIN_PROJ``, ``STATUS``, ``STARTER``, ``SPREAD``, ``TOTAL``
+    and the feature columns optional).
 
     The slate columns are typed ``Any``: MLflow passes their values through as sent and the
     model's own validation judges them. With ``boolean``/``double``/``string`` types MLflow casts
@@ -107,10 +111,14 @@ def slate_signature(predictor: PropsPredictor) -> ModelSignature:
         ColSpec(AnyType(), LINE_COLUMN, required=False),
         ColSpec(AnyType(), MINUTES_COLUMN, required=False),
         ColSpec(AnyType(), STATUS_COLUMN, required=False),
+        ColSpec(AnyType(), STARTER_COLUMN, required=False),
+        ColSpec(AnyType(), SPREAD_COLUMN, required=False),
+        ColSpec(AnyType(), TOTAL_COLUMN, required=False),
     ]
     inputs += [ColSpec(DataType.double, name, required=False) for name in predictor.feature_set.names]
     outputs = [ColSpec(DataType.double, c) for c in predictor.numeric_columns]
-    outputs += [ColSpec(DataType.boolean, "unknown_player"), ColSpec(DataType.string, "warning")]
+    outputs += [ColSpec(DataType.boolean, "unknown_player"), ColSpec(DataType.string, "warning"),
+                ColSpec(DataType.string, "answered_by")]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
@@ -126,7 +134,7 @@ def as_slate_request(slate: pd.DataFrame) -> pd.DataFrame:
     for col in ("TEAM", "OPPONENT"):
         out[col] = out[col].astype(str)
     out["HOME"] = out["HOME"].astype(bool)
-    for col in (LINE_COLUMN, MINUTES_COLUMN):
+    for col in (LINE_COLUMN, MINUTES_COLUMN, STARTER_COLUMN, SPREAD_COLUMN, TOTAL_COLUMN):
         if col in out:
             out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     return out
@@ -218,7 +226,12 @@ def save_model(
         code=code_dir_subpath,
         backends={"minutes": backend, "pra": backend},
         feature_set={"name": fs.name, "version": fs.version, "hash": fs.hash, "n_features": len(fs.names)},
+        scenario=predictor.scenario,
+        **({"fallback": {"scenario": predictor.fallback_scenario, "name": predictor.fallback_set.name,
+                         "version": predictor.fallback_set.version, "hash": predictor.fallback_set.hash}}
+           if predictor.fallback is not None else {}),
         data_version=predictor.info.get("data_version"),
+        **({"news_version": predictor.info["news_version"]} if predictor.info.get("news_version") else {}),
         train_start=predictor.info.get("train_start"),
         train_end=predictor.info.get("train_end"),
         snapshot_cutoff=predictor.snapshot.cutoff.date().isoformat(),

@@ -25,8 +25,8 @@ from mlflow_nbaprops.model.predictor import validate_slate
 
 PREDICTIONS_ARTIFACT = "predictions/predictions.parquet"
 #: Slate columns carried into the predictions table beside the answer.
-_CARRIED = ["PLAYER_ID", "PLAYER_NAME", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "STATUS", "OUT", "LINE", "MIN_PROJ",
-            "ODDS_OVER", "ODDS_UNDER"]
+_CARRIED = ["PLAYER_ID", "PLAYER_NAME", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "STATUS", "OUT", "STARTER", "SPREAD",
+            "TOTAL", "LINE", "MIN_PROJ", "ODDS_OVER", "ODDS_UNDER"]
 
 
 @dataclass

@@ -58,7 +58,9 @@ def refresh(model_uri: str, data: DataInfo, alias: str | None = None, accept_cor
         local = _download_artifact_from_uri(f"models:/{parent.name}/{parent.version}", output_path=tmp)
         predictor = flavor.load_model(local)  # verifies every file's SHA-256
         parent_sha = Model.load(local).flavors[flavor.FLAVOR_NAME]["sha256"]
-    updated, extension = predictor.refreshed(data.frame, data.digest, accept_corrections=accept_corrections)
+    reads_news = predictor.snapshot.news is not None
+    updated, extension = predictor.refreshed(data.frame, data.digest, accept_corrections=accept_corrections,
+                                             news=data.news if reads_news else None)
     result = Refreshed(parent, extension, snapshot_cutoff=predictor.snapshot.cutoff.date().isoformat())
     if updated is predictor:
         return result
@@ -77,13 +79,16 @@ def refresh(model_uri: str, data: DataInfo, alias: str | None = None, accept_cor
         "nbaprops.data.source": data.source[:250],
         "nbaprops.data.status": "read by the run",
         **({k: parent_run.data.tags[k] for k in VALIDATION_TAGS if k in parent_run.data.tags} if parent_run else {}),
+        **({"nbaprops.news.digest": data.news.version.digest} if reads_news and data.news is not None else {}),
     }
     run_name = f"{dt.date.today():%Y%m%d}_refresh_{parent.name}_v{parent.version}_to_{refresh_info['last_date']}"
     with loop_run(client, experiment_name("production"), run_name, tags) as run:
         mlflow.log_params({"parent_version": parent.version, "refresh_data_version": data.digest,
                            "new_rows": extension.new_rows, "new_games": extension.new_games,
                            "first_new_date": refresh_info["first_date"], "last_new_date": refresh_info["last_date"],
-                           "corrected_rows": len(extension.corrected), "snapshot_cutoff": refresh_info["snapshot_cutoff"]})
+                           "corrected_rows": len(extension.corrected), "snapshot_cutoff": refresh_info["snapshot_cutoff"],
+                           **({"refresh_news_version": refresh_info.get("news_version") or "none",
+                               "games_without_news": len(extension.games_without_news)} if reads_news else {})})
         if parent_run:
             mlflow.log_metrics({k: v for k, v in parent_run.data.metrics.items() if k.startswith("val_")})
         mlflow.log_dict({"extension": extension.summary(), "corrected": extension.corrected,

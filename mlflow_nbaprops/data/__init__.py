@@ -10,8 +10,10 @@
     synthetic_league(seasons, seed, teams, games) -> DataFrame the same, canonicalized
     data_version(frame, source) -> DataVersion                 full-content digest and summary
     content_digest(frame) -> str
-    load_data(specs, seed) -> DataInfo                         paths or synthetic[:SxTxG]
-    game_logs(paths) -> DataInfo
+    load_data(specs, seed, news=()) -> DataInfo                paths or synthetic[:SxTxG], with news
+    game_logs(paths, news=()) -> DataInfo
+    load_news(paths, logs) -> News                             pregame lists and game lines, validated
+    news_frames(pregame, lines, source, logs) -> News          the same for in-memory frames
     season_of(dates) -> Series                                 "2023-24" for a date in that season
     CANONICAL_COLUMNS, REQUIRED_COLUMNS, pra(frame), Problem
 """
@@ -22,7 +24,8 @@ _EXPORTS = {
     "loader": ["GameLogs", "canonicalize_frame", "find_files", "load_gamelogs", "read_table", "write_gamelogs",
                "write_table"],
     "schema": ["CANONICAL_COLUMNS", "REQUIRED_COLUMNS", "pra", "season_of"],
-    "sources": ["DataInfo", "game_logs", "load_data", "synthetic_league"],
+    "news": ["News", "NewsVersion", "load_news", "news_frames", "write_news"],
+    "sources": ["DataInfo", "game_logs", "load_data", "split_paths", "synthetic_league", "synthetic_league_with_news"],
     "synth": ["synthesize_league"],
     "validation": ["Problem"],
     "version": ["DataVersion", "content_digest", "data_version"],

@@ -1,5 +1,6 @@
 """Where a run's data comes from: game-log paths, or the embedded synthetic league named by a
-``synthetic[:SEASONSxTEAMSxGAMES]`` specification (what ``--data`` takes everywhere)."""
+``synthetic[:SEASONSxTEAMSxGAMES]`` specification (what ``--data`` takes everywhere), and the
+pre-game news beside them (``--news``; the synthetic league publishes its own)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from mlflow_nbaprops.data.loader import canonicalize_frame, load_gamelogs
-from mlflow_nbaprops.data.synth import synthesize_league
+from mlflow_nbaprops.data.news import News, load_news, news_frames
+from mlflow_nbaprops.data.synth import synthesize_league, synthesize_league_with_news
 from mlflow_nbaprops.data.version import content_digest
 from mlflow_nbaprops.errors import DataSpecError
 
@@ -26,12 +28,22 @@ class DataInfo:
     source: str
     digest: str
     paths: tuple[str, ...] = ()  # the files/folders read; empty for the synthetic league
+    news: News | None = None  # pregame lists and game lines of these games (None: not given)
 
 
 def synthetic_league(seasons: int, seed: int, teams: int = 30, games: int = 82, start_year: int = 2021) -> pd.DataFrame:
     """The embedded synthetic league, through the same validation real data gets."""
     frame = synthesize_league(seasons, seed, start_year=start_year, n_teams=teams, games_per_team=games)
     return canonicalize_frame(frame, source=SYNTHETIC)
+
+
+def synthetic_league_with_news(seasons: int, seed: int, teams: int = 30, games: int = 82,
+                               start_year: int = 2021) -> tuple[pd.DataFrame, News]:
+    """The embedded synthetic league and its pre-game news, both through the validation real files get."""
+    frame, pregame, lines = synthesize_league_with_news(seasons, seed, start_year=start_year, n_teams=teams,
+                                                        games_per_team=games)
+    logs = canonicalize_frame(frame, source=SYNTHETIC)
+    return logs, news_frames(pregame, lines, source=f"{SYNTHETIC} news", logs=logs)
 
 
 def synthetic_shape(spec: str) -> tuple[int, int, int] | None:
@@ -50,25 +62,35 @@ def synthetic_shape(spec: str) -> tuple[int, int, int] | None:
     return seasons, teams, games
 
 
-def load_data(specs: str | tuple[str, ...] | list[str], seed: int) -> DataInfo:
+def split_paths(specs) -> list[str]:
+    """Paths given repeated and/or comma-separated, as one list."""
+    specs = (specs,) if isinstance(specs, str) else tuple(specs or ())
+    return [p.strip() for spec in specs for p in str(spec).split(",") if p.strip()]
+
+
+def load_data(specs: str | tuple[str, ...] | list[str], seed: int, news=()) -> DataInfo:
     """Game-log paths (repeated or comma-separated; files or folders), or one synthetic spec
-    (the league drawn with ``seed``)."""
-    specs = (specs,) if isinstance(specs, str) else tuple(specs)
-    parts = [p.strip() for spec in specs for p in str(spec).split(",") if p.strip()]
+    (the league drawn with ``seed``, with its own news); ``news``: pregame and game-line paths,
+    checked against the game logs (for the synthetic league they replace its own news)."""
+    parts = split_paths(specs)
     if not parts:
         raise DataSpecError("no data given: pass game-log paths or synthetic[:SEASONSxTEAMSxGAMES]")
     shape = synthetic_shape(parts[0]) if len(parts) == 1 else None
     if shape is not None:
         seasons, teams, games = shape
         try:
-            frame = synthetic_league(seasons, seed, teams, games)
+            frame, own = synthetic_league_with_news(seasons, seed, teams, games)
         except ValueError as exc:
             raise DataSpecError(f"{parts[0]!r}: {exc}") from exc
-        return DataInfo(frame, f"{SYNTHETIC}:{seasons}x{teams}x{games} seed {seed}", content_digest(frame))
-    return game_logs([Path(p) for p in parts])
+        given = split_paths(news)
+        return DataInfo(frame, f"{SYNTHETIC}:{seasons}x{teams}x{games} seed {seed}", content_digest(frame),
+                        news=load_news(given, frame) if given else own)
+    return game_logs([Path(p) for p in parts], news)
 
 
-def game_logs(paths) -> DataInfo:
-    """Game-log files/folders: frame, source and data version."""
+def game_logs(paths, news=()) -> DataInfo:
+    """Game-log files/folders (and news paths, checked against them): frame, source and data version."""
     logs = load_gamelogs(paths)
-    return DataInfo(logs.frame, logs.version.source, logs.version.digest, tuple(str(p) for p in paths))
+    given = split_paths(news)
+    return DataInfo(logs.frame, logs.version.source, logs.version.digest, tuple(str(p) for p in paths),
+                    load_news(given, logs.frame) if given else None)

@@ -24,7 +24,8 @@ from mlflow_nbaprops.evaluation.metrics import (
     reliability,
     segment_table,
 )
-from mlflow_nbaprops.features import FeatureSet, build_features, get_feature_set, lagged_mean, scenario_feature_set
+from mlflow_nbaprops.features import FeatureSet, build_features, lagged_mean, scenario_feature_set
+from mlflow_nbaprops.features.registry import SCENARIOS
 from mlflow_nbaprops.model import TwoStageRegressor
 from mlflow_nbaprops.model.predictor import DEFAULT_TRAIN_WINDOW_DAYS
 from mlflow_nbaprops.model.backends import DEFAULT_BACKEND
@@ -35,7 +36,9 @@ from mlflow_nbaprops.model.two_stage import make_booster, stage_predict
 #: the days a smaller one would predict are left out and counted (a test season without
 #: earlier seasons in the data loses its first week or two).
 MIN_TRAIN_ROWS = 1000
-
+#: Columns the backtest reads beside the set's features, whatever the scenario: the segments split
+#: rows by what the box score and the lineups showed, the same way in every scenario.
+SEGMENT_COLUMNS = ("back_to_back", "team_out_n_observed", "team_new_starters", "opp_new_starters")
 
 
 def prediction_columns(quantiles=DEFAULT_QUANTILES) -> list[str]:
@@ -76,8 +79,13 @@ class BacktestConfig:
 
     @property
     def features(self) -> FeatureSet:
-        """The feature set this configuration trains on (``availability`` none: box scores only)."""
+        """The feature set this configuration trains on (its scenario's version: see
+        :data:`~mlflow_nbaprops.features.registry.SCENARIO_VERSIONS`)."""
         return scenario_feature_set(self.feature_set, self.availability)
+
+    def scenario_text(self) -> str:
+        """``availability lineups: tonight's inactive lists, ...``: what the run knew of tonight."""
+        return f"availability {self.availability}: {SCENARIOS[self.availability].known}"
 
     def estimator(self) -> TwoStageRegressor:
         return TwoStageRegressor(
@@ -110,8 +118,8 @@ class BacktestResult:
         lines = [
             f"walk-forward backtest, season {self.config.test_season}: {int(m['n_predictions']):,} player-games, "
             f"{len(self.folds)} refits every {self.config.refit_every} days, backend {self.config.backend}, "
-            f"feature set {self.config.feature_set} {self.config.features.version}, availability "
-            f"{self.config.availability} ({self.seconds:.0f} s)",
+            f"feature set {self.config.feature_set} {self.config.features.version} ({self.seconds:.0f} s)",
+            self.config.scenario_text(),
             "",
             f"{'model':<28}{'PRA MAE':>9}{'RMSE':>8}{'R2':>7}{'<=3':>7}{'<=5':>7}{'<=10':>7}",
         ]
@@ -137,6 +145,11 @@ class BacktestResult:
             share = float((self.predictions["team_out_n"] > 0).mean())
             lines.append(f"PRA MAE with a rotation teammate out (observed in the logs; {share:.0%} of rows) {out:.3f}, "
                          f"at full strength {full:.3f}")
+        changed, same = (m.get(f"seg_lineup_{k}_mae") for k in ("changed", "as_usual"))
+        if changed is not None and same is not None:
+            share = float((self.predictions["lineup"] == "changed").mean())
+            lines.append(f"PRA MAE where his team or the opponent changed its starting lineup ({share:.0%} of rows) "
+                         f"{changed:.3f}, lineups as usual {same:.3f}")
         if "brier" not in m:  # point_only
             lines.append("point predictions only: no predictive distribution, coverage or bets")
             return "\n".join(lines)
@@ -157,11 +170,12 @@ class BacktestResult:
 
 def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = True,
                  features: pd.DataFrame | None = None,
-                 on_fold: Callable[[int, int, float], None] | None = None) -> BacktestResult:
-    """Run the walk-forward backtest of ``config`` on canonical game logs ``frame``.
+                 on_fold: Callable[[int, int, float], None] | None = None, news=None) -> BacktestResult:
+    """Run the walk-forward backtest of ``config`` on canonical game logs ``frame`` (and ``news``,
+    :class:`~mlflow_nbaprops.data.news.News`, which the ``inactive`` and ``lineups`` scenarios read).
 
-    ``features``: ``build_features(frame, "full")`` computed already (several backtests of one
-    frame share it). ``on_fold(fold, n_folds, running_mae)`` is called after each refit's
+    ``features``: :func:`backtest_features` computed already (several backtests of one frame and one
+    absence source share it). ``on_fold(fold, n_folds, running_mae)`` is called after each refit's
     predictions with the PRA MAE of every prediction so far; an exception it raises (a tuner
     pruning a poor configuration) stops the backtest and propagates.
     """
@@ -171,10 +185,9 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
     if config.test_season not in set(frame["SEASON"]):
         raise ValueError(f"test season {config.test_season!r} is not in the data "
                          f"(seasons: {', '.join(sorted(frame['SEASON'].unique()))})")
-    # the builder computes every registered feature anyway: build all of them once ("full")
-    # and take the set's columns, so segments can use context features the set leaves out
+    check_news(config, news)
     if features is None:
-        features = build_features(frame, get_feature_set("full"))
+        features = backtest_features(frame, fs, news)
     elif len(features) != len(frame):
         raise ValueError(f"features has {len(features)} rows but the frame {len(frame)}: build them from this frame")
     X_all = features[fs.names]
@@ -244,7 +257,10 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
     out["PRA"] = pra[pred.index]
     out = out.join(pred).join(baselines).join(lines)
     out["back_to_back"] = features.loc[pred.index, "back_to_back"].to_numpy()
-    out["team_out_n"] = features.loc[pred.index, "team_out_n"].to_numpy()
+    out["team_out_n"] = features.loc[pred.index, "team_out_n_observed"].to_numpy()  # as the box score shows them
+    new_starters = features.loc[pred.index, ["team_new_starters", "opp_new_starters"]]
+    out["lineup"] = np.where(new_starters.isna().any(axis=1), "unknown",
+                             np.where((new_starters > 0).any(axis=1), "changed", "as usual"))
     out = out.reset_index(drop=True)
 
     metrics, segments, table, bets = _evaluate(out, config)
@@ -255,9 +271,40 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
                              "l10_mae": (g["PRA"] - g["baseline_L10_PRA"]).abs().mean()}))
     folds_frame = folds_frame.merge(per_fold, left_on="fold", right_index=True, how="left")
     columns = [c for c in prediction_columns(model.quantiles) if c in out.columns]
-    return BacktestResult(config, out[columns + ["back_to_back", "team_out_n"]],
+    return BacktestResult(config, out[columns + ["back_to_back", "team_out_n", "lineup"]],
                           folds_frame, metrics, segments, table, bets, line_source, model,
                           time.perf_counter() - started)
+
+
+def check_news(config: BacktestConfig, news) -> None:
+    """A scenario that reads pre-game news needs the pregame lists (``ValueError`` saying so)."""
+    if config.features.needs_news and (news is None or len(news.pregame) == 0):
+        raise ValueError(f"availability {config.availability!r} reads pre-game news ({SCENARIOS[config.availability].known}): "
+                         "give the pregame lists and game lines (--news PATH), or choose availability observed or none")
+
+
+def backtest_features(frame: pd.DataFrame, fs: FeatureSet, news=None) -> pd.DataFrame:
+    """Every feature of ``frame`` computed with ``fs``'s absence source (``news`` given), plus the
+    segment columns: what :func:`walk_forward` reads. Backtests of sets with the same absence source
+    share it (the builder computes every registered feature anyway)."""
+    from mlflow_nbaprops.features import FEATURES
+
+    names = tuple(name for name in FEATURES if name not in fs.names)
+    return build_features(frame, fs, news=news, extra=(*names, *SEGMENT_COLUMNS))
+
+
+class SharedFeatures:
+    """One frame's :func:`backtest_features` for many backtests (a tuning study's trials): built once
+    per absence source, on first use."""
+
+    def __init__(self, frame: pd.DataFrame, news=None) -> None:
+        self.frame, self.news = frame, news
+        self._built: dict[str, pd.DataFrame] = {}
+
+    def __call__(self, fs: FeatureSet) -> pd.DataFrame:
+        if fs.absences not in self._built:
+            self._built[fs.absences] = backtest_features(self.frame, fs, self.news)
+        return self._built[fs.absences]
 
 
 def _lines(frame: pd.DataFrame, l10: pd.Series) -> tuple[pd.DataFrame, str]:
@@ -305,10 +352,12 @@ def _evaluate(out: pd.DataFrame, config: BacktestConfig):
         "home": out["HOME"].map({True: "home", False: "away"}),
         "back_to_back": out["back_to_back"].map({1.0: "yes", 0.0: "no"}).fillna("no"),
         "month": out["GAME_DATE"].dt.strftime("%Y-%m"),
-        # the same split in both scenarios (absences observed in the logs), so they compare row for row
+        # the same split in every scenario (absences observed in the logs), so they compare row for row
         "teammates": np.where(out["team_out_n"] > 0, "a rotation teammate out", "full strength"),
         "season": out["SEASON"],
     }
+    if (out["lineup"] != "unknown").any():  # (the news gives the lineups: the same split in every scenario)
+        segments["lineup"] = out["lineup"]
     edge = np.abs(out["pred_PRA"] - out["line"])
     segments["edge"] = pd.cut(edge, [-0.01, 1, 2, 4, 100], labels=["0-1", "1-2", "2-4", "4+"]).astype(str)
     seg = segment_table(out, {"model": "pred_PRA", "l10": "baseline_L10_PRA", "single": "pred_PRA_single"}, segments)

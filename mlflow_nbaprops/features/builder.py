@@ -329,10 +329,22 @@ class _Computer:
         started = np.where(r["is_target"].to_numpy()[order], np.nan, take("STARTER"))
         set_("start_share_l10", w.mean(started, 10))
         set_("started_last", w.previous(started))
+        # his minutes in his last 10 starts, and in his last 10 games off the bench (before tonight)
+        for flag, name in ((1.0, "min_as_starter_l10"), (0.0, "min_as_bench_l10")):
+            in_role = np.zeros(self.n, dtype=np.int64)
+            in_role[order] = started == flag
+            order_r, wr = _Windows.grouped([player_codes, in_role], day)
+            through = self._scatter(order_r, wr.mean_through(r["MIN"].to_numpy(dtype=float)[order_r], 10))
+            through[in_role == 0] = np.nan
+            last = pd.Series(through[order]).groupby(w.codes).ffill().groupby(w.codes).shift(1)
+            set_(name, last.to_numpy(dtype=float))
         # last-10 mean minutes *including* each game: his role as the team's next game sees it
         self._role_after = self._scatter(order, w.mean_through(minutes, 10))
         self._pra_after = self._scatter(order, w.mean_through(pra, 10))
         self._usage_after = self._scatter(order, w.mean_through(usage, 10))
+        # his start share of his last 10 games including each one (history rows; NaN: lineup unknown)
+        history_started = np.where(r["is_target"].to_numpy()[order], np.nan, take("STARTER"))
+        self._share_after = self._scatter(order, w.mean_through(history_started, 10))
         self._usage_l10 = self._scatter(order, w.mean(usage, 10))
         sorted_day = day[order].astype(float)
         following = np.r_[sorted_day[1:], np.inf]
@@ -481,7 +493,8 @@ class _Computer:
         absent = np.where(history_game, declared, upcoming)
         role, pra, usage = (np.nan_to_num(v[pair_row]) for v in (self._role_after, self._pra_after, self._usage_after))
         # what the slate path reuses: each team-game's rotation candidates and their roles
-        self.pairs = (pair_tg, pair_player, role, pra, usage, offset == 0)
+        share = self._share_after[pair_row]
+        self.pairs = (pair_tg, pair_player, role, pra, usage, offset == 0, share)
         # the absences of the player's last 10 games this season (history rows only: a slate's
         # declarations describe no game he has played). This season's: a snapshot holds this
         # season and the last whole, so each of those games' candidates and roles are in it
@@ -493,7 +506,8 @@ class _Computer:
             np.nan_to_num(self.out["min_l10"]), np.nan_to_num(self._usage_l10), self.out["out_min_recent"]))
         starter = r["STARTER"].to_numpy(dtype=float)
         self.out.update(lineup_features(len(tg), row_tg, opp_tg, player, starter, self.out["start_share_l10"],
-                                        np.nan_to_num(self.out["min_l10"])))
+                                        np.nan_to_num(self.out["min_l10"]), self.out["min_as_starter_l10"],
+                                        self.out["min_as_bench_l10"], pair_tg, pair_player, role, share, absent))
         self.out.update(market_features(r["SPREAD"].to_numpy(dtype=float), r["TOTAL"].to_numpy(dtype=float)))
 
     def _declared_absent(self, tg: pd.DataFrame, pair_tg: np.ndarray, pair_player: np.ndarray,
@@ -680,9 +694,13 @@ def availability_features(n_tg: int, pair_tg: np.ndarray, pair_player: np.ndarra
 
 
 def lineup_features(n_tg: int, row_tg: np.ndarray, opp_tg: np.ndarray, player: np.ndarray, starter: np.ndarray,
-                    share: np.ndarray, own_min: np.ndarray) -> dict[str, np.ndarray]:
+                    share: np.ndarray, own_min: np.ndarray, as_starter: np.ndarray, as_bench: np.ndarray,
+                    pair_tg: np.ndarray, pair_player: np.ndarray, pair_role: np.ndarray, pair_share: np.ndarray,
+                    pair_absent: np.ndarray) -> dict[str, np.ndarray]:
     """The ``lineup`` tier from each row's ``starter`` (1/0; NaN: not announced), his start share of
-    his last 10 games and his last-10 minutes. A team-game's lineup counts only when five distinct
+    his last 10 games, his last-10 minutes and his minutes in his last starts and bench games; and
+    from each team-game's rotation candidates (``pair_*``: role, start share as of his last game, out
+    tonight or not): the regular starters not in tonight's lineup. A team-game's lineup counts only when five distinct
     starters are known; otherwise its rows' lineup features (and the opponent's reading of it) are
     missing. Sums run over the starters sorted by (team-game, player), whatever order the rows come
     in, so the batch builder and the slate path add the same numbers in the same order."""
@@ -708,9 +726,20 @@ def lineup_features(n_tg: int, row_tg: np.ndarray, opp_tg: np.ndarray, player: n
         return np.where(ok, values[np.where(ok, index, 0)] if n_tg else np.nan, np.nan)
 
     tonight = at(np.ones(n_tg), row_tg) * np.where(starter == 1, 1.0, 0.0)
-    return {"starter_tonight": tonight, "start_vs_share": tonight - share,
+    role_minutes = np.where(tonight == 1, as_starter, np.where(tonight == 0, as_bench, np.nan))
+    # regular starters among the candidates who do not start tonight: out, or moved to the bench
+    starting = pd.MultiIndex.from_arrays([pair_tg, pair_player]).isin(
+        pd.MultiIndex.from_arrays([row_tg[pick], player[pick]]))
+    regular = pair_share >= REGULAR_START_SHARE
+    lost = regular & ~starting
+    lost_min = np.bincount(pair_tg[lost], weights=pair_role[lost], minlength=n_tg)
+    benched = np.bincount(pair_tg[lost & ~pair_absent], minlength=n_tg).astype(float)
+    benched_min = np.bincount(pair_tg[lost & ~pair_absent], weights=pair_role[lost & ~pair_absent], minlength=n_tg)
+    return {"starter_tonight": tonight, "start_vs_share": tonight - share, "min_in_role_tonight": role_minutes,
             "team_new_starters": at(new_n, row_tg), "team_new_starter_min": at(new_min, row_tg),
-            "team_starters_min": at(starters_min, row_tg), "opp_new_starters": at(new_n, opp_tg)}
+            "team_starters_min": at(starters_min, row_tg), "opp_new_starters": at(new_n, opp_tg),
+            "team_lost_starter_min": at(lost_min, row_tg), "team_benched_starters": at(benched, row_tg),
+            "team_benched_starter_min": at(benched_min, row_tg), "opp_lost_starter_min": at(lost_min, opp_tg)}
 
 
 def market_features(spread: np.ndarray, total: np.ndarray) -> dict[str, np.ndarray]:

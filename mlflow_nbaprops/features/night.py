@@ -48,8 +48,9 @@ OPPONENT_LEVELS = {"opp_pra_allowed_l15": "pra_allowed_rel", "opp_pace_l15": "pa
 TONIGHT = ("team_out_n", "team_out_min", "team_out_min_new", "team_out_pra", "team_out_usage", "opp_out_n",
            "opp_out_min", "out_min_expected", "min_expected_tonight", "team_avail_min", "avail_rank",
            "out_usage_expected", "out_min_similar", "team_back_min", "out_min_vs_recent",
-           "starter_tonight", "start_vs_share", "team_new_starters", "team_new_starter_min", "team_starters_min",
-           "opp_new_starters", "team_spread", "game_total", "team_implied_total", "abs_spread")
+           "starter_tonight", "start_vs_share", "min_in_role_tonight", "team_new_starters", "team_new_starter_min", "team_starters_min",
+           "opp_new_starters", "team_lost_starter_min", "team_benched_starters", "team_benched_starter_min",
+           "opp_lost_starter_min", "team_spread", "game_total", "team_implied_total", "abs_spread")
 _DUMMY = "~probe"  # the opponent of the odd team out in the probe's pairing (never a real team)
 #: The probe's players with no history (ids -1, -2, ...: one per team, each his own player):
 #: what any player new to the snapshot gets.
@@ -63,7 +64,7 @@ class Night:
     day: pd.Timestamp
     players: pd.DataFrame  # index (PLAYER_ID, TEAM): every feature, plus out_min_recent, _own_min and _own_usage
     teams: pd.DataFrame  # index TEAM: the levels an opponent's row reads
-    candidates: pd.DataFrame  # TEAM, PLAYER_ID, role, pra, usage, first: rotation candidates, builder order
+    candidates: pd.DataFrame  # TEAM, PLAYER_ID, role, pra, usage, first, share: rotation candidates, builder order
 
     def covers(self, targets: pd.DataFrame) -> np.ndarray:
         """Rows whose (player, team) the probe holds and whose opponent it knows."""
@@ -158,7 +159,9 @@ class Night:
         news = {c: pd.to_numeric(targets[c], errors="coerce").to_numpy(dtype=float) if c in targets
                 else np.full(len(targets), np.nan) for c in ("STARTER", "SPREAD", "TOTAL")}
         out.update(lineup_features(len(games), row_tg, opp_tg, player, news["STARTER"],
-                                   rows[:, columns["start_share_l10"]], rows[:, columns["_own_min"]]))
+                                   rows[:, columns["start_share_l10"]], rows[:, columns["_own_min"]],
+                                   rows[:, columns["min_as_starter_l10"]], rows[:, columns["min_as_bench_l10"]],
+                                   pair_tg, pair_player, c["role"].to_numpy()[pick], c["share"].to_numpy()[pick], absent))
         out.update(market_features(news["SPREAD"], news["TOTAL"]))
         return out
 
@@ -198,7 +201,8 @@ def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, fea
     target = ordered["is_target"].to_numpy()
     # (min_l10, out_min_recent and start_share_l10 whatever the set: tonight's maths reads them)
     players = pd.DataFrame({name: values[target] for name, values in feats.items() if name in feature_set.names
-                            or name in ("min_l10", "out_min_recent", "start_share_l10")})
+                            or name in ("min_l10", "out_min_recent", "start_share_l10", "min_as_starter_l10",
+                                        "min_as_bench_l10")})
     players["_own_min"] = np.nan_to_num(feats["min_l10"][target])
     players["_own_usage"] = np.nan_to_num(computer._usage_l10[target])
     players.index = pd.MultiIndex.from_arrays([ordered.loc[target, "PLAYER_ID"].to_numpy(dtype=np.int64),
@@ -215,9 +219,9 @@ def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, fea
     # (not ``~real``: a history game whose other side has no rows gets a mirrored, unreal team-game)
     upcoming = (~tg["real"].to_numpy()) & (_days(tg["GAME_DATE"]) == _days(pd.Series([day]))[0])
     levels = tg.loc[upcoming].set_index("TEAM")[list(OPPONENT_LEVELS.values())].drop(index=_DUMMY, errors="ignore")
-    pair_tg, pair_player, role, pra, usage, first = computer.pairs
+    pair_tg, pair_player, role, pra, usage, first, share = computer.pairs
     tonight = upcoming[pair_tg]
     candidates = pd.DataFrame({"TEAM": tg["TEAM"].to_numpy(dtype=object)[pair_tg[tonight]],
                                "PLAYER_ID": pair_player[tonight], "role": role[tonight], "pra": pra[tonight],
-                               "usage": usage[tonight], "first": first[tonight]})
+                               "usage": usage[tonight], "first": first[tonight], "share": share[tonight]})
     return Night(day, players, levels, candidates)

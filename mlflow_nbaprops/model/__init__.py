@@ -15,7 +15,7 @@ from mlflow_nbaprops._exports import lazy_face, public_names
 _EXPORTS = {
     "backends": ["BACKENDS", "BACKEND_NAMES", "Backend", "get_backend"],
     "persistence": ["load_predictor", "save_predictor"],
-    "predictor": ["OUTPUT_COLUMNS", "PropsPredictor", "observed_slate", "validate_slate"],
+    "predictor": ["OUTPUT_COLUMNS", "PropsPredictor", "news_slate", "observed_slate", "scenario_of", "validate_slate"],
     "quantiles": ["DEFAULT_QUANTILES", "PRED_MINUTES", "PRED_PRA", "output_columns", "quantile_column"],
     "two_stage": ["TwoStageRegressor", "effective_params", "make_booster"],
 }

@@ -9,6 +9,9 @@ Layout of a saved predictor directory::
     regressor.json             parameters and learned state (residual quantiles, feature names…)
     history.parquet, prior_games.parquet, league.parquet   the history snapshot for slate
                                predictions (league levels per season precomputed)
+    pregame.parquet            the held games' pregame lists (a model whose features read news)
+    fallback/                  the model answering rows without tonight's lineup (a ``lineups``
+                               model): its boosters and regressor.json, the same formats
     predictor.json             feature set (name, version, definitions hash), snapshot cutoff, info
 
 A user-supplied foreign estimator (``TwoStageRegressor(backend=<sklearn regressor>)``) is the
@@ -26,7 +29,7 @@ import numpy as np
 
 from mlflow_nbaprops.errors import ModelIntegrityError
 from mlflow_nbaprops.features.registry import get_feature_set
-from mlflow_nbaprops.features.snapshot import LEAGUE_FILE, PRIOR_FILE, ROWS_FILE, HistorySnapshot
+from mlflow_nbaprops.features.snapshot import LEAGUE_FILE, PREGAME_FILE, PRIOR_FILE, ROWS_FILE, HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor
 from mlflow_nbaprops.model.backends import FOREIGN, Backend, backend_for, get_backend
 from mlflow_nbaprops.model.two_stage import SeedAverage, TwoStageRegressor
@@ -34,7 +37,9 @@ from mlflow_nbaprops.model.two_stage import SeedAverage, TwoStageRegressor
 FORMAT_VERSION = 1
 #: The files a refresh rewrites (history snapshot and ``predictor.json``); every other file is
 #: the fitted model, which a refresh keeps byte for byte.
-SNAPSHOT_FILES = (ROWS_FILE, PRIOR_FILE, LEAGUE_FILE, "predictor.json")
+SNAPSHOT_FILES = (ROWS_FILE, PRIOR_FILE, LEAGUE_FILE, PREGAME_FILE, "predictor.json")
+#: The fallback model's folder.
+FALLBACK_DIR = "fallback"
 STAGES = ("minutes", "pra")
 _ARRAYS = ("bin_centers_", "residual_quantiles_", "residual_levels_")
 #: A foreign model's estimator itself (cloudpickle), beside its stages.
@@ -54,10 +59,14 @@ def save_predictor(predictor: PropsPredictor, directory: str | Path) -> list[str
     fs = predictor.feature_set
     meta = {
         "format_version": FORMAT_VERSION,
-        "feature_set": {"name": fs.name, "version": fs.version, "hash": fs.hash, "features": list(fs.names)},
+        "feature_set": _set_record(fs),
         "snapshot": {"cutoff": predictor.snapshot.cutoff.date().isoformat(), "days": predictor.snapshot.days},
         "info": predictor.info,
     }
+    if predictor.fallback is not None:
+        (directory / FALLBACK_DIR).mkdir()
+        files += [f"{FALLBACK_DIR}/{name}" for name in save_regressor(predictor.fallback, directory / FALLBACK_DIR)]
+        meta["fallback"] = _set_record(predictor.fallback_set)
     _write_json(directory / "predictor.json", meta)
     return files + ["predictor.json"]
 
@@ -68,7 +77,22 @@ def load_predictor(directory: str | Path, allow_pickle: bool = False) -> PropsPr
     meta = _read_json(directory / "predictor.json")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelIntegrityError(f"predictor format {meta.get('format_version')} is not {FORMAT_VERSION}")
-    saved = meta["feature_set"]
+    fs = _registered(meta["feature_set"])
+    regressor = load_regressor(directory, allow_pickle=allow_pickle)
+    snapshot = HistorySnapshot.load(directory, meta["snapshot"]["cutoff"], meta["snapshot"]["days"])
+    fallback = fallback_set = None
+    if "fallback" in meta:
+        fallback_set = _registered(meta["fallback"])
+        fallback = load_regressor(directory / FALLBACK_DIR, allow_pickle=allow_pickle)
+    return PropsPredictor(regressor, fs, snapshot, meta.get("info", {}), fallback, fallback_set)
+
+
+def _set_record(fs) -> dict[str, Any]:
+    return {"name": fs.name, "version": fs.version, "hash": fs.hash, "features": list(fs.names)}
+
+
+def _registered(saved: dict[str, Any]):
+    """The registered feature set a saved model names, checked against the hash it was saved with."""
     try:
         fs = get_feature_set(saved["name"], saved.get("version"))
     except KeyError as exc:
@@ -79,9 +103,7 @@ def load_predictor(directory: str | Path, allow_pickle: bool = False) -> PropsPr
             f"feature set {fs.name} {saved['version']} was saved with definitions hash {saved['hash']}, but the "
             f"installed package defines {fs.name} {fs.version} with hash {fs.hash}: install the package version "
             "the model was trained with")
-    regressor = load_regressor(directory, allow_pickle=allow_pickle)
-    snapshot = HistorySnapshot.load(directory, meta["snapshot"]["cutoff"], meta["snapshot"]["days"])
-    return PropsPredictor(regressor, fs, snapshot, meta.get("info", {}))
+    return fs
 
 
 def save_regressor(regressor: TwoStageRegressor, directory: Path) -> list[str]:

@@ -24,14 +24,17 @@ from mlflow_nbaprops.features import (
     build_features,
     get_feature_set,
 )
+from mlflow_nbaprops.features.registry import LINEUP_TIER, MARKET_TIER, SCENARIO_VERSIONS
 from mlflow_nbaprops.features.snapshot import DEFAULT_SNAPSHOT_DAYS, Extension, HistorySnapshot
 from mlflow_nbaprops.model.quantiles import LEVELS, PRED_MINUTES, PRED_PRA, output_columns, summarize_quantile_grid
 from mlflow_nbaprops.model.two_stage import TwoStageRegressor
 
 #: Optional slate column: the PRA line, for P(over) / P(under).
 LINE_COLUMN = "LINE"
-#: The flags after the numeric answer.
-FLAG_COLUMNS = ["unknown_player", "warning"]
+#: The flags after the numeric answer: an unknown player (the debut prior answered), what to know
+#: about the row, and which model answered it (the scenario it was trained in: a ``lineups`` model
+#: answers a row without an announced lineup with its ``inactive`` model; ``prior``, ``not playing``).
+FLAG_COLUMNS = ["unknown_player", "warning", "answered_by"]
 #: The numeric part of the answer at the default quantiles (p_over / p_under are NaN where no line
 #: was given); a predictor's own is :attr:`PropsPredictor.numeric_columns`.
 NUMERIC_OUTPUT_COLUMNS = output_columns()
@@ -39,8 +42,12 @@ NUMERIC_OUTPUT_COLUMNS = output_columns()
 OUTPUT_COLUMNS = [*NUMERIC_OUTPUT_COLUMNS, *FLAG_COLUMNS]
 #: A slate date this many days past the data cutoff gets a staleness warning.
 STALE_AFTER_DAYS = 30
+#: Optional slate columns: tonight's announced lineup (1: he starts, 0: he does not, empty: not
+#: announced), his team's point spread (negative: favoured) and the game's total.
+STARTER_COLUMN, SPREAD_COLUMN, TOTAL_COLUMN = "STARTER", "SPREAD", "TOTAL"
 #: Slate columns (all cells bounded to MAX_TEXT characters before parsing).
-SLATE_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "LINE", "MIN_PROJ", "STATUS"]
+SLATE_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "LINE", "MIN_PROJ", "STATUS", STARTER_COLUMN,
+                 SPREAD_COLUMN, TOTAL_COLUMN]
 MAX_TEXT = 32
 #: Characters of a bad value quoted back in an error.
 ECHO = 40
@@ -55,12 +62,19 @@ MINUTES_COLUMN = "MIN_PROJ"
 #: features count him out. QUESTIONABLE, PROBABLE and AVAILABLE mean he plays; empty means no
 #: news. A team none of whose rows carries a status is taken at full strength, with a warning.
 STATUS_COLUMN = "STATUS"
-STATUS_OUT = {"OUT": True, "DOUBTFUL": True, "QUESTIONABLE": False, "PROBABLE": False, "AVAILABLE": False}
+STATUS_OUT = {"OUT": True, "DOUBTFUL": True, "INACTIVE": True, "QUESTIONABLE": False, "PROBABLE": False,
+              "AVAILABLE": False}
 NOT_PLAYING = "not playing"
 #: The highest PRA line accepted (the record PRA game is about 100).
 MAX_LINE = 150.0
-#: Optional numeric input columns: what a value must be, and its upper bound (lower bound 0).
-OPTIONAL_NUMBERS = {LINE_COLUMN: ("a number", MAX_LINE), MINUTES_COLUMN: ("a number of minutes", schema.MAX_MINUTES)}
+#: Optional numeric input columns: what a value must be, and its bounds.
+OPTIONAL_NUMBERS = {LINE_COLUMN: ("a number", 0.0, MAX_LINE),
+                    MINUTES_COLUMN: ("a number of minutes", 0.0, schema.MAX_MINUTES),
+                    SPREAD_COLUMN: ("a point spread", -schema.MAX_ABS_SPREAD, schema.MAX_ABS_SPREAD),
+                    TOTAL_COLUMN: ("a game total", *schema.TOTAL_RANGE)}
+#: The words ``STARTER`` is read from (and empty: not announced).
+STARTER_WORDS = {**dict.fromkeys(("1", "1.0", "true", "t", "yes", "y"), 1.0),
+                 **dict.fromkeys(("0", "0.0", "false", "f", "no", "n"), 0.0)}
 
 #: Days of history a model trains on. Chosen on 2022-23 (walk-forward, monthly screening; never
 #: 2023-24): 1,100 days -> 1,500 cut PRA MAE 5.938 -> 5.921 and minutes MAE 4.830 -> 4.816;
@@ -76,6 +90,29 @@ class PropsPredictor:
     feature_set: FeatureSet
     snapshot: HistorySnapshot
     info: dict[str, Any] = field(default_factory=dict)  # training date range, rows, data version…
+    #: the model of the scenario with less news, for rows that lack this one's (a ``lineups`` model:
+    #: rows without an announced lineup), fitted on the same rows; its set's features are a subset
+    fallback: TwoStageRegressor | None = None
+    fallback_set: FeatureSet | None = None
+
+    def __post_init__(self) -> None:
+        if (self.fallback is None) != (self.fallback_set is None):
+            raise ValueError("a fallback model needs its feature set, and a fallback feature set its model")
+        if self.fallback_set is not None:
+            extra = [n for n in self.fallback_set.names if n not in self.feature_set.names]
+            if extra or self.fallback_set.absences != self.feature_set.absences:
+                raise ValueError(f"the fallback set {self.fallback_set.name} {self.fallback_set.version} must be a "
+                                 f"subset of {self.feature_set.name} {self.feature_set.version} with its absences "
+                                 f"({', '.join(extra[:5]) or 'another absence source'})")
+
+    @property
+    def scenario(self) -> str:
+        """The scenario the model was trained in (what it reads of tonight)."""
+        return str(self.info.get("scenario") or scenario_of(self.feature_set))
+
+    @property
+    def fallback_scenario(self) -> str | None:
+        return None if self.fallback_set is None else scenario_of(self.fallback_set)
 
     @classmethod
     def train(
@@ -87,14 +124,22 @@ class PropsPredictor:
         snapshot_days: int = DEFAULT_SNAPSHOT_DAYS,
         info: dict[str, Any] | None = None,
         as_of: pd.Timestamp | str | None = None,
+        news=None,
+        fallback: tuple[TwoStageRegressor, FeatureSet] | None = None,
     ) -> "PropsPredictor":
         """Fit on every player-game of canonical ``history`` that has an earlier game and lies
         within ``train_window_days`` before ``as_of`` (default: the day after the last game),
         and snapshot the history for slate predictions. A walk-forward refit on date D is
-        ``train(history before D, as_of=D)``: the same rows, in the same order."""
+        ``train(history before D, as_of=D)``: the same rows, in the same order.
+
+        ``news`` (:class:`~mlflow_nbaprops.data.news.News`) is what a news feature set reads (the
+        snapshot keeps the held games' pregame lists); ``fallback`` (a regressor and a subset of
+        the set) is fitted on the same rows, to answer slate rows that lack the set's tonight news."""
         fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
+        if fs.needs_news and (news is None or len(news.pregame) == 0):
+            raise ValueError(f"feature set {fs.name} {fs.version} reads pre-game news: give the pregame lists (news)")
         history = history.reset_index(drop=True)
-        features = build_features(history, fs)
+        features = build_features(history, fs, news=news)
         last = history["GAME_DATE"].max()
         as_of = pd.Timestamp(as_of) if as_of is not None else last + pd.Timedelta(days=1)
         if as_of <= last:
@@ -105,6 +150,8 @@ class PropsPredictor:
         regressor = regressor if regressor is not None else TwoStageRegressor()
         y = np.c_[history.loc[rows, "MIN"].to_numpy(float), schema.pra(history.loc[rows]).to_numpy(float)]
         regressor.fit(features.loc[rows, list(fs.names)], y, groups=history.loc[rows, "GAME_DATE"].to_numpy())
+        if fallback is not None:
+            fallback[0].fit(features.loc[rows, list(fallback[1].names)], y, groups=history.loc[rows, "GAME_DATE"].to_numpy())
         # debuts: first games of players new to the data after its first year (earlier "first
         # games" are veterans the data simply starts with)
         first = features["games_career"] == 0
@@ -117,13 +164,18 @@ class PropsPredictor:
                 **(info or {})}
         if "data_version" not in meta:  # callers that loaded the data usually know it already
             meta["data_version"] = content_digest(history)
-        return cls(regressor, fs, HistorySnapshot.from_history(history, snapshot_days), meta)
+        if fs.needs_news:
+            meta.setdefault("news_version", news.version.digest)
+        meta.setdefault("scenario", scenario_of(fs))
+        snapshot = HistorySnapshot.from_history(history, snapshot_days, news=news if fs.needs_news else None)
+        return cls(regressor, fs, snapshot, meta, *(fallback or (None, None)))
 
     def refreshed(self, games: pd.DataFrame, data_version: str | None = None,
-                  accept_corrections: bool = False) -> tuple["PropsPredictor", Extension]:
+                  accept_corrections: bool = False, news=None) -> tuple["PropsPredictor", Extension]:
         """The same fitted stages with the history snapshot extended by canonical game logs
-        ``games`` (see :meth:`HistorySnapshot.extend`): features current to the new games, no refit."""
-        snapshot, extension = self.snapshot.extend(games, accept_corrections=accept_corrections)
+        ``games`` (and ``news``' pregame lists for a model that reads them; see
+        :meth:`HistorySnapshot.extend`): features current to the new games, no refit."""
+        snapshot, extension = self.snapshot.extend(games, accept_corrections=accept_corrections, news=news)
         if snapshot is self.snapshot:
             return self, extension
         info = dict(self.info)
@@ -133,7 +185,11 @@ class PropsPredictor:
             "first_date": extension.first_date.date().isoformat() if extension.first_date is not None else None,
             "last_date": extension.last_date.date().isoformat() if extension.last_date is not None else None,
             "corrected": len(extension.corrected), "snapshot_cutoff": snapshot.cutoff.date().isoformat()}
-        return PropsPredictor(self.regressor, self.feature_set, snapshot, info), extension
+        if self.snapshot.news is not None:
+            info["last_refresh"].update({"news_version": news.version.digest if news is not None else None,
+                                         "games_without_news": len(extension.games_without_news)})
+        return PropsPredictor(self.regressor, self.feature_set, snapshot, info, self.fallback,
+                              self.fallback_set), extension
 
     def baselines(self, targets: pd.DataFrame) -> pd.DataFrame:
         """The previous-10 means (PRA and minutes, within the season) of validated slate
@@ -174,6 +230,14 @@ class PropsPredictor:
         return self._answer(X, lines, minutes, np.zeros(len(X), dtype=bool), np.full(len(X), "", dtype=object),
                             data.index)
 
+    def _rows_without_news(self, X: pd.DataFrame) -> np.ndarray:
+        """Rows this model's tonight news is missing for: no announced lineup (its ``lineup`` tier
+        unknown). They go to the fallback model where there is one."""
+        lineup = self.feature_set.tiers()[LINEUP_TIER]
+        if not lineup:
+            return np.zeros(len(X), dtype=bool)
+        return X[lineup[0]].isna().to_numpy()
+
     def predict_slate(self, slate: pd.DataFrame) -> pd.DataFrame:
         """Upcoming games: features from the snapshot, then the two-stage prediction.
 
@@ -201,13 +265,37 @@ class PropsPredictor:
         void = "no forecast (a prop on him is void)"
         _append(warning, np.where(by_status, f"{NOT_PLAYING}: {STATUS_COLUMN} rules him out, {void}", ""))
         _append(warning, np.where(by_minutes & ~by_status, f"{NOT_PLAYING}: {MINUTES_COLUMN} is 0, {void}", ""))
+        without = self._rows_without_news(X) & ~out_tonight & ~unknown
+        if without.any():
+            _append(warning, np.where(without, self._lineup_warning(targets), ""))
         out = self._answer(X, lines, minutes, unknown, warning, slate.index)
+        if without.any() and self.fallback is not None:
+            index = np.flatnonzero(without)
+            part = self._answer(X.iloc[index][list(self.fallback_set.names)],
+                                None if lines is None else lines.iloc[index],
+                                None if minutes is None else minutes.iloc[index], unknown[index], warning[index],
+                                slate.index[index], self.fallback, self.fallback_scenario)
+            out.iloc[index, [out.columns.get_loc(c) for c in part.columns]] = part.to_numpy()
         if unknown.any():
             out.loc[unknown, self.numeric_columns] = self._prior_answer(lines, unknown)
+            out.loc[unknown, "answered_by"] = "prior"
         if out_tonight.any():
             out.loc[out_tonight, self.numeric_columns] = 0.0
             out.loc[out_tonight, ["p_over", "p_under"]] = np.nan
+            out.loc[out_tonight, "answered_by"] = NOT_PLAYING
         return out
+
+    def _lineup_warning(self, targets: pd.DataFrame) -> np.ndarray:
+        """Per row: which model answers a row whose team has no complete lineup, and why."""
+        given = targets[STARTER_COLUMN].eq(1) if STARTER_COLUMN in targets else pd.Series(False, index=targets.index)
+        starters = given.groupby([targets["TEAM"], targets["GAME_DATE"]]).transform("sum").to_numpy()
+        if self.fallback is None:
+            answer = f"answered by the {self.scenario} model with its lineup features missing (no fallback model)"
+        else:
+            read = "; SPREAD and TOTAL are not read without it" if self.feature_set.tiers()[MARKET_TIER] else ""
+            answer = f"answered by the {self.fallback_scenario} model{read}"
+        return np.array([f"no lineup announced for TEAM ({int(n)} of 5 starters given): {answer}" for n in starters],
+                        dtype=object)
 
     def _team_warnings(self, targets: pd.DataFrame, unknown: np.ndarray) -> np.ndarray:
         """A team the model's history does not know (a typo, another league) gets an answer
@@ -241,15 +329,18 @@ class PropsPredictor:
         return np.column_stack([columns[c] for c in self.numeric_columns])
 
     def _answer(self, X: pd.DataFrame, lines: pd.Series | None, minutes: pd.Series | None, unknown: np.ndarray,
-                warning: np.ndarray, index: pd.Index) -> pd.DataFrame:
+                warning: np.ndarray, index: pd.Index, regressor: TwoStageRegressor | None = None,
+                answered_by: str | None = None) -> pd.DataFrame:
         line_values = None if lines is None else lines.to_numpy(dtype=float)
         minute_values = None if minutes is None else minutes.to_numpy(dtype=float)
-        dist = self.regressor.predict_distribution(X.reset_index(drop=True), lines=line_values, minutes=minute_values)
+        regressor = regressor if regressor is not None else self.regressor
+        dist = regressor.predict_distribution(X.reset_index(drop=True), lines=line_values, minutes=minute_values)
         out = {c: dist[c].to_numpy() for c in dist.columns}
         for col in ("p_over", "p_under"):
             out.setdefault(col, np.full(len(X), np.nan))
         out["unknown_player"] = unknown
         out["warning"] = warning
+        out["answered_by"] = np.full(len(X), answered_by or self.scenario, dtype=object)
         return pd.DataFrame({c: out[c] for c in self.output_columns}, index=index)
 
     def _date_warnings(self, dates: pd.Series) -> np.ndarray:
@@ -279,6 +370,45 @@ def observed_slate(history: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     absent = last.loc[~last["PLAYER_ID"].isin(games["PLAYER_ID"]), ["PLAYER_ID", "TEAM"]].merge(fixtures, on="TEAM")
     out = absent[TARGET_COLUMNS].assign(**{STATUS_COLUMN: "OUT"})
     return pd.concat([played, out], ignore_index=True)
+
+
+def scenario_of(fs: FeatureSet) -> str:
+    """The scenario a feature set is trained in: ``full``'s version says it; a set without
+    availability or news features is ``none``'s, one with box-score absences ``observed``'s."""
+    by_version = {version: name for name, version in SCENARIO_VERSIONS.items()}
+    if fs.name == "full" and fs.version in by_version:
+        return by_version[fs.version]
+    if fs.news_tiers:
+        return "lineups" if fs.tiers()[LINEUP_TIER] else "inactive"
+    return "observed" if fs.tiers()[AVAILABILITY_TIER] else "none"
+
+
+def news_slate(history: pd.DataFrame, games: pd.DataFrame, news) -> pd.DataFrame:
+    """The slate a past night stands for as its pre-game news had it (replaying a night through a
+    model that reads news): everyone on the night's lists, ``STATUS`` ``OUT`` if inactive (else
+    ``AVAILABLE``: a dressed player may still not play), ``STARTER`` from the lineups, ``SPREAD`` (his
+    team's) and ``TOTAL`` from the game lines; and ``OUT`` every rotation player of the night's teams
+    (his last game in ``history`` for one of them) who is on no list: he is not with the team. A
+    team-game without a list falls back to its box scores, as the batch builder reads it."""
+    listed = news.pregame[news.pregame["GAME_ID"].isin(set(games["GAME_ID"]))]
+    fixtures = games.drop_duplicates(["GAME_ID", "TEAM"])[["GAME_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]]
+    on_list = listed.merge(fixtures, on=["GAME_ID", "TEAM"], how="inner", suffixes=("_news", ""))
+    rows = on_list[[*TARGET_COLUMNS, "GAME_ID"]].assign(
+        **{STATUS_COLUMN: np.where(on_list["STATUS"] == "INACTIVE", "OUT", "AVAILABLE"),
+           STARTER_COLUMN: on_list["STARTER"].astype(int).to_numpy()})
+    silent = games[~games.set_index(["GAME_ID", "TEAM"]).index.isin(pd.MultiIndex.from_frame(listed[["GAME_ID", "TEAM"]]))]
+    if len(silent):  # no list for the team-game: its box scores, as observed_slate reads them
+        rows = pd.concat([rows, observed_slate(history, silent).merge(
+            fixtures[["GAME_ID", "TEAM"]], on="TEAM")], ignore_index=True)
+    last = history.sort_values("GAME_DATE", kind="stable").drop_duplicates("PLAYER_ID", keep="last")
+    gone = last.loc[~last["PLAYER_ID"].isin(listed["PLAYER_ID"]) & ~last["PLAYER_ID"].isin(games["PLAYER_ID"])
+                    & last["TEAM"].isin(set(listed["TEAM"])), ["PLAYER_ID", "TEAM"]].merge(fixtures, on="TEAM")
+    rows = pd.concat([rows, gone[[*TARGET_COLUMNS, "GAME_ID"]].assign(**{STATUS_COLUMN: "OUT"})], ignore_index=True)
+    lines = news.lines.drop_duplicates("GAME_ID").set_index("GAME_ID")
+    spread_home = rows["GAME_ID"].map(lines["SPREAD_HOME"]).astype(float)
+    rows[SPREAD_COLUMN] = np.where(rows["HOME"].astype(bool), spread_home, -spread_home) + 0.0
+    rows[TOTAL_COLUMN] = rows["GAME_ID"].map(lines["TOTAL"]).astype(float)
+    return rows.drop(columns="GAME_ID").reset_index(drop=True)
 
 
 def _append(warning: np.ndarray, extra: np.ndarray) -> None:
@@ -360,28 +490,68 @@ def validate_slate(slate: pd.DataFrame) -> pd.DataFrame:
         problems += _rows(bad, STATUS_COLUMN, f"must be one of {', '.join(STATUS_OUT)} (or empty)", slate[STATUS_COLUMN])
         out["OUT"] = status.map(STATUS_OUT).where(~empty & ~bad, None).astype(object).to_numpy()
 
+    if STARTER_COLUMN in slate.columns:
+        raw = pd.Series(slate[STARTER_COLUMN].to_numpy(), dtype=object).where(~long[STARTER_COLUMN], None)
+        empty = raw.isna() | (raw.astype(str).str.strip().isin(["", "nan", "None"]))
+        starter = raw.map(lambda v: STARTER_WORDS.get(str(v).strip().lower()) if not isinstance(v, float) or v == v
+                          else None).astype(float)
+        bad = ~empty & starter.isna()
+        problems += _rows(bad, STARTER_COLUMN, "must be 1 (he starts), 0 (he does not) or empty (not announced)",
+                          slate[STARTER_COLUMN])
+        out[STARTER_COLUMN] = starter.to_numpy()
+
     for column in OPTIONAL_NUMBERS:
         if column in slate.columns and not long[column].any():
             try:
                 out[column] = _optional_number(slate, column).to_numpy()
             except DataValidationError as exc:
                 problems += exc.problems
+    if not problems:
+        problems += _game_news_problems(out, slate)
     if problems:
         raise DataValidationError("bad slate input: " + "; ".join(problems), problems)
     return out
 
 
+def _game_news_problems(out: pd.DataFrame, slate: pd.DataFrame) -> list[str]:
+    """A team-game with more than five starters, and the two teams of a game disagreeing on its line
+    (the total, or spreads that are not opposite)."""
+    problems: list[str] = []
+    team_game = [out["TEAM"], out["GAME_DATE"]]
+    if STARTER_COLUMN in out:
+        starters = out[STARTER_COLUMN].eq(1)
+        distinct = out.assign(_s=starters).drop_duplicates(["PLAYER_ID", "TEAM", "GAME_DATE"])
+        count = distinct[distinct["_s"]].groupby(["TEAM", "GAME_DATE"]).size()
+        n = pd.MultiIndex.from_arrays(team_game).map(lambda key: count.get(key, 0)).to_numpy()
+        problems += _rows(starters.to_numpy() & (n > 5), STARTER_COLUMN, "names more than 5 starters for one team",
+                          slate[STARTER_COLUMN])
+    game = out["TEAM"].where(out["TEAM"] < out["OPPONENT"], out["OPPONENT"]) + "|" + out["TEAM"].where(
+        out["TEAM"] > out["OPPONENT"], out["OPPONENT"]) + "|" + out["GAME_DATE"].astype(str)
+    if TOTAL_COLUMN in out:
+        totals = out.groupby(game)[TOTAL_COLUMN].transform("nunique")
+        problems += _rows((totals > 1).to_numpy(), TOTAL_COLUMN, "differs between rows of one game",
+                          slate[TOTAL_COLUMN])
+    if SPREAD_COLUMN in out:
+        # each row's spread from the home side: the same number on every row of a game
+        home_side = out[SPREAD_COLUMN].where(out["HOME"], -out[SPREAD_COLUMN]) + 0.0
+        spreads = home_side.groupby(game).transform("nunique")
+        problems += _rows((spreads > 1).to_numpy(), SPREAD_COLUMN,
+                          "is not the same line on every row of one game (his team's spread: the opponent's is its "
+                          "negative)", slate[SPREAD_COLUMN])
+    return problems
+
+
 def _optional_number(data: pd.DataFrame, column: str) -> pd.Series:
-    """An optional numeric input column (``LINE``, ``MIN_PROJ``) as floats, NaN where empty, or
-    an error naming the rows that are text, true/false, infinite or outside the column's range."""
-    what, upper = OPTIONAL_NUMBERS[column]
+    """An optional numeric input column (``LINE``, ``MIN_PROJ``, ``SPREAD``, ``TOTAL``) as floats, NaN
+    where empty, or an error naming the rows that are text, true/false, infinite or outside its range."""
+    what, lower, upper = OPTIONAL_NUMBERS[column]
     raw = pd.Series(data[column].to_numpy(), dtype=object)
     boolean = raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
     values = pd.to_numeric(raw.where(~boolean, None), errors="coerce").astype(float)
     text = (values.isna() & raw.notna() & (raw.astype(str).str.strip() != "") & (raw.astype(str) != "nan")).to_numpy()
     problems = _rows(text | boolean, column, f"must be {what} (or empty)", data[column])
-    problems += _rows((values < 0) | (values > upper) | np.isinf(values), column,
-                      f"must be between 0 and {upper:g}", data[column])
+    problems += _rows((values < lower) | (values > upper) | np.isinf(values), column,
+                      f"must be between {lower:g} and {upper:g}", data[column])
     if problems:
         raise DataValidationError("bad input: " + "; ".join(problems), problems)
     return values

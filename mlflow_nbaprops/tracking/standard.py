@@ -109,6 +109,9 @@ def config_params(config: BacktestConfig, data: DataInfo) -> dict[str, Any]:
         "test_season": config.test_season, "seed": config.seed, "min_edge": config.min_edge,
         "data_version": data.digest, "data_source": data.source, "data_rows": len(data.frame),
     }
+    if fs.needs_news and data.news is not None:
+        params.update({"news_version": data.news.version.digest, "news_source": data.news.version.source,
+                       "news_pregame_rows": len(data.news.pregame), "news_line_games": len(data.news.lines)})
     stage1 = effective_params(config.backend, config.minutes_params)
     stage2 = effective_params(config.backend, config.pra_params)
     params.update({f"stage1.{k}": v for k, v in stage1.items()})
@@ -119,7 +122,8 @@ def config_params(config: BacktestConfig, data: DataInfo) -> dict[str, Any]:
 def feature_lineage(fs: FeatureSet, baseline: str = BASELINE_FEATURE_SET) -> dict[str, Any]:
     base = get_feature_set(baseline)
     changes = diff(base, fs)
-    return {**fs.lineage(), "baseline_set": f"{base.name} {base.version}", "vs_baseline": changes}
+    return {**fs.lineage(), "baseline_set": f"{base.name} {base.version}", "vs_baseline": changes,
+            "absences_from": fs.absences, "news_tiers": fs.news_tiers}
 
 
 def log_training_run(
@@ -141,12 +145,18 @@ def log_training_run(
 
     _log_params(client, run.info.run_id, training_params(result, data))
     season = data.frame["SEASON"] == config.test_season
+    news = data.news if config.features.needs_news else None
     for frame, context_name in ((data.frame[~season], "training"), (data.frame[season], "validation")):
         with warnings.catch_warnings():  # MLflow's hint about integer columns is for model schemas
             warnings.simplefilter("ignore", UserWarning)
             dataset = mlflow.data.from_pandas(frame, source=dataset_source(data),
                                               name=f"{context_name}-{config.test_season}", digest=content_digest(frame))
             mlflow.log_input(dataset, context=context_name)
+    if news is not None:  # the news the run read: one dataset, its full-content version as the digest
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            mlflow.log_input(mlflow.data.from_pandas(news.pregame, source=redact_text(news.version.source), name="news",
+                                                     digest=news.version.digest), context="news")
 
     _set_tags({
         **context,
@@ -167,6 +177,10 @@ def log_training_run(
         "nbaprops.data.date_range": f"{data.frame['GAME_DATE'].min().date()}..{data.frame['GAME_DATE'].max().date()}",
         "nbaprops.data.source": data.source[:250],
         "nbaprops.backtest_seconds": f"{result.seconds:.1f}",  # a tag: metrics must be reproducible
+        **({"nbaprops.news.digest": news.version.digest, "nbaprops.news.summary": news.version.summary()[:500],
+            "nbaprops.news.coverage": ", ".join(f"{k} {v:.1%}" for k, v in news.coverage(data.frame).items())}
+           if news is not None else {}),
+        **({"nbaprops.fallback_scenario": predictor.fallback_scenario} if predictor.fallback is not None else {}),
     })
 
     metrics = headline_metrics(m)
@@ -184,11 +198,18 @@ def log_training_run(
     mlflow.log_metrics(metrics)
     _log_folds(client, run.info.run_id, result.folds)
 
-    mlflow.log_dict({**feature_lineage(config.features), "availability": config.availability},
-                    "feature_lineage.json")
+    mlflow.log_dict({**feature_lineage(config.features), "availability": config.availability,
+                     "known": config.scenario_text(),
+                     "news_version": news.version.digest if news is not None else None,
+                     "fallback": feature_lineage(predictor.fallback_set) | {"scenario": predictor.fallback_scenario}
+                     if predictor.fallback is not None else None}, "feature_lineage.json")
     mlflow.log_dict({"backtest": config.to_dict(), "phase": phase, "data": {"source": redact_text(data.source),
-                     "version": data.digest, "rows": len(data.frame)}, "model_info": predictor.info},
-                    "training_config.json")
+                     "version": data.digest, "rows": len(data.frame)},
+                     "news": None if news is None else {"source": redact_text(news.version.source),
+                                                        "version": news.version.digest,
+                                                        "summary": redact_text(news.version.summary()),
+                                                        "skipped": news.skipped, "notes": news.notes},
+                     "model_info": predictor.info}, "training_config.json")
     _log_frame(result.predictions, "predictions/predictions.parquet")
     mlflow.log_table(result.segments, "analysis/error_by_segment.json")
     mlflow.log_table(_dates_as_text(result.folds), "analysis/folds.json")

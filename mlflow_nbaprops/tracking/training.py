@@ -3,6 +3,7 @@ run standard (``nbaprops train`` and the ``train`` entry point are this function
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from mlflow_nbaprops.context import NBAPropsRunContext
 from mlflow_nbaprops.data import DataInfo
 from mlflow_nbaprops.errors import TrainingError
 from mlflow_nbaprops.evaluation import BacktestConfig, BacktestResult, walk_forward
+from mlflow_nbaprops.features.registry import FALLBACK_SCENARIO
 from mlflow_nbaprops.model import PropsPredictor
 from mlflow_nbaprops.tracking.project import name_project_run, project_run_id
 from mlflow_nbaprops.tracking.standard import claim_run_name, experiment_name, log_training_run, validation_label
@@ -31,14 +33,30 @@ class Trained:
 
 
 def fit(data: DataInfo, config: BacktestConfig, progress: bool = True) -> tuple[BacktestResult, PropsPredictor]:
-    """Walk forward through ``config.test_season``, then fit the final predictor on all of ``data``."""
+    """Walk forward through ``config.test_season``, then fit the final predictor on all of ``data``
+    (a ``lineups`` model with its ``inactive`` fallback for rows without an announced lineup)."""
+    news = data.news if config.features.needs_news else None
+    info = {"data_version": data.digest, "scenario": config.availability}
+    if news is not None:
+        info["news_version"] = news.version.digest
     try:
-        result = walk_forward(data.frame, config, progress=progress)
+        result = walk_forward(data.frame, config, progress=progress, news=news)
         predictor = PropsPredictor.train(data.frame, config.estimator(), config.features, config.train_window_days,
-                                         info={"data_version": data.digest})
+                                         info=info, news=news, fallback=fallback_model(config))
     except ValueError as exc:  # too little history, a booster refusing a hyperparameter value...
         raise TrainingError(str(exc)) from exc
     return result, predictor
+
+
+def fallback_model(config: BacktestConfig):
+    """The (estimator, feature set) answering rows without the scenario's tonight news, or None."""
+    other = FALLBACK_SCENARIO.get(config.availability)
+    if other is None:
+        return None
+    fallback = dataclasses.replace(config, availability=other)
+    if fallback.features is config.features:  # (a set without news tiers: the same model)
+        return None
+    return fallback.estimator(), fallback.features
 
 
 def plugin_tags() -> dict[str, str]:

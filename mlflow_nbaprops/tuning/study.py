@@ -36,8 +36,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from mlflow_nbaprops.data import DataInfo
 from mlflow_nbaprops.errors import NBAPropsError
-from mlflow_nbaprops.evaluation import BacktestConfig, plots, walk_forward
-from mlflow_nbaprops.features import build_features, get_feature_set
+from mlflow_nbaprops.evaluation import BacktestConfig, SharedFeatures, plots, walk_forward
 from mlflow_nbaprops.redact import redact_text, redact_url
 from mlflow_nbaprops.tracking import experiment_id, experiment_name, headline_metrics
 from mlflow_nbaprops.tracking.project import project_run_id
@@ -184,7 +183,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
         client.set_tag(project, STUDY_TAG, study_name)
 
     frame = data.frame[data.frame["SEASON"] <= validation_season].reset_index(drop=True)
-    features = build_features(frame, get_feature_set("full"))  # once: every trial's sets are columns of it
+    features = SharedFeatures(frame, data.news)  # once per absence source: every trial's set is columns of it
     defaults = space.defaults()
     if defaults:
         study.enqueue_trial(defaults, user_attrs={"kind": "defaults"}, skip_if_exists=True)
@@ -222,7 +221,8 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
                 raise optuna.TrialPruned(f"fold {fold}: running PRA MAE {running_mae:.4f} above the median")
 
         try:
-            result = walk_forward(frame, config, progress=False, features=features, on_fold=report)
+            result = walk_forward(frame, config, progress=False, features=features(config.features), on_fold=report,
+                                  news=data.news)
         except optuna.TrialPruned:
             client.set_tag(run_id, STATE_TAG, "PRUNED")
             client.log_metric(run_id, "folds_fitted", fitted[0])
@@ -463,14 +463,15 @@ def _finish(study, optuna, client: mlflow.MlflowClient, parent: str, space: Sear
     if next_season is not None:  # the season after: scored once, never selected on
         report.next_season = next_season
         frame = data.frame[data.frame["SEASON"] <= next_season].reset_index(drop=True)
-        features = build_features(frame, get_feature_set("full"))
+        features = SharedFeatures(frame, data.news)
         default_values = {**space.fixed(), **space.defaults()}
         scored: dict[str, dict[str, float]] = {}  # the defaults won: one walk-forward, not two of the same
         for label, values_ in (("best", best_values), ("defaults", default_values)):
             key = json.dumps(values_, sort_keys=True, default=str)
             if key not in scored:
-                result = walk_forward(frame, space.config(values_, next_season, seed, n_jobs), progress=False,
-                                      features=features)
+                config_ = space.config(values_, next_season, seed, n_jobs)
+                result = walk_forward(frame, config_, progress=False, features=features(config_.features),
+                                      news=data.news)
                 scored[key] = {"pra_mae": float(result.metrics["pra_mae"]), "min_mae": float(result.metrics["min_mae"])}
             report.next_scores[label] = scored[key]["pra_mae"]
             metrics[f"next_{label}_pra_mae"] = scored[key]["pra_mae"]
