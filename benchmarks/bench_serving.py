@@ -1,17 +1,20 @@
 """Serving latency of the nbaprops flavor vs a plain ``mlflow.xgboost`` model, side by side.
 
-    python benchmarks/bench_serving.py [--data ../shared/data/nba] [--requests 300]
+    python benchmarks/bench_serving.py [--data ../shared/data/nba] [--news ...] [--requests 300]
 
-Trains the two-stage predictor (XGBoost backend, 2 x 150 trees) on the real games up to
-``--cutoff`` (2024-01-15) and a plain XGBRegressor of similar size (300 trees, same features, PRA target),
+Trains the two-stage predictor (XGBoost backend, 2 x 150 trees; ``full`` as it is, the lineups
+scenario, with its inactive-lists fallback) on the real games and pre-game news up to ``--cutoff``
+(2024-01-15) and a plain XGBRegressor of similar size (300 trees, same features, PRA target),
 logs both to a sqlite store in a temp dir, starts one ``mlflow models serve --env-manager
 local -w 1`` per model, and alternates requests between them:
 
 - one-row requests: nbaprops in feature mode (the same input as the xgboost model) and in
-  slate mode (it featurizes the row from its history snapshot), p50/p90 over ``--requests``;
+  slate mode (it featurizes the row from its history snapshot; one row names no lineup, so the
+  fallback answers), p50/p90 over ``--requests``;
 - batches: 1,000 feature rows (both models); slate mode: 1,000 rows of the first real games after
   the cutoff (many of them players on new teams: the full builder path), tonight's real slate
-  (every player of the night's teams, absences as STATUS OUT) and 500 players of the next nights;
+  (everyone on the night's lists with STATUS, STARTER, SPREAD and TOTAL as the pregame news had
+  them), one team's list (its lineup: the lineups model answers) and 500 players of the next nights;
 - model load time (``load_model`` and ``mlflow.pyfunc.load_model``).
 
 Targets: feature mode one-row p50 <= 1.3 x the xgboost model's (issue 4); slate mode one-row
@@ -39,12 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from processes import free_port, mlflow_cli, python_env, running  # noqa: E402
 
 import mlflow_nbaprops.flavor as nbaprops_flavor  # noqa: E402
-from mlflow_nbaprops.data import load_gamelogs, schema  # noqa: E402
-from mlflow_nbaprops.data.synth import synthesize_league  # noqa: E402
+from mlflow_nbaprops.data import load_gamelogs, load_news, schema, synthetic_league_with_news  # noqa: E402
+from mlflow_nbaprops.features import get_feature_set  # noqa: E402
 from mlflow_nbaprops.model import TwoStageRegressor  # noqa: E402
-from mlflow_nbaprops.model.predictor import PropsPredictor, observed_slate  # noqa: E402
+from mlflow_nbaprops.model.predictor import PropsPredictor, news_slate  # noqa: E402
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "nba"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT = SHARED / "nba"
 
 
 def split_json(frame: pd.DataFrame) -> str:
@@ -63,6 +67,8 @@ def timed(session: requests.Session, url: str, body: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=str(DEFAULT))
+    parser.add_argument("--news", nargs="+", default=[str(SHARED / "pregame"),
+                                                       *sorted(str(p) for p in (SHARED / "market").glob("game_lines_*"))])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--cutoff", default="2024-01-15",
                         help="Train on the games up to this date; slates are the nights after it.")
@@ -70,25 +76,29 @@ def main() -> None:
 
     if Path(args.data).is_dir():
         frame = load_gamelogs(args.data).frame
-        source = f"real data {args.data}"
+        news = load_news(args.news, frame)
+        source = f"real data {args.data} and news"
     else:
-        frame = synthesize_league(4, seed=1)
-        source = "synthetic league (real data not found)"
+        frame, news = synthetic_league_with_news(4, seed=1)
+        source = "synthetic league and its news (real data not found)"
     cutoff = pd.Timestamp(args.cutoff) if Path(args.data).is_dir() else frame["GAME_DATE"].quantile(0.8).normalize()
     history = frame[frame["GAME_DATE"] <= cutoff].reset_index(drop=True)
     later = frame[frame["GAME_DATE"] > cutoff].reset_index(drop=True)
     print(f"data: {source}; training on {len(history):,} rows up to {history['GAME_DATE'].max().date()}")
 
     start = time.perf_counter()
-    predictor = PropsPredictor.train(history, TwoStageRegressor(backend="xgboost"))
-    print(f"nbaprops train: {time.perf_counter() - start:.1f} s")
+    predictor = PropsPredictor.train(history, TwoStageRegressor(backend="xgboost"), news=news,
+                                     fallback=(TwoStageRegressor(backend="xgboost"), get_feature_set("full", "v5.0-inactive")))
+    print(f"nbaprops train: {time.perf_counter() - start:.1f} s ({predictor.scenario} with a {predictor.fallback_scenario} "
+          "fallback)")
     names = list(predictor.feature_set.names)
     slate_rows = later[["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]].head(1000).reset_index(drop=True)
     slate_rows["GAME_DATE"] = predictor.snapshot.cutoff + pd.Timedelta(days=1)
     slate_rows = slate_rows.assign(LINE=20.5)
-    # tonight as a user sends it: the next game night's players, every other player of its teams OUT
+    # tonight as a user sends it: the next game night's lists, lineups and lines
     night = later["GAME_DATE"].min()
-    tonight = observed_slate(history, later[later["GAME_DATE"] == night]).assign(LINE=20.5)
+    tonight = news_slate(history, later[later["GAME_DATE"] == night], news).assign(LINE=20.5)
+    one_team = tonight[tonight["TEAM"] == tonight["TEAM"].iloc[0]]
     # 500 rows of one date: the next nights' players (the same player once), moved to that date
     nights = later[later["GAME_DATE"] <= night + pd.Timedelta(days=3)].drop_duplicates("PLAYER_ID")
     five_hundred = nights[["PLAYER_ID", "TEAM", "OPPONENT", "HOME"]].head(500).assign(GAME_DATE=night, LINE=20.5)
@@ -100,7 +110,7 @@ def main() -> None:
     rows = predictor.regressor.n_train_rows_["minutes"]
     from mlflow_nbaprops.features import build_features
 
-    built = build_features(history, predictor.feature_set)
+    built = build_features(history, predictor.feature_set, news=news)
     train = (built["games_career"] >= 1).to_numpy()
     plain = xgboost.XGBRegressor(n_estimators=300, learning_rate=0.09, max_depth=6, min_child_weight=40,
                                  tree_method="hist", max_bin=64, n_jobs=2)
@@ -141,6 +151,7 @@ def main() -> None:
         wire_tonight = nbaprops_flavor.as_slate_request(tonight[tonight["STATUS"] == "AVAILABLE"].head(1)
                                                         .drop(columns="STATUS"))
         wire_night = nbaprops_flavor.as_slate_request(tonight)
+        wire_team = nbaprops_flavor.as_slate_request(one_team)
         wire_500 = nbaprops_flavor.as_slate_request(five_hundred)
         one = {
             "nbaprops feature mode": (url["nbaprops"], split_json(wire_features.head(1))),
@@ -151,6 +162,7 @@ def main() -> None:
             "nbaprops feature mode": (url["nbaprops"], split_json(wire_features)),
             "nbaprops slate mode": (url["nbaprops"], split_json(wire_slate)),
             "nbaprops slate, tonight": (url["nbaprops"], split_json(wire_night)),
+            f"nbaprops one team ({len(one_team)})": (url["nbaprops"], split_json(wire_team)),
             "nbaprops slate, 500 rows": (url["nbaprops"], split_json(wire_500)),
             "xgboost": (url["xgboost"], split_json(feature_rows[names])),
         }

@@ -68,11 +68,26 @@ def main(verbose: bool) -> None:
     # the daily commands download small artifacts all the time: MLflow's per-download bars
     # would bury their output (set the variable to "true" to have them back)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    _keep_tracking_credentials_quiet()
 
 
-def _check_output(output: Path, hint: str = "--output", folder: bool = False) -> None:
+def _keep_tracking_credentials_quiet() -> None:
+    """MLflow prints "View run ... at: <tracking URI>/#/..." when a run on a server ends, user and
+    password included (``http://user:secret@host/``). With credentials in the URI that line is
+    switched off (MLflow's own MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT): nothing this package runs
+    prints the secret. A URI without them keeps MLflow's line."""
+    from mlflow_nbaprops.redact import redact_url
+
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    if uri and redact_url(uri).rstrip("/") != uri.rstrip("/"):
+        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+
+
+def _check_output(output: Path, hint: str = "--output", folder: bool = False, inputs=()) -> None:
     """Fail on an output that cannot be written before minutes of work, not after: an unsupported
-    type, a folder where a file goes, a place this user cannot create or write."""
+    type, a folder where a file goes, a place this user cannot create or write -- and on one that would
+    destroy what the command reads or a model's own files: an input (or a file inside an input
+    folder), or anything inside a saved model's folder (one holding an ``MLmodel`` file)."""
     from mlflow_nbaprops.data.loader import SUFFIXES
 
     if not folder and not output.name.endswith(SUFFIXES):
@@ -85,6 +100,16 @@ def _check_output(output: Path, hint: str = "--output", folder: bool = False) ->
     if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise click.BadParameter(f"{output}: cannot be written here ({existing or place} is not a writable folder)",
                                  param_hint=hint)
+    target = output.resolve()
+    for given in inputs:
+        source = Path(given).resolve()
+        if target == source or (source.is_dir() and source in target.parents) or (folder and target in source.parents):
+            raise click.BadParameter(f"{output} would overwrite or join the input {given}: write elsewhere",
+                                     param_hint=hint)
+    model = next((p for p in (target if folder else target.parent, *target.parents) if (p / "MLmodel").is_file()), None)
+    if model is not None:
+        raise click.BadParameter(f"{output} is inside the saved model {model}: its files are the model's own "
+                                 "(and checksummed); write elsewhere", param_hint=hint)
 
 
 def _check_feature_set(name: str) -> None:
@@ -120,6 +145,28 @@ class WholeNumber(click.ParamType):
         return number
 
 
+class FiniteNumber(click.ParamType):
+    """A float that is a number: ``nan`` (which every comparison passes) and ``inf`` are refused."""
+
+    name = "number"
+
+    def __init__(self, minimum: float | None = None) -> None:
+        self.minimum = minimum
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.minimum is not None and number < self.minimum:
+            self.fail(f"{number:g} is below the minimum {self.minimum:g}", param, ctx)
+        return number
+
+
 def _booster_params(value: str | None, param_hint: str, backend: str, stage: int) -> dict:
     """A stage's hyperparameters from a JSON object, checked against the backend's parameter
     names before any data is read (boosters would silently ignore a misspelt one)."""
@@ -141,17 +188,18 @@ def _booster_params(value: str | None, param_hint: str, backend: str, stage: int
     return parsed
 
 
-def _load_data(specs: tuple[str, ...], seed: int, news: tuple[str, ...] = ()):
+def _load_data(specs: tuple[str, ...], seed: int, news: tuple[str, ...] = (), lines: tuple[str, ...] = ()):
     """``--data``: game-log paths, or ``synthetic[:SEASONSxTEAMSxGAMES]`` (the embedded league, with
-    its own news); ``--news``: pregame and game-line paths, checked against the game logs."""
+    its own news and bookmaker); ``--news``, ``--lines``: checked against the game logs."""
     from mlflow_nbaprops.data import load_data
     from mlflow_nbaprops.errors import DataSpecError
 
     try:
-        data = load_data(specs, seed, news)
+        data = load_data(specs, seed, news, lines)
     except DataSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--data") from exc
     _report_news(data.news)
+    _report_lines(data.lines)
     return data
 
 
@@ -163,6 +211,13 @@ def _report_news(news) -> None:
         click.echo(f"news: {count:,} {what}", err=True)
     for note in news.notes:
         click.echo(f"news: {note}", err=True)
+
+
+def _report_lines(lines) -> None:
+    if lines is None:
+        return
+    for what, count in lines.skipped.items():
+        click.echo(f"lines: {count:,} {what}", err=True)
 
 
 def _scenario(availability: str, data) -> str:
@@ -179,6 +234,14 @@ def _scenario(availability: str, data) -> str:
                                  param_hint="--availability")
     return availability
 
+
+#: ``--lines`` / ``--book``: the books' PRA props (one row per player-game and book) and the book whose
+#: prices the chosen-book figures use; shared by ``backtest`` and ``train``.
+_LINES = click.option("--lines", "lines_paths", multiple=True, type=str,
+                      help="The books' PRA props (GAME_ID, PLAYER_ID, BOOK, LINE_PRA, ODDS_OVER, ODDS_UNDER): the "
+                           "market report on the player-games they priced; repeat or comma-separate.")
+_BOOK = click.option("--book", default=None, help="The book of the chosen-book figures (default: the book "
+                                                  "quoting the most player-games).")
 
 #: ``--news``: the pregame lists and game lines beside the game logs, shared by every command that reads data.
 _NEWS = click.option("--news", "news_paths", multiple=True, type=str,
@@ -276,7 +339,7 @@ def data_slice(paths: tuple[Path, ...], since: str | None, until: str | None, ou
     """Write the games of PATHS dated SINCE..UNTIL (e.g. a history that stops on a given night)."""
     from mlflow_nbaprops.data import data_version, load_gamelogs, write_gamelogs
 
-    _check_output(output)
+    _check_output(output, inputs=paths)
     frame = load_gamelogs(paths).frame
     keep = frame["GAME_DATE"].notna()
     if since:
@@ -292,7 +355,7 @@ def data_slice(paths: tuple[Path, ...], since: str | None, until: str | None, ou
 @data.command("slate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--date", "night", required=True, help="The night to replay (YYYY-MM-DD).")
-@click.option("--line", default=None, type=float, help="A PRA line for every row (default: none).")
+@click.option("--line", default=None, type=FiniteNumber(0), help="A PRA line for every row (default: none).")
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help=".csv, .csv.gz or .parquet")
 @_NEWS
 @_translate_errors
@@ -304,7 +367,7 @@ def data_slate(paths: tuple[Path, ...], night: str, line: float | None, output: 
     from mlflow_nbaprops.data import load_gamelogs, load_news, split_paths, write_table
     from mlflow_nbaprops.model.predictor import news_slate, observed_slate
 
-    _check_output(output)
+    _check_output(output, inputs=(*paths, *split_paths(news_paths)))
     frame = load_gamelogs(paths).frame
     day = _date(night, "--date")
     games = frame[frame["GAME_DATE"] == day]
@@ -364,6 +427,8 @@ _PRA_PARAMS = click.option("--pra-params", default="",
 @click.option("--data", "data_paths", multiple=True, required=True, type=click.Path(path_type=Path),
               help="Game-log files or folders (nba_api or canonical); repeat for several.")
 @_NEWS
+@_LINES
+@_BOOK
 @click.option("--test-season", required=True, help='Season to walk forward through, e.g. "2023-24".')
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help="Predictions table (.csv/.parquet).")
 @click.option("--refit-every", default=7, show_default=True, type=click.IntRange(1, 400), help="Days between refits.")
@@ -377,29 +442,32 @@ _PRA_PARAMS = click.option("--pra-params", default="",
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_translate_errors
-def backtest(data_paths, news_paths, test_season, output, refit_every, train_window, backend, feature_set,
-             minutes_params, pra_params, availability, n_seeds, seed, quiet) -> None:
+def backtest(data_paths, news_paths, lines_paths, book, test_season, output, refit_every, train_window, backend,
+             feature_set, minutes_params, pra_params, availability, n_seeds, seed, quiet) -> None:
     """Walk-forward backtest over TEST_SEASON: predictions table plus headline metrics vs baselines."""
-    from mlflow_nbaprops.data import game_logs, write_table
+    from mlflow_nbaprops.data import game_logs, split_paths, write_table
     from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
 
     _check_feature_set(feature_set)
-    _check_output(output)
+    _check_output(output, inputs=(*data_paths, *split_paths(news_paths), *split_paths(lines_paths)))
     minutes = _booster_params(minutes_params, "--minutes-params", backend, 0)
     pra = _booster_params(pra_params, "--pra-params", backend, 1)
-    data = game_logs(data_paths, news_paths)
+    data = game_logs(data_paths, news_paths, lines_paths)
     _report_news(data.news)
+    _report_lines(data.lines)
     config = BacktestConfig(test_season=test_season, refit_every=refit_every, train_window_days=train_window,
                             backend=backend, feature_set=feature_set, minutes_params=minutes, pra_params=pra,
                             seed=seed, availability=_scenario(availability, data), n_seeds=n_seeds)
     try:
-        result = walk_forward(data.frame, config, progress=not quiet, news=data.news)
+        result = walk_forward(data.frame, config, progress=not quiet, news=data.news, lines=data.lines, book=book or None)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     write_table(result.predictions, output)
     click.echo(f"data version {data.digest} ({data.source})")
     if data.news is not None:
         click.echo(f"news version {data.news.version.digest} ({data.news.version.summary()})")
+    if data.lines is not None:
+        click.echo(f"lines version {data.lines.version.digest} ({data.lines.version.summary()})")
     click.echo(result.summary())
     click.echo(f"\nwrote {len(result.predictions):,} predictions to {output}")
 
@@ -413,6 +481,8 @@ SYNTHETIC = "synthetic"
 @click.option("--data", "data_specs", multiple=True, default=(SYNTHETIC,), show_default=True,
               help="Game-log files/folders (repeat or comma-separate), or synthetic[:SEASONSxTEAMSxGAMES].")
 @_NEWS
+@_LINES
+@_BOOK
 @click.option("--test-season", default=None, help="Validation season (default: the data's last season).")
 @click.option("--feature-set", default="full", show_default=True)
 @_BACKEND
@@ -434,9 +504,9 @@ SYNTHETIC = "synthetic"
                    "those options.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_translate_errors
-def train(data_specs, news_paths, test_season, feature_set, backend, minutes_params, pra_params, stage2_target,
-          availability, n_seeds, refit_every, train_window, seed, phase, experiment, register_name, baseline_run,
-          params_from, quiet) -> None:
+def train(data_specs, news_paths, lines_paths, book, test_season, feature_set, backend, minutes_params, pra_params,
+          stage2_target, availability, n_seeds, refit_every, train_window, seed, phase, experiment, register_name,
+          baseline_run, params_from, quiet) -> None:
     """Walk-forward validate, fit on all data, and log the run by the tracking standard."""
     from mlflow_nbaprops.evaluation import BacktestConfig
     from mlflow_nbaprops.tracking import train as train_and_log
@@ -455,7 +525,7 @@ def train(data_specs, news_paths, test_season, feature_set, backend, minutes_par
     _check_feature_set(feature_set)
     minutes = _booster_params(minutes_params, "--minutes-params", backend, 0)
     pra = _booster_params(pra_params, "--pra-params", backend, 1)
-    data = _load_data(data_specs, seed, news_paths)
+    data = _load_data(data_specs, seed, news_paths, lines_paths)
     availability = _scenario(availability, data)
     seasons = sorted(data.frame["SEASON"].unique())
     test_season = test_season or seasons[-1]
@@ -466,7 +536,8 @@ def train(data_specs, news_paths, test_season, feature_set, backend, minutes_par
                             backend=backend, feature_set=feature_set, minutes_params=minutes, pra_params=pra,
                             stage2_target=stage2_target, seed=seed, availability=availability, n_seeds=n_seeds)
     trained = train_and_log(data, config, phase, experiment or None, register_name or None, baseline_run or None,
-                            progress=not quiet, tags={"nbaprops.params_from": params_from} if params_from else None)
+                            progress=not quiet, tags={"nbaprops.params_from": params_from} if params_from else None,
+                            book=book or None)
     for note in trained.notes:
         click.echo(note, err=True)
     click.echo(trained.result.summary())
@@ -489,7 +560,7 @@ def train(data_specs, news_paths, test_season, feature_set, backend, minutes_par
 @click.option("--storage", default="",
               help="Optuna storage the workers share, e.g. postgresql://user@host/db "
                    "(default: sqlite:///nbaprops-tuning.db in this folder).")
-@click.option("--timeout", default=0.0, type=click.FloatRange(min=0), help="Start no trial after S seconds (0: none).")
+@click.option("--timeout", default=0.0, type=FiniteNumber(0), help="Start no trial after S seconds (0: none).")
 @click.option("--seed", default=7, show_default=True, type=WholeNumber(0), help="Model seed (and the synthetic league's).")
 @click.option("--threads", default=2, show_default=True, type=WholeNumber(1),
               help="Booster threads per worker (workers x threads = the machine's cores).")
@@ -695,7 +766,7 @@ def predict_command(model_uri, slate_path, output, no_log) -> None:
     from mlflow_nbaprops.daily.predict import score_slate
     from mlflow_nbaprops.data import read_table, write_table
 
-    _check_output(output)
+    _check_output(output, inputs=(slate_path,))
     _project_run("predict")
     scored = score_slate(model_uri, read_table(slate_path, "a slate"), log=not no_log, source=str(slate_path))
     table = scored.table.astype({"OUT": object})
@@ -706,7 +777,7 @@ def predict_command(model_uri, slate_path, output, no_log) -> None:
 
 @main.command("grade")
 @_RESULTS
-@click.option("--min-edge", default=0.03, show_default=True, type=float,
+@click.option("--min-edge", default=0.03, show_default=True, type=FiniteNumber(),
               help="Edge over the price a bet needs (as in the backtest).")
 @_translate_errors
 def grade_command(data_paths, min_edge) -> None:
@@ -722,7 +793,7 @@ def grade_command(data_paths, min_edge) -> None:
 @click.option("--alias", default="production", show_default=True)
 @click.option("--window", "window_days", default=14, show_default=True, type=WholeNumber(1),
               help="Days of graded games judged.")
-@click.option("--tolerance", "tolerance_pct", default=10.0, show_default=True, type=click.FloatRange(0),
+@click.option("--tolerance", "tolerance_pct", default=10.0, show_default=True, type=FiniteNumber(0),
               help="Drift when live MAE exceeds validation MAE by more than this many %.")
 @click.option("--min-rows", default=200, show_default=True, type=WholeNumber(1),
               help="Graded predictions the window needs before drift is judged.")

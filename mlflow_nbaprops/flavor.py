@@ -114,6 +114,8 @@ def slate_signature(predictor: PropsPredictor) -> ModelSignature:
         ColSpec(AnyType(), STARTER_COLUMN, required=False),
         ColSpec(AnyType(), SPREAD_COLUMN, required=False),
         ColSpec(AnyType(), TOTAL_COLUMN, required=False),
+        ColSpec(AnyType(), "ODDS_OVER", required=False),
+        ColSpec(AnyType(), "ODDS_UNDER", required=False),
     ]
     inputs += [ColSpec(DataType.double, name, required=False) for name in predictor.feature_set.names]
     outputs = [ColSpec(DataType.double, c) for c in predictor.numeric_columns]
@@ -134,7 +136,7 @@ def as_slate_request(slate: pd.DataFrame) -> pd.DataFrame:
     for col in ("TEAM", "OPPONENT"):
         out[col] = out[col].astype(str)
     out["HOME"] = out["HOME"].astype(bool)
-    for col in (LINE_COLUMN, MINUTES_COLUMN, STARTER_COLUMN, SPREAD_COLUMN, TOTAL_COLUMN):
+    for col in (LINE_COLUMN, MINUTES_COLUMN, STARTER_COLUMN, SPREAD_COLUMN, TOTAL_COLUMN, "ODDS_OVER", "ODDS_UNDER"):
         if col in out:
             out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     return out
@@ -232,6 +234,8 @@ def save_model(
            if predictor.fallback is not None else {}),
         data_version=predictor.info.get("data_version"),
         **({"news_version": predictor.info["news_version"]} if predictor.info.get("news_version") else {}),
+        **({"market_calibration": {"rows": predictor.market.rows, "from": predictor.market.first_date,
+                                   "to": predictor.market.last_date}} if predictor.market is not None else {}),
         train_start=predictor.info.get("train_start"),
         train_end=predictor.info.get("train_end"),
         snapshot_cutoff=predictor.snapshot.cutoff.date().isoformat(),
@@ -345,7 +349,7 @@ class _PyFuncModel:
         except (DataValidationError, ValueError) as exc:
             raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from exc
         # no line -> no probability: null in the JSON answer (a bare NaN is not valid JSON)
-        for col in ("p_over", "p_under"):
+        for col in ("p_over", "p_under", "p_over_model", "ev_over", "ev_under"):
             if out[col].isna().any():
                 out[col] = out[col].astype(object).where(out[col].notna(), None)
         return out

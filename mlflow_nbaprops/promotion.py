@@ -25,6 +25,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 
 from mlflow_nbaprops.errors import NBAPropsError
+from mlflow_nbaprops.search import quoted
 
 ALIASES = ("staging", "production")
 HISTORY_PREFIX = "nbaprops.history."
@@ -108,7 +109,7 @@ def register_run(run_id: str, name: str, client: mlflow.MlflowClient | None = No
 
 
 def _versions_of_run(client, name: str, run_id: str) -> list[int]:
-    return sorted(int(v.version) for v in client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'"))
+    return sorted(int(v.version) for v in client.search_model_versions(f"name = {quoted(name)} and run_id = {quoted(run_id)}"))
 
 
 def require_version(name: str, version: str, client: mlflow.MlflowClient | None = None) -> None:
@@ -185,6 +186,15 @@ def _distinct(a: float, b: float) -> tuple[str, str]:
     return left, right
 
 
+#: Version tag naming the trained version a refreshed one descends from (its boosters').
+LINEAGE_TAG = "nbaprops.lineage"
+
+
+def lineage(name: str, version: str, client: mlflow.MlflowClient) -> str:
+    """The trained version whose boosters ``version`` carries (itself, for a trained version)."""
+    return client.get_model_version(name, str(version)).tags.get(LINEAGE_TAG, str(version))
+
+
 def current_version(name: str, alias: str, client: mlflow.MlflowClient | None = None) -> str | None:
     client = client or mlflow.MlflowClient()
     try:
@@ -199,7 +209,9 @@ def promote(name: str, version: str, alias: str, reason: str, criteria: Criteria
 
     ``action`` "refresh" records a refreshed version (same boosters, newer history) that
     *replaces* the alias's current version in its history instead of stacking on it, so a
-    rollback after refreshes restores the previous model, not yesterday's snapshot.
+    rollback after refreshes restores the previous model, not yesterday's snapshot. A refreshed
+    version of *another* lineage (say, staging's model refreshed onto production) is a new model for
+    the alias: it is recorded as a promotion, so a rollback returns to the model it replaced.
     """
     if action not in ("promote", "refresh"):
         raise RegistryError(f"action must be promote or refresh, not {action!r}")
@@ -212,6 +224,8 @@ def promote(name: str, version: str, alias: str, reason: str, criteria: Criteria
     previous = current_version(name, alias, client)
     if previous == str(version):
         return decision
+    if action == "refresh" and previous is not None and lineage(name, version, client) != lineage(name, previous, client):
+        action, reason = "promote", f"{reason or 'refresh'} (a refresh of another lineage: a new model for @{alias})"
     _move_alias(client, name, alias, str(version), previous, reason or action, action)
     decision.moved = True
     return decision
@@ -231,6 +245,11 @@ def rollback(name: str, reason: str, alias: str = "production",
             + ("no version has the alias" if current is None else
                f"no earlier {alias} version in the recorded history (current v{current})"))
     target = stack[-2]
+    try:  # checked before anything is written: history never records a move that did not happen
+        client.get_model_version(name, target)
+    except MlflowException as exc:
+        raise RegistryError(f"cannot roll back {name}@{alias} to version {target}: that version no longer exists "
+                            "(deleted?); nothing was changed. Promote a version with nbaprops register --version N") from exc
     _move_alias(client, name, alias, target, current, reason, "rollback")
     return current, target
 

@@ -203,10 +203,10 @@ def test_availability_scenarios_train_on_their_feature_sets_and_report_it(league
         assert {"a rotation teammate out", "full strength"} == set(r.segments.loc[r.segments["segment"] == "teammates",
                                                                                 "value"])
         assert "with a rotation teammate out" in r.summary()
-    for command in (backtest, train):  # the CLI offers exactly the registry's scenarios
+    for command in (backtest, train):  # the CLI offers exactly the registry's scenarios (and auto)
         option = next(p for p in command.params if p.name == "availability")
-        assert tuple(option.type.choices) == AVAILABILITY_SCENARIOS
-    with pytest.raises(ValueError, match="availability must be one of observed, none"):
+        assert tuple(option.type.choices) == ("auto", *AVAILABILITY_SCENARIOS)
+    with pytest.raises(ValueError, match="availability must be one of observed, none, inactive, lineups"):
         BacktestConfig(test_season="2022-23", availability="rumours").features
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pgserver import mlflow_server, postgres_cluster, why_unavailable
 from processes import free_port, mlflow_cli, python_env, running
 
 import mlflow_nbaprops.flavor as nbaprops_flavor
+from mlflow_nbaprops import promotion
 from mlflow_nbaprops.cli import main
 from mlflow_nbaprops.data import write_gamelogs
 from mlflow_nbaprops.data.synth import synthesize_league
@@ -80,6 +82,22 @@ def env(tmp_path_factory, store):
     CliRunner().invoke(main, ["register", "--version", "1", "--name", "Matrix", "--alias", "production"], env=runner_env)
     predictor = PropsPredictor.train(frame, TwoStageRegressor(minutes_params=json.loads(FAST),
                                                               pra_params=json.loads(FAST)))
+    # "Lineage": two trainings (v1, v2) of the league up to a few nights before its end, v1 @production,
+    # v2 @staging: what the registry-history cases change (Matrix stays as the other cases expect)
+    nights = sorted(frame["GAME_DATE"].unique())
+    with _use_tracking_uri(uri):
+        client = mlflow.MlflowClient()
+        for seed in (1, 2):
+            early = PropsPredictor.train(frame[frame["GAME_DATE"] <= nights[-4]], TwoStageRegressor(
+                minutes_params=json.loads(FAST), pra_params=json.loads(FAST), random_state=seed))
+            mlflow.set_experiment("NBAProps/Phase2_Model")
+            with mlflow.start_run():
+                mlflow.log_metrics({"val_pra_mae": 6.0, "val_vs_l10_pct": -3.0, "val_n_predictions": 1000.0,
+                                    "val_bet_calibration_error": 0.02})
+                nbaprops_flavor.log_model(early, name="model", registered_model_name="Lineage")
+        client.set_registered_model_alias("Lineage", "staging", "2")
+    assert CliRunner().invoke(main, ["register", "--version", "1", "--name", "Lineage", "--alias", "production"],
+                              env=runner_env).exit_code == 0
     model_dir = root / "served-model"
     nbaprops_flavor.save_model(predictor, model_dir)
     port = free_port()
@@ -236,6 +254,246 @@ def last_night_changed(env) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_gamelogs(frame, path)
     return str(path)
+# ----------------------------------------------------------------------------- round 3 helpers
+
+
+def league_file(env, name: str, change: Callable[[pd.DataFrame], pd.DataFrame]) -> str:
+    """The league (canonical Parquet) with ``change`` applied."""
+    path = env["root"] / "bad" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_gamelogs(change(env["frame"].copy()), path)
+    return str(path)
+
+
+def night_moved_to(env, day: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """One night's games (the league's last) dated ``day``, SEASON unchanged."""
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        last = frame["GAME_DATE"] == frame["GAME_DATE"].max()
+        frame.loc[last, "GAME_DATE"] = pd.Timestamp(day)
+        return frame
+    return change
+
+
+def in_the_future(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every game seven years later, seasons relabelled to match: consistent, and after today."""
+    frame["GAME_DATE"] = frame["GAME_DATE"] + pd.DateOffset(years=7)
+    frame["SEASON"] = frame["SEASON"].map(lambda s: f"{int(s[:4]) + 7}-{(int(s[:4]) + 8) % 100:02d}")
+    return frame
+
+
+def home_flipped(frame: pd.DataFrame) -> pd.DataFrame:
+    """A held game (the league's last) with its home and away teams swapped."""
+    game = frame.loc[frame["GAME_DATE"] == frame["GAME_DATE"].max(), "GAME_ID"].iloc[0]
+    frame.loc[frame["GAME_ID"] == game, "HOME"] = ~frame.loc[frame["GAME_ID"] == game, "HOME"]
+    return frame
+
+
+def night_copied(frame: pd.DataFrame) -> pd.DataFrame:
+    """A night's rows copied under new GAME_IDs: every team of it with two games that date."""
+    night = frame[frame["GAME_DATE"] == frame["GAME_DATE"].max()].copy()
+    night["GAME_ID"] = night["GAME_ID"].str[:-3] + "999"
+    return pd.concat([frame, night], ignore_index=True)
+
+
+def history_unchanged(env, name: str, *args) -> tuple[str, str]:
+    """A registry command that must fail without recording anything in ``name``'s history."""
+    with _use_tracking_uri(env["uri"]):
+        before = len(promotion.history(name))
+        code, out = invoke(env, *args)
+        assert len(promotion.history(name)) == before
+    return code, out
+
+
+def rollback_to_deleted(env) -> tuple[str, str]:
+    """Lineage: v1 -> v2 promoted, v1 deleted, then rollback (its target is gone)."""
+    with _use_tracking_uri(env["uri"]):
+        client = mlflow.MlflowClient()
+        if promotion.current_version("Lineage", "production") == "1":
+            promotion.promote("Lineage", "2", "production", "second", promotion.Criteria(), client)
+        if client.search_model_versions("name = 'Lineage' and version_number = 1"):
+            client.delete_model_version("Lineage", "1")
+    return history_unchanged(env, "Lineage", "rollback", "--name", "Lineage", "--reason", "back")
+
+
+def refresh_other_lineage(env) -> tuple[str, str]:
+    """``refresh --model models:/Lineage@staging --alias production``: staging is another training of the
+    same games. Production moves as a promotion, so rollback returns to the model it replaced."""
+    with _use_tracking_uri(env["uri"]):
+        client = mlflow.MlflowClient()
+        client.set_registered_model_alias("Lineage", "production", "2")  # (reset: v2, a lineage of its own)
+        promotion.promote("Lineage", "2", "production", "reset", promotion.Criteria(), client)
+        staging = _fresh_training(env, client)
+        client.set_registered_model_alias("Lineage", "staging", staging)
+        code, out = invoke(env, "refresh", "--model", "models:/Lineage@staging", "--data", str(env["league"]),
+                           "--alias", "production")
+        refreshed = promotion.current_version("Lineage", "production")
+        assert refreshed not in ("2", staging) and promotion.history("Lineage")[-1]["action"] == "promote"
+        back = invoke(env, "rollback", "--name", "Lineage", "--reason", "staging was not ready")
+        assert back[0] == "0" and promotion.current_version("Lineage", "production") == "2", back[1]
+    return code, out
+
+
+def _fresh_training(env, client) -> str:
+    """One more registered training of Lineage's games (its own lineage): its version."""
+    frame = env["frame"]
+    nights = sorted(frame["GAME_DATE"].unique())
+    early = PropsPredictor.train(frame[frame["GAME_DATE"] <= nights[-4]], TwoStageRegressor(
+        minutes_params=json.loads(FAST), pra_params=json.loads(FAST), random_state=9))
+    mlflow.set_experiment("NBAProps/Phase2_Model")
+    with mlflow.start_run():
+        mlflow.log_metrics({"val_pra_mae": 6.0, "val_vs_l10_pct": -3.0, "val_n_predictions": 1000.0,
+                            "val_bet_calibration_error": 0.02})
+        info = nbaprops_flavor.log_model(early, name="model", registered_model_name="Lineage")
+    return str(info.registered_model_version)
+
+
+def predicted_twice(env) -> tuple[str, str]:
+    """The same slate predicted again with prices added: a new slate, logged (grading needs the prices)."""
+    plain = slate_file(env, "priced.csv")
+    first = invoke(env, "predict", "--model", "models:/Matrix@production", "--slate", plain, "--output",
+                   str(env["root"] / "out" / "priced1.csv"))
+    assert first[0] == "0", first[1]
+    priced = slate_file(env, "priced2.csv", ODDS_OVER=-125, ODDS_UNDER=105)
+    return invoke(env, "predict", "--model", "models:/Matrix@production", "--slate", priced, "--output",
+                  str(env["root"] / "out" / "priced2.csv"))
+
+
+def tune_space_file(env, name: str, text: str) -> str:
+    path = env["root"] / "spaces" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return str(path)
+
+
+ALIAS_BOMB = "".join(f"{chr(97 + i)}: &{chr(97 + i)} [" + ",".join([f"*{chr(96 + i)}"] * 9 if i else ['"x"'] * 9)
+                     + "]\n" for i in range(9))
+
+
+def tune_worker_interrupted(env) -> tuple[str, str]:
+    """A tuning worker stopped by Ctrl-C in its first trial: no run it made is left RUNNING."""
+    import signal
+    import time
+
+    space = tune_space_file(env, "slow.yaml", "refit_every: 7\nminutes:\n  n_estimators: [400, 500]\n")
+    cmd = [str(Path(sys.executable).parent / "nbaprops"), "tune", "--space", space, "--data", str(env["league"]),
+           "--validation-season", "2022-23", "--trials", "3", "--study", "interrupted",
+           "--storage", f"sqlite:///{env['root'] / 'tune.db'}", "--no-pruning"]
+    proc = subprocess.Popen(cmd, env=python_env(MLFLOW_TRACKING_URI=env["uri"]), cwd=env["root"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with _use_tracking_uri(env["uri"]):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            runs = mlflow.search_runs(experiment_names=["NBAProps/Phase3_Tuning"],
+                                      filter_string="tags.`nbaprops.tune.role` = 'trial'")
+            if len(runs):
+                break
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+        left = mlflow.search_runs(experiment_names=["NBAProps/Phase3_Tuning"],
+                                  filter_string="attributes.status = 'RUNNING'")
+        assert len(left) == 0, left[["run_id", "tags.mlflow.runName"]]
+    return ("1" if proc.returncode else "0"), out
+
+
+def secret_in_uri(env) -> tuple[str, str]:
+    """``predict`` (it logs a run) with user and password in an http tracking URI: nothing prints them."""
+    uri = env["uri"]
+    if uri.startswith("http://"):
+        uri = uri.replace("http://", "http://analyst:s3cret-pw@", 1)
+    result = CliRunner().invoke(main, ["predict", "--model", "models:/Matrix@production", "--slate",
+                                       slate_file(env, "secret.csv", LINE=31.5), "--output",
+                                       str(env["root"] / "out" / "secret.csv")],
+                                env={**env["runner_env"], "MLFLOW_TRACKING_URI": uri})
+    assert "s3cret-pw" not in result.output
+    return str(result.exit_code), result.output
+
+
+def garbage_prediction_run(env) -> tuple[str, str]:
+    """A prediction run whose predictions.parquet is garbage, beside a good one: grade names it,
+    skips it and grades the rest."""
+    from mlflow_nbaprops.daily.predict import PREDICTIONS_ARTIFACT
+
+    good = invoke(env, "predict", "--model", "models:/Matrix@production", "--slate",
+                  slate_file(env, "good.csv", LINE=12.5), "--output", str(env["root"] / "out" / "good.csv"))
+    assert good[0] == "0", good[1]
+    with _use_tracking_uri(env["uri"]):
+        client = mlflow.MlflowClient()
+        experiment = client.get_experiment_by_name("NBAProps/Predictions").experiment_id
+        run = client.create_run(experiment, tags={"nbaprops.phase": "predict", "nbaprops.graded": "false",
+                                                  "nbaprops.model": "Matrix/1", "nbaprops.lineage": "Matrix/1"})
+        bad = env["root"] / "garbage" / Path(PREDICTIONS_ARTIFACT).name
+        bad.parent.mkdir(parents=True, exist_ok=True)
+        bad.write_bytes(b"PAR1 this is not a parquet file")
+        client.log_artifact(run.info.run_id, str(bad), str(Path(PREDICTIONS_ARTIFACT).parent))
+        client.set_terminated(run.info.run_id)
+    results = league_file(env, "graded.parquet", lambda f: pd.concat([f, _played_tonight(env)], ignore_index=True))
+    code, out = invoke(env, "grade", "--data", results)
+    assert f"run {run.info.run_id}: {PREDICTIONS_ARTIFACT}" in out and "graded, PRA MAE" in out
+    return code, out
+
+
+def _played_tonight(env) -> pd.DataFrame:
+    """The example row's game played the night after the league ends (a result for the slates)."""
+    frame = env["frame"]
+    row = env["row"]
+    last = frame[frame["GAME_DATE"] == frame["GAME_DATE"].max()]
+    game = last[last["TEAM"].isin([row["TEAM"], row["OPPONENT"]])]
+    if game["TEAM"].nunique() < 2:  # (the example's teams did not meet last night: take both teams' last rows)
+        game = frame[frame["TEAM"].isin([row["TEAM"], row["OPPONENT"]])].sort_values("GAME_DATE").groupby(
+            "TEAM").tail(8)
+    out = game.copy()
+    out["GAME_ID"] = "0029999999"
+    out["GAME_DATE"] = pd.Timestamp(row["GAME_DATE"])
+    out["OPPONENT"] = out["TEAM"].map({row["TEAM"]: row["OPPONENT"], row["OPPONENT"]: row["TEAM"]})
+    out["HOME"] = out["TEAM"] == row["TEAM"] if row["HOME"] else out["TEAM"] != row["TEAM"]
+    out = out.drop_duplicates("PLAYER_ID")
+    if not (out["PLAYER_ID"] == int(row["PLAYER_ID"])).any():
+        out.loc[out.index[0], ["PLAYER_ID", "TEAM"]] = [int(row["PLAYER_ID"]), row["TEAM"]]
+    return out
+
+
+def postponed(env) -> tuple[str, str]:
+    """A slate for the night after the league; that game never comes, but its teams play two nights
+    later: the predictions are void, not pending forever."""
+    slate = slate_file(env, "postponed.csv", LINE=18.5, PLAYER_ID=int(env["row"]["PLAYER_ID"]))
+    first = invoke(env, "predict", "--model", "models:/Matrix@production", "--slate", slate, "--output",
+                   str(env["root"] / "out" / "postponed.csv"))
+    assert first[0] == "0", first[1]
+    later = _played_tonight(env).assign(GAME_DATE=pd.Timestamp(env["row"]["GAME_DATE"]) + pd.Timedelta(days=2),
+                                        GAME_ID="0029999998")
+    results = league_file(env, "postponed.parquet", lambda f: pd.concat([f, later], ignore_index=True))
+    code, out = invoke(env, "grade", "--data", results)
+    with _use_tracking_uri(env["uri"]):
+        waiting = mlflow.search_runs(experiment_names=["NBAProps/Predictions"],
+                                     filter_string="tags.`nbaprops.graded` = 'false'")
+        assert len(waiting) == 0  # nothing left pending for a game that will never be played that day
+    return code, out
+
+
+def slate_rows(env, name: str, rows: list[dict]) -> str:
+    path = env["root"] / "slates" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return str(path)
+
+
+def two_rows(env, **second) -> list[dict]:
+    """The example row and a second row changed by ``second`` (another player by default)."""
+    frame = env["frame"]
+    mate = frame.loc[(frame["TEAM"] == env["row"]["TEAM"]) & (frame["PLAYER_ID"] != int(env["row"]["PLAYER_ID"])),
+                     "PLAYER_ID"].iloc[0]
+    return [env["row"], {**env["row"], "PLAYER_ID": int(mate), **second}]
+
+
+def many_dates(env) -> str:
+    start = pd.Timestamp(env["row"]["GAME_DATE"])
+    rows = [{**env["row"], "GAME_DATE": str((start + pd.Timedelta(days=k)).date())} for k in range(1000)]
+    return json.dumps({"dataframe_records": rows})
+
+
+def other_league(env) -> list[dict]:
+    return [{**env["row"], "TEAM": "ZZA", "OPPONENT": "ZZB"}]
 UNCHANGED = "input file byte-identical afterwards"
 NO_FILE = "no output file created"
 NO_RUN = "no run created"
@@ -448,6 +706,120 @@ CASES: dict[str, Case] = {
     "history-unknown-model": Case(R, "`history --name Nope`", "1", "not found", NO_MOVE,
                                   lambda e: registry_unchanged(e, "history", "--name", "Nope")),
 }
+
+ROUND_3: dict[str, Case] = {
+    "refresh-date-outside-season": Case(D, "`refresh --data` with one night dated 2092-12-30, SEASON unchanged", "1",
+                                        "date outside its SEASON", NO_MOVE,
+                                        lambda e: registry_unchanged(e, "refresh", "--model", "models:/Matrix@production",
+                                                                     "--data", league_file(e, "2092.parquet", night_moved_to(
+                                                                         e, "2092-12-30")), "--alias", "production")),
+    "refresh-after-today": Case(D, "`refresh --data` with games after today (seasons consistent)", "1",
+                                "dated after today", NO_MOVE,
+                                lambda e: registry_unchanged(e, "refresh", "--model", "models:/Matrix@production",
+                                                             "--data", league_file(e, "future.parquet", in_the_future),
+                                                             "--alias", "production")),
+    "refresh-changed-identity": Case(D, "`refresh --data` with a held game's HOME flipped", "1",
+                                     "held row(s) differ from the snapshot", NO_MOVE,
+                                     lambda e: registry_unchanged(e, "refresh", "--model", "models:/Matrix@production",
+                                                                  "--data", league_file(e, "flipped.parquet", home_flipped),
+                                                                  "--alias", "production")),
+    "refresh-moved-date": Case(D, "`refresh --data` with a held game moved a day later", "1",
+                               "GAME_DATE", NO_MOVE,
+                               lambda e: registry_unchanged(e, "refresh", "--model", "models:/Matrix@production",
+                                                            "--data", league_file(e, "moved.parquet", night_moved_to(
+                                                                e, str((e["frame"]["GAME_DATE"].max()
+                                                                        + pd.Timedelta(days=1)).date()))),
+                                                            "--alias", "production")),
+    "validate-two-games-one-day": Case(L, "a night's rows copied under new GAME_IDs", "1",
+                                       "a team with two games on one date", UNCHANGED,
+                                       lambda e: validate(e, Path(league_file(e, "copied.parquet", night_copied)))),
+    "rollback-deleted-target": Case(R, "`rollback` whose target version was deleted", "1", "no longer exists",
+                                    "nothing recorded in the history", rollback_to_deleted),
+    "refresh-other-lineage": Case(R, "`refresh --model models:/Lineage@staging --alias production` (another training)",
+                                  "0", "Lineage@production -> version",
+                                  "recorded as a promotion: rollback returns to the model it replaced",
+                                  refresh_other_lineage),
+    "predict-odds-added": Case(D, "`predict` a logged slate again with ODDS_OVER/ODDS_UNDER added", "0",
+                               "logged as run", "a new run: grading reads its prices", predicted_twice),
+    "tune-alias-bomb": Case(C, "`tune --space` a 600-byte YAML of nested aliases", "2", "anchors or aliases",
+                            f"{NO_RUN}, refused in milliseconds",
+                            lambda e: no_new_run(e, "tune", "--space", tune_space_file(e, "bomb.yaml", ALIAS_BOMB),
+                                                 "--data", str(e["league"]), "--validation-season", "2022-23")),
+    "tune-huge-space": Case(C, "`tune --space` a 1 MB file", "2", "is not a search space", NO_RUN,
+                            lambda e: no_new_run(e, "tune", "--space", tune_space_file(e, "huge.yaml", "#" * 1_000_000),
+                                                 "--data", str(e["league"]), "--validation-season", "2022-23")),
+    "tune-infinite-bound": Case(C, "`tune --space` with `high: .inf`", "2", "must be a finite number", NO_RUN,
+                                lambda e: no_new_run(e, "tune", "--space", tune_space_file(
+                                    e, "inf.yaml", "pra:\n  learning_rate: {low: 0.01, high: .inf}\n"), "--data",
+                                    str(e["league"]), "--validation-season", "2022-23")),
+    "tune-worker-interrupted": Case(C, "Ctrl-C to a tuning worker in its first trial", "1", "KeyboardInterrupt",
+                                    "no run left RUNNING (trial FAILED, study KILLED)", tune_worker_interrupted),
+    "secret-in-tracking-uri": Case(D, "`predict` with MLFLOW_TRACKING_URI=http://user:secret@host/", "0",
+                                   "logged as run", "the password is printed nowhere", secret_in_uri),
+    "serve-many-dates": Case(S, "1,000 rows on 1,000 different dates", "HTTP 400", "at most 31 game dates", SERVING,
+                             lambda e: http(e, many_dates(e))),
+    "grade-unreadable-artifact": Case(D, "`grade` with one prediction run's predictions.parquet garbage", "0",
+                                      "their predictions unreadable", "the other runs graded; the bad one named and set "
+                                      "aside", garbage_prediction_run),
+    "predict-output-into-model": Case(C, "`predict --output` into a saved model's folder", "2",
+                                      "inside the saved model", "the model's files unchanged",
+                                      lambda e: no_prediction_into(e, e["root"] / "served-model" / "predictor" /
+                                                                   "history.parquet")),
+    "slice-output-over-input": Case(C, "`data slice X --output X`", "2", "would overwrite or join the input",
+                                    UNCHANGED, lambda e: unchanged_input(e, "data", "slice", "{in}", "--until",
+                                                                         "2022-12-01", "--output", "{in}")),
+    "predict-duplicate-player": Case(D, "a slate listing one player twice", "1", "listed more than once",
+                                     f"{NO_FILE}, {NO_RUN}",
+                                     lambda e: no_prediction(e, "dup.csv", slate_rows(e, "dup.csv", [e["row"], e["row"]]))),
+    "predict-player-both-teams": Case(D, "a slate with one player on both teams", "1", "listed more than once",
+                                      f"{NO_FILE}, {NO_RUN}",
+                                      lambda e: no_prediction(e, "both.csv", slate_rows(e, "both.csv", [
+                                          e["row"], {**e["row"], "TEAM": e["row"]["OPPONENT"], "OPPONENT": e["row"]["TEAM"],
+                                                     "HOME": not e["row"]["HOME"]}]))),
+    "predict-both-home": Case(D, "a slate with both teams of a game at home", "1", "both teams of a game at home",
+                              f"{NO_FILE}, {NO_RUN}",
+                              lambda e: no_prediction(e, "home.csv", slate_rows(e, "home.csv", [
+                                  e["row"], {**two_rows(e)[1], "TEAM": e["row"]["OPPONENT"],
+                                             "OPPONENT": e["row"]["TEAM"], "HOME": e["row"]["HOME"]}]))),
+    "predict-two-opponents": Case(D, "a slate giving a team two opponents on one date", "1",
+                                  "a team with two opponents on one date", f"{NO_FILE}, {NO_RUN}",
+                                  lambda e: no_prediction(e, "two.csv", slate_rows(e, "two.csv", two_rows(
+                                      e, OPPONENT=other_team_than(e))))),
+    "predict-unknown-league": Case(D, "a slate whose teams are all unknown to the model", "1",
+                                   "none of the slate's teams", f"{NO_FILE}, {NO_RUN}",
+                                   lambda e: no_prediction(e, "league.csv", slate_rows(e, "league.csv", other_league(e)))),
+    "grade-postponed-game": Case(D, "`grade` when a predicted game never came but its teams played later", "0",
+                                 "void (the game was not played that day: postponed)",
+                                 "no prediction left pending forever", postponed),
+    "monitor-nan-tolerance": Case(C, "`monitor --tolerance nan`", "2", "not a finite number", NO_MOVE,
+                                  lambda e: registry_unchanged(e, "monitor", "--name", "Matrix", "--tolerance", "nan")),
+    "grade-nan-edge": Case(C, "`grade --min-edge nan`", "2", "not a finite number", NO_RUN,
+                           lambda e: no_new_run(e, "grade", "--data", str(e["league"]), "--min-edge", "nan")),
+    "model-name-with-quote": Case(D, "`monitor --name \"Bob's\"`", "1", "no such registered model version", NO_MOVE,
+                                  lambda e: registry_unchanged(e, "monitor", "--name", "Bob's", "--output-dir",
+                                                               str(e["root"] / "m"))),
+}
+CASES.update(ROUND_3)
+
+
+def no_prediction_into(env, target: Path) -> tuple[str, str]:
+    before = {p: p.read_bytes() for p in target.parent.iterdir() if p.is_file()}
+    code, out = invoke(env, "predict", "--model", "models:/Matrix@production", "--slate", slate_file(env, "ok.csv"),
+                       "--output", str(target), "--no-log")
+    assert {p: p.read_bytes() for p in target.parent.iterdir() if p.is_file()} == before
+    return code, out
+
+
+def unchanged_input(env, *args) -> tuple[str, str]:
+    source = Path(league_file(env, "slice-me.parquet", lambda f: f))
+    before = source.read_bytes()
+    code, out = invoke(env, *[a.replace("{in}", str(source)) for a in args])
+    assert source.read_bytes() == before
+    return code, out
+
+
+def other_team_than(env) -> str:
+    return sorted(set(env["frame"]["TEAM"]) - {env["row"]["TEAM"], env["row"]["OPPONENT"]})[0]
 
 
 @pytest.mark.slow

@@ -15,13 +15,20 @@ from test_workflow import FAST, cli
 from mlflow_nbaprops import flavor, promotion
 from mlflow_nbaprops.daily import grade, refresh, score_slate
 from mlflow_nbaprops.daily.grade import GRADED_ARTIFACT, live_run_id
-from mlflow_nbaprops.data import canonicalize_frame, content_digest, write_gamelogs, write_table
+from mlflow_nbaprops.data import (
+    canonicalize_frame,
+    content_digest,
+    synthetic_league_with_news,
+    write_gamelogs,
+    write_table,
+)
 from mlflow_nbaprops.data.synth import synthesize_league
 from mlflow_nbaprops.errors import DataValidationError
 from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
 from mlflow_nbaprops.features.snapshot import HistorySnapshot
 from mlflow_nbaprops.model.persistence import SNAPSHOT_FILES
-from mlflow_nbaprops.model.predictor import PropsPredictor, observed_slate
+from mlflow_nbaprops.model.predictor import PropsPredictor, news_slate, observed_slate
+from mlflow_nbaprops.tracking.training import fallback_model
 from mlflow_nbaprops.data import DataInfo
 
 NAME = "NBAPropsModel"
@@ -33,12 +40,21 @@ def league() -> pd.DataFrame:
     return canonicalize_frame(synthesize_league(2, seed=31, n_teams=8, games_per_team=30), source="synthetic")
 
 
+@pytest.fixture(scope="module")
+def news(league):
+    """The same league's pre-game news (its own random stream: the logs are the fixture's)."""
+    frame, news = synthetic_league_with_news(2, seed=31, teams=8, games=30)
+    pd.testing.assert_frame_equal(frame, league)
+    return news
+
+
 def _nights(league: pd.DataFrame) -> list[pd.Timestamp]:
     return [pd.Timestamp(d) for d in sorted(league["GAME_DATE"].unique())]
 
 
-def _data(frame: pd.DataFrame) -> DataInfo:
-    return DataInfo(frame, "test games", content_digest(frame))
+def _data(frame: pd.DataFrame, news=None) -> DataInfo:
+    return DataInfo(frame, "test games", content_digest(frame),
+                    news=None if news is None else news.for_games(frame["GAME_ID"]))
 
 
 def _register(predictor: PropsPredictor, val_mae: float = 6.0) -> str:
@@ -245,13 +261,16 @@ def test_monitor_exits_1_when_live_error_drifts(league, tmp_path):
 # --------------------------------------------------------------------------- the loop equals the backtest
 
 
-def test_the_daily_loop_replays_the_backtest_row_for_row(league):
+@pytest.mark.parametrize("scenario", ["observed", "lineups"])
+def test_the_daily_loop_replays_the_backtest_row_for_row(league, news, scenario):
     """Retrain on the backtest's refit dates, refresh with each night's games between them, score
-    the next night's slate (absences declared as the injury report would), grade: the logged
+    the next night's slate (absences declared as the injury report would; in the lineups scenario
+    the night's lists, lineups and lines as the pregame news had them), grade: the logged
     predictions equal ``walk_forward``'s for the same refit schedule, exactly."""
     season = sorted(league["SEASON"].unique())[-1]
-    config = BacktestConfig(season, refit_every=7, minutes_params=PARAMS, pra_params=PARAMS)
-    backtest = walk_forward(league, config, progress=False).predictions
+    config = BacktestConfig(season, refit_every=7, minutes_params=PARAMS, pra_params=PARAMS, availability=scenario)
+    reads = news if config.features.needs_news else None
+    backtest = walk_forward(league, config, progress=False, news=reads).predictions
     nights = sorted(backtest["GAME_DATE"].unique())[-9:]
     refits = pd.Series(pd.date_range(pd.Timestamp(sorted(backtest["GAME_DATE"].unique())[0]), nights[-1],
                                      freq="7D"))
@@ -261,14 +280,18 @@ def test_the_daily_loop_replays_the_backtest_row_for_row(league):
         start = refits[refits <= night].iloc[-1]
         before = league[league["GAME_DATE"] < night]
         if start != trained_at:
-            model = PropsPredictor.train(league[league["GAME_DATE"] < start], config.estimator(), config.features,
-                                         config.train_window_days, as_of=start)
+            history = league[league["GAME_DATE"] < start]
+            model = PropsPredictor.train(history, config.estimator(), config.features, config.train_window_days,
+                                         as_of=start, news=None if reads is None else reads.for_games(history["GAME_ID"]),
+                                         fallback=fallback_model(config))
             _register(model)
             trained_at = start
         if before["GAME_DATE"].max() > flavor.load_model(f"models:/{NAME}@production").snapshot.cutoff:
-            refresh(f"models:/{NAME}@production", _data(before), alias="production", client=client)
-        score_slate(f"models:/{NAME}@production", observed_slate(before, league[league["GAME_DATE"] == night]),
-                    client=client)
+            refresh(f"models:/{NAME}@production", _data(before, reads), alias="production", client=client)
+        tonight = league[league["GAME_DATE"] == night]
+        slate = observed_slate(before, tonight) if reads is None else news_slate(before, tonight, reads)
+        scored = score_slate(f"models:/{NAME}@production", slate, client=client)
+        assert (scored.table.loc[~scored.table["OUT"].eq(True), "answered_by"] == scenario).all()
     report = grade(_data(league), client=client)
     assert sum(len(d) for d in report.graded_dates.values()) == len(nights)
     live = pd.concat([pd.read_parquet(client.download_artifacts(live_run_id(client, lineage), GRADED_ARTIFACT))

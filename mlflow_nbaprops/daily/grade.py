@@ -28,6 +28,7 @@ from mlflow_nbaprops.tracking.runs import experiment_id, search_all
 from mlflow_nbaprops.evaluation.live import Matched, date_step, live_metrics, match_results
 from mlflow_nbaprops.evaluation.metrics import coverage_text
 from mlflow_nbaprops.data import DataInfo
+from mlflow_nbaprops.search import quoted
 
 GRADED_ARTIFACT = "live/graded.parquet"
 LIVE_TAG = "nbaprops.live_for"
@@ -42,11 +43,17 @@ class GradeReport:
     waiting: int = 0  # rows on dates with a result still missing
     live_runs: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # lineage -> date -> metrics
+    unreadable: dict[str, str] = field(default_factory=dict)  # run id -> why its predictions were skipped
 
     def summary(self) -> str:
         if not self.prediction_runs:
             return "no ungraded prediction runs in " + PREDICTIONS_EXPERIMENT
-        lines = [f"{self.prediction_runs} prediction run(s) read; {self.matched.summary()}"]
+        skipped = [f"{len(self.unreadable)} prediction run(s) skipped, their predictions unreadable (tagged "
+                   "nbaprops.graded=unreadable): " + "; ".join(f"run {k}: {v}" for k, v in self.unreadable.items())]
+        if self.matched is None:
+            return skipped[0]
+        lines = [f"{self.prediction_runs - len(self.unreadable)} prediction run(s) read; {self.matched.summary()}",
+                 *(skipped if self.unreadable else [])]
         if self.already_graded:
             lines.append(f"{self.already_graded:,} graded rows skipped: their dates were graded before")
         if self.waiting:
@@ -72,7 +79,13 @@ def grade(results: DataInfo, client: mlflow.MlflowClient | None = None, min_edge
     report = GradeReport(prediction_runs=len(runs))
     if not runs:
         return report
-    predictions = _read_predictions(client, runs)
+    predictions, report.unreadable = _read_predictions(client, runs)
+    for run_id, why in report.unreadable.items():  # out of the queue, with the reason on the run
+        client.set_tag(run_id, "nbaprops.graded", "unreadable")
+        client.set_tag(run_id, "nbaprops.grade_error", why[:5000])
+    runs = [run for run in runs if run.info.run_id not in report.unreadable]
+    if not runs:
+        return report
     # a slate scored again (tonight's news changed) supersedes the earlier answer for its rows
     predictions = predictions.sort_values(["start_time", "run_id"], kind="stable").drop_duplicates(
         ["lineage", "PLAYER_ID", "GAME_DATE"], keep="last")
@@ -107,24 +120,40 @@ def grade(results: DataInfo, client: mlflow.MlflowClient | None = None, min_edge
     return report
 
 
-def _read_predictions(client: mlflow.MlflowClient, runs: list) -> pd.DataFrame:
-    frames = []
+#: What a logged predictions table must hold to be graded.
+REQUIRED_PREDICTION_COLUMNS = ("PLAYER_ID", "GAME_DATE", "TEAM", "pred_PRA", "pred_MIN")
+
+
+def _read_predictions(client: mlflow.MlflowClient, runs: list) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Every readable run's predictions; the runs whose artifact is missing, corrupt or lacks a
+    column are returned apart (run id -> why), so one bad artifact stops nothing else."""
+    frames, unreadable = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for run in runs:
-            path = client.download_artifacts(run.info.run_id, PREDICTIONS_ARTIFACT, tmp)
-            frame = pd.read_parquet(path)
-            Path(path).unlink()
-            frames.append(frame.assign(run_id=run.info.run_id, start_time=run.info.start_time,
+            run_id = run.info.run_id
+            try:
+                path = client.download_artifacts(run_id, PREDICTIONS_ARTIFACT, tmp)
+                frame = pd.read_parquet(path)
+                Path(path).unlink()
+                missing = [c for c in REQUIRED_PREDICTION_COLUMNS if c not in frame.columns]
+                if missing:
+                    raise ValueError(f"lacks column(s) {', '.join(missing)}")
+                frame["GAME_DATE"] = pd.to_datetime(frame["GAME_DATE"]).astype("datetime64[ns]")
+                frame["PLAYER_ID"] = frame["PLAYER_ID"].astype("int64")
+            except Exception as exc:  # any reader's failure: name the run, grade the others
+                unreadable[run_id] = f"{PREDICTIONS_ARTIFACT}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                continue
+            frames.append(frame.assign(run_id=run_id, start_time=run.info.start_time,
                                        lineage=run.data.tags.get(LINEAGE_TAG, run.data.tags.get("nbaprops.model", "")),
                                        model=run.data.tags.get("nbaprops.model", "")))
-    out = pd.concat(frames, ignore_index=True)
-    out["GAME_DATE"] = pd.to_datetime(out["GAME_DATE"]).astype("datetime64[ns]")
-    return out
+    if not frames:
+        return pd.DataFrame(), unreadable
+    return pd.concat(frames, ignore_index=True), unreadable
 
 
 def live_run_id(client: mlflow.MlflowClient, lineage: str) -> str | None:
     """The live-record run of ``lineage`` (``NBAPropsModel/3``), if grading has made one."""
-    found = search_all(client, MONITORING_EXPERIMENT, f"tags.`{LIVE_TAG}` = '{lineage}'")
+    found = search_all(client, MONITORING_EXPERIMENT, f"tags.`{LIVE_TAG}` = {quoted(lineage)}")
     return found[0].info.run_id if found else None
 
 

@@ -22,6 +22,7 @@ from mlflow_nbaprops.daily.runs import LINEAGE_TAG, PREDICTIONS_EXPERIMENT, Mode
 from mlflow_nbaprops.tracking.runs import loop_run, search_all
 from mlflow_nbaprops.errors import DataValidationError
 from mlflow_nbaprops.model.predictor import validate_slate
+from mlflow_nbaprops.search import quoted
 
 PREDICTIONS_ARTIFACT = "predictions/predictions.parquet"
 #: Slate columns carried into the predictions table beside the answer.
@@ -79,7 +80,7 @@ def score_slate(model_uri: str, slate: pd.DataFrame, log: bool = True, source: s
             + " (those games are in the model's history; refresh it with newer games, or backtest the past)")
     answer = predictor.predict_slate(slate).reset_index(drop=True)
     carried = targets.copy()
-    for column in ("PLAYER_NAME", "STATUS", "ODDS_OVER", "ODDS_UNDER"):
+    for column in ("PLAYER_NAME", "STATUS"):
         if column in slate.columns:
             carried[column] = slate[column].to_numpy()
     table = pd.concat([carried[[c for c in _CARRIED if c in carried]], predictor.baselines(targets),
@@ -88,12 +89,13 @@ def score_slate(model_uri: str, slate: pd.DataFrame, log: bool = True, source: s
         table.insert(table.columns.get_loc("HOME") + 1, "OUT", None)
     if "MIN_PROJ" in table:  # a projection of 0 minutes rules him out as STATUS OUT does
         table["OUT"] = table["OUT"].astype(object).where(table["MIN_PROJ"] != 0, True)
+    # every column that changes the answer or its grading: the validated slate, its prices included
     digest = slate_digest(targets)
     scored = Scored(model, table, digest, None, False)
     if not log:
         return scored
     earlier = search_all(client, PREDICTIONS_EXPERIMENT,
-                         f"tags.`nbaprops.slate_digest` = '{digest}' and tags.`nbaprops.model` = '{model.label}' "
+                         f"tags.`nbaprops.slate_digest` = '{digest}' and tags.`nbaprops.model` = {quoted(model.label)} "
                          "and attributes.status = 'FINISHED'")
     if earlier:
         scored.run_id, scored.duplicate = earlier[0].info.run_id, True

@@ -15,13 +15,14 @@ import tempfile
 from dataclasses import dataclass
 
 import mlflow
+import pandas as pd
 from mlflow.models import Model
 from mlflow.tracking.artifact_utils import _download_artifact_from_uri
 
 from mlflow_nbaprops import flavor, promotion
 from mlflow_nbaprops.daily.runs import LINEAGE_TAG, ModelRef, resolve
 from mlflow_nbaprops.tracking.runs import loop_run
-from mlflow_nbaprops.errors import ModelIntegrityError
+from mlflow_nbaprops.errors import DataValidationError, ModelIntegrityError
 from mlflow_nbaprops.features.snapshot import Extension
 from mlflow_nbaprops.model.persistence import SNAPSHOT_FILES
 from mlflow_nbaprops.data import DataInfo
@@ -49,6 +50,7 @@ def refresh(model_uri: str, data: DataInfo, alias: str | None = None, accept_cor
     """Register a refreshed version of the registered model ``model_uri`` with ``data``'s new games;
     move ``alias`` to it (a "refresh" event in the history) if given."""
     client = client or mlflow.MlflowClient()
+    _check_not_future(data)
     parent = resolve(model_uri, client)
     if not parent.name:
         raise promotion.RegistryError(
@@ -104,6 +106,22 @@ def refresh(model_uri: str, data: DataInfo, alias: str | None = None, accept_cor
         result.decision = promotion.promote(parent.name, version, alias, "refresh", promotion.Criteria(), client,
                                            action="refresh")
     return result
+
+
+#: A result dated after today is a typo, not a game: a refresh taking it would carry the model's
+#: history (and every slate after it) into the future. One day of slack for time zones.
+FUTURE_SLACK_DAYS = 1
+
+
+def _check_not_future(data: DataInfo) -> None:
+    today = pd.Timestamp(dt.date.today())
+    future = data.frame["GAME_DATE"] > today + pd.Timedelta(days=FUTURE_SLACK_DAYS)
+    if future.any():
+        rows = data.frame.loc[future, ["GAME_ID", "GAME_DATE"]].drop_duplicates("GAME_ID")
+        shown = ", ".join(f"GAME_ID {g} ({d:%Y-%m-%d})" for g, d in rows.head(5).itertuples(index=False))
+        raise DataValidationError(f"column GAME_DATE: {int(future.sum()):,} result row(s) of {len(rows):,} game(s) are "
+                                  f"dated after today ({today:%Y-%m-%d}): {shown}. Results are games played; nothing "
+                                  "was changed")
 
 
 def _check_same_boosters(parent: dict[str, str], child: dict[str, str], label: str) -> None:

@@ -9,14 +9,12 @@ from dataclasses import dataclass
 import mlflow
 from mlflow.exceptions import MlflowException
 
-from mlflow_nbaprops.promotion import RegistryError
+from mlflow_nbaprops.promotion import LINEAGE_TAG, RegistryError  # (LINEAGE_TAG: the registry's, used here too)
 from mlflow_nbaprops.tracking import experiment_name
 
 #: Where ``predict`` logs each scored slate, and ``grade`` the live metrics.
 PREDICTIONS_EXPERIMENT = experiment_name("predictions")
 MONITORING_EXPERIMENT = experiment_name("monitoring")
-#: Version tag naming the trained version a refreshed one descends from (its boosters').
-LINEAGE_TAG = "nbaprops.lineage"
 _MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))/?$")
 
 

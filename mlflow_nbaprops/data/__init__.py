@@ -14,6 +14,7 @@
     game_logs(paths, news=()) -> DataInfo
     load_news(paths, logs) -> News                             pregame lists and game lines, validated
     news_frames(pregame, lines, source, logs) -> News          the same for in-memory frames
+    load_lines(paths, logs) -> Lines                           the books' PRA props, one market row a player-game
     season_of(dates) -> Series                                 "2023-24" for a date in that season
     CANONICAL_COLUMNS, REQUIRED_COLUMNS, pra(frame), Problem
 """
@@ -24,6 +25,7 @@ _EXPORTS = {
     "loader": ["GameLogs", "canonicalize_frame", "find_files", "load_gamelogs", "read_table", "write_gamelogs",
                "write_table"],
     "schema": ["CANONICAL_COLUMNS", "REQUIRED_COLUMNS", "pra", "season_of"],
+    "lines": ["Lines", "lines_from_logs", "load_lines"],
     "news": ["News", "NewsVersion", "load_news", "news_frames", "write_news"],
     "sources": ["DataInfo", "game_logs", "load_data", "split_paths", "synthetic_league", "synthetic_league_with_news"],
     "synth": ["synthesize_league"],

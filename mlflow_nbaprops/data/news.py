@@ -241,7 +241,9 @@ def _source(files: list[str]) -> str:
 
 def _kind(raw: pd.DataFrame, source: str) -> str:
     columns = set(raw.columns)
-    if {"STARTER", "STATUS", "PLAYER_ID"} & columns and not {"SPREAD_HOME", "TOTAL"} & columns:
+    if _PROPS_COLUMNS <= columns:
+        raise DataLoadError(f"{source}: this is a player-props file (BOOK, LINE_PRA): pass it with --lines, not as news")
+    if {"STARTER", "STATUS"} & columns and not {"SPREAD_HOME", "TOTAL"} & columns:
         missing = [c for c in schema.PREGAME_REQUIRED if c not in columns]
         if missing:
             raise DataValidationError(
@@ -257,8 +259,6 @@ def _kind(raw: pd.DataFrame, source: str) -> str:
                 f"(has: {', '.join(map(str, raw.columns))})",
                 [Problem("missing_columns", ", ".join(missing), "missing required columns", len(raw), {source: []})])
         return GAME_LINES
-    if _PROPS_COLUMNS <= columns:
-        raise DataLoadError(f"{source}: this is a player-props file (BOOK, LINE_PRA): pass it with --lines, not as news")
     raise DataLoadError(
         f"{source}: not a news file: a pregame file has {', '.join(schema.PREGAME_REQUIRED)}; a game-lines file "
         f"has {', '.join(schema.GAME_LINE_COLUMNS)} (this one has: {', '.join(map(str, raw.columns))[:300]})")

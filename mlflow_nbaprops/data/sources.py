@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlflow_nbaprops.data.lines import Lines, lines_from_logs, load_lines
 from mlflow_nbaprops.data.loader import canonicalize_frame, load_gamelogs
 from mlflow_nbaprops.data.news import News, load_news, news_frames
 from mlflow_nbaprops.data.synth import synthesize_league, synthesize_league_with_news
@@ -29,6 +30,7 @@ class DataInfo:
     digest: str
     paths: tuple[str, ...] = ()  # the files/folders read; empty for the synthetic league
     news: News | None = None  # pregame lists and game lines of these games (None: not given)
+    lines: Lines | None = None  # the books' PRA props of these games (None: not given)
 
 
 def synthetic_league(seasons: int, seed: int, teams: int = 30, games: int = 82, start_year: int = 2021) -> pd.DataFrame:
@@ -68,10 +70,11 @@ def split_paths(specs) -> list[str]:
     return [p.strip() for spec in specs for p in str(spec).split(",") if p.strip()]
 
 
-def load_data(specs: str | tuple[str, ...] | list[str], seed: int, news=()) -> DataInfo:
+def load_data(specs: str | tuple[str, ...] | list[str], seed: int, news=(), lines=()) -> DataInfo:
     """Game-log paths (repeated or comma-separated; files or folders), or one synthetic spec
-    (the league drawn with ``seed``, with its own news); ``news``: pregame and game-line paths,
-    checked against the game logs (for the synthetic league they replace its own news)."""
+    (the league drawn with ``seed``, with its own news and its bookmaker's lines); ``news``: pregame
+    and game-line paths, ``lines``: props files, both checked against the game logs (for the
+    synthetic league they replace its own)."""
     parts = split_paths(specs)
     if not parts:
         raise DataSpecError("no data given: pass game-log paths or synthetic[:SEASONSxTEAMSxGAMES]")
@@ -83,14 +86,19 @@ def load_data(specs: str | tuple[str, ...] | list[str], seed: int, news=()) -> D
         except ValueError as exc:
             raise DataSpecError(f"{parts[0]!r}: {exc}") from exc
         given = split_paths(news)
+        priced = split_paths(lines)
         return DataInfo(frame, f"{SYNTHETIC}:{seasons}x{teams}x{games} seed {seed}", content_digest(frame),
-                        news=load_news(given, frame) if given else own)
-    return game_logs([Path(p) for p in parts], news)
+                        news=load_news(given, frame) if given else own,
+                        lines=load_lines(priced, frame) if priced else lines_from_logs(frame))
+    return game_logs([Path(p) for p in parts], news, lines)
 
 
-def game_logs(paths, news=()) -> DataInfo:
-    """Game-log files/folders (and news paths, checked against them): frame, source and data version."""
+def game_logs(paths, news=(), lines=()) -> DataInfo:
+    """Game-log files/folders (and news and props paths, checked against them): frame, source and data
+    version. Logs that carry a bookmaker's ``LINE_PRA`` give their own lines when no props are given."""
     logs = load_gamelogs(paths)
-    given = split_paths(news)
+    given, priced = split_paths(news), split_paths(lines)
+    own = lines_from_logs(logs.frame) if "LINE_PRA" in logs.frame and logs.frame["LINE_PRA"].notna().any() else None
     return DataInfo(logs.frame, logs.version.source, logs.version.digest, tuple(str(p) for p in paths),
-                    load_news(given, logs.frame) if given else None)
+                    load_news(given, logs.frame) if given else None,
+                    load_lines(priced, logs.frame) if priced else own)

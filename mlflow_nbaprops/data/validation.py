@@ -149,6 +149,23 @@ def validate_frame(frame: pd.DataFrame, flags: RowFlags) -> list[Problem]:
     flag(game["GAME_DATE"].transform("nunique") > 1, "date_conflict", "GAME_DATE",
          "rows of one game disagree on its date", frame["GAME_ID"].to_numpy())
 
+    # a team, or a player, plays at most one game a day (a night copied under a new GAME_ID is not a game)
+    dated = frame["GAME_DATE"].notna()
+    for key, who in (("TEAM", "a team"), ("PLAYER_ID", "a player")):
+        games_that_day = frame[dated].groupby([key, "GAME_DATE"], sort=False)["GAME_ID"].transform("nunique")
+        two = pd.Series(False, index=frame.index)
+        two[dated] = games_that_day > 1
+        flag(two, "two_games_one_day", f"{key}, GAME_DATE", f"{who} with two games on one date",
+             (frame[key].astype("string") + " " + frame["GAME_DATE"].dt.strftime("%Y-%m-%d").astype("string")).to_numpy())
+
+    # a date inside its season: from July of the season's start year to October of the next (the
+    # 2019-20 season's restart ran to October 2020); a typo'd year is not a game of that season
+    start = pd.to_numeric(frame["SEASON"].astype("string").str[:4], errors="coerce")
+    year, month = frame["GAME_DATE"].dt.year, frame["GAME_DATE"].dt.month
+    inside = ((year == start) & (month >= 7)) | ((year == start + 1) & (month <= 10))
+    flag(dated & start.notna() & ~inside, "date_season", "GAME_DATE", "date outside its SEASON",
+         (frame["GAME_DATE"].dt.strftime("%Y-%m-%d").astype("string") + " in " + frame["SEASON"].astype("string")).to_numpy())
+
     home = frame["HOME"].map({True: 1, False: 0}).astype("float64")
     with_home = frame.assign(_home=home)
     mixed = with_home.groupby(["GAME_ID", "TEAM"], sort=False)["_home"].transform("nunique") > 1

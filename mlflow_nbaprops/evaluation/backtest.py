@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlflow_nbaprops.data import schema
+from mlflow_nbaprops.evaluation.market import MarketReport, market_report
 from mlflow_nbaprops.evaluation.metrics import (
     betting_simulation,
     coverage_text,
@@ -112,6 +113,7 @@ class BacktestResult:
     line_source: str
     model: TwoStageRegressor | None
     seconds: float
+    market: MarketReport | None = None  # against the real books' lines (``lines`` given)
 
     def summary(self) -> str:
         m = self.metrics
@@ -165,14 +167,21 @@ class BacktestResult:
             )
         else:
             lines.append(f"betting vs {label}: no bets cleared the edge threshold")
+        if self.market is not None:
+            lines += ["", self.market.summary()]
         return "\n".join(lines)
 
 
 def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = True,
                  features: pd.DataFrame | None = None,
-                 on_fold: Callable[[int, int, float], None] | None = None, news=None) -> BacktestResult:
+                 on_fold: Callable[[int, int, float], None] | None = None, news=None, lines=None,
+                 book: str | None = None) -> BacktestResult:
     """Run the walk-forward backtest of ``config`` on canonical game logs ``frame`` (and ``news``,
     :class:`~mlflow_nbaprops.data.news.News`, which the ``inactive`` and ``lineups`` scenarios read).
+
+    ``lines`` (:class:`~mlflow_nbaprops.data.lines.Lines`, the books' props) adds the market report
+    (:mod:`~mlflow_nbaprops.evaluation.market`) on the predicted player-games they priced; ``book``
+    is the book its chosen-book figures use.
 
     ``features``: :func:`backtest_features` computed already (several backtests of one frame and one
     absence source share it). ``on_fold(fold, n_folds, running_mae)`` is called after each refit's
@@ -207,7 +216,11 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
         "baseline_L10_MIN": lagged_mean(frame, ["PLAYER_ID", "SEASON"], minutes, 10),
         "baseline_season_PRA": lagged_mean(frame, ["PLAYER_ID", "SEASON"], pra, None),
     })
-    lines, line_source = _lines(frame, baselines["baseline_L10_PRA"])
+    lines_, line_source = _lines(frame, baselines["baseline_L10_PRA"])
+    market = quotes = None
+    if lines is not None and not config.point_only:
+        market, quotes = _market_of(frame, lines, book)
+        quote_probabilities = []
 
     predictions = []
     folds = []
@@ -231,7 +244,13 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
         model = config.estimator().fit(Xt, np.c_[minutes[train_rows], pra[train_rows]], groups=dates[train_rows].to_numpy())
         Xp = X_all[predict_rows]
         dist = model.predict_distribution(
-            Xp, lines=None if config.point_only else lines.loc[predict_rows, "line"].to_numpy())
+            Xp, lines=None if config.point_only else lines_.loc[predict_rows, "line"].to_numpy())
+        if market is not None:  # the model's P(over) at the consensus line and at every quote's line
+            dist["p_model"] = _p_at(model, Xp, market["line"].reindex(Xp.index))
+            priced = quotes[quotes["row"].isin(Xp.index)]
+            if len(priced):
+                quote_probabilities.append(pd.Series(_p_at(model, X_all.loc[priced["row"]], priced["LINE_PRA"]),
+                                                     index=priced.index))
         dist["pred_PRA_single"] = np.nan
         if not config.point_only:
             single = make_booster(config.backend, config.pra_params, config.seed + 1, model.n_jobs)
@@ -255,7 +274,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
     out = frame.loc[pred.index, ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "PLAYER_NAME", "TEAM", "OPPONENT",
                                  "HOME", "MIN"]].copy()
     out["PRA"] = pra[pred.index]
-    out = out.join(pred).join(baselines).join(lines)
+    out = out.join(pred).join(baselines).join(lines_)
     out["back_to_back"] = features.loc[pred.index, "back_to_back"].to_numpy()
     out["team_out_n"] = features.loc[pred.index, "team_out_n_observed"].to_numpy()  # as the box score shows them
     new_starters = features.loc[pred.index, ["team_new_starters", "opp_new_starters"]]
@@ -271,9 +290,43 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
                              "l10_mae": (g["PRA"] - g["baseline_L10_PRA"]).abs().mean()}))
     folds_frame = folds_frame.merge(per_fold, left_on="fold", right_index=True, how="left")
     columns = [c for c in prediction_columns(model.quantiles) if c in out.columns]
+    report = None
+    if market is not None:
+        quotes["p_model_quote"] = pd.concat(quote_probabilities) if quote_probabilities else np.nan
+        report = market_report(out, market.drop(columns="row"), quotes.dropna(subset=["p_model_quote"]).drop(
+            columns="row"), lines.note, min_ev=config.min_edge, book=book, seed=config.seed)
+        out = out.drop(columns="p_model").merge(market[["GAME_ID", "PLAYER_ID", "line", "p_market"]].rename(
+            columns={"line": "market_line"}), on=["GAME_ID", "PLAYER_ID"], how="left")
+        columns += ["market_line", "p_market"]
+        if len(report.rows):
+            out = out.merge(report.rows[["GAME_ID", "PLAYER_ID", "p_aware"]], on=["GAME_ID", "PLAYER_ID"], how="left")
+            columns.append("p_aware")
     return BacktestResult(config, out[columns + ["back_to_back", "team_out_n", "lineup"]],
                           folds_frame, metrics, segments, table, bets, line_source, model,
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, report)
+
+
+def _market_of(frame: pd.DataFrame, lines, book: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The market rows and the quotes of ``frame``'s player-games, each with its frame row (``row``)."""
+    keys = ["GAME_ID", "PLAYER_ID"]
+    at = pd.Series(np.arange(len(frame)), index=pd.MultiIndex.from_frame(frame[keys]))
+    market = lines.market(book)
+    market["row"] = at.reindex(pd.MultiIndex.from_frame(market[keys])).to_numpy()
+    market = market[market["row"].notna()].astype({"row": "int64"})
+    quotes = lines.quotes.drop(columns=["GAME_DATE", "PLAYER_NAME"], errors="ignore")
+    quotes = quotes.assign(row=at.reindex(pd.MultiIndex.from_frame(quotes[keys])).to_numpy())
+    quotes = quotes[quotes["row"].notna()].astype({"row": "int64"}).reset_index(drop=True)
+    return market.set_index("row", drop=False), quotes
+
+
+def _p_at(model: TwoStageRegressor, X: pd.DataFrame, lines) -> np.ndarray:
+    """The model's P(over) at ``lines`` (one per row of ``X``; NaN where there is none)."""
+    values = np.asarray(lines, dtype=float)
+    out = np.full(len(values), np.nan)
+    ok = ~np.isnan(values)
+    if ok.any():
+        out[ok] = model.predict_distribution(X[ok], lines=values[ok])["p_over"].to_numpy()
+    return out
 
 
 def check_news(config: BacktestConfig, news) -> None:

@@ -5,7 +5,9 @@ game may be in the results or not yet:
 
 - in, and the player has a box score: **graded** (actual minutes and PRA attached);
 - in, and the player has none: **did not play** (no error counted; a prop on him is void);
-- not in yet: **pending** (graded by a later run).
+- not in yet: **pending** (graded by a later run) -- unless the results already hold a later game of
+  his team: then the game was postponed (or its date was wrong), the prediction is void, counted,
+  and it no longer holds up the grading of its date.
 
 Rows the slate itself ruled out (``STATUS`` OUT/DOUBTFUL: no forecast) are neither graded nor
 counted as misses. Result rows that match no prediction are counted, not an error: a slate
@@ -37,10 +39,12 @@ class Matched:
     pending: pd.DataFrame  # predictions whose game has no result yet
     ruled_out: int
     unmatched_results: int  # result rows of predicted games' dates that no prediction names
+    postponed: int = 0  # predictions whose game never came, though his team has played since (void)
 
     def summary(self) -> str:
+        postponed = f", {self.postponed:,} void (the game was not played that day: postponed)" if self.postponed else ""
         return (f"{len(self.graded):,} predictions graded, {self.did_not_play:,} did not play, "
-                f"{len(self.pending):,} pending (no result yet), {self.ruled_out:,} ruled out on the slate; "
+                f"{len(self.pending):,} pending (no result yet){postponed}, {self.ruled_out:,} ruled out on the slate; "
                 f"{self.unmatched_results:,} result rows on those dates had no prediction")
 
 
@@ -61,8 +65,13 @@ def match_results(predictions: pd.DataFrame, results: pd.DataFrame) -> Matched:
     on_dates = box[box["GAME_DATE"].isin(dates)]
     named = pd.MultiIndex.from_frame(on_dates[["PLAYER_ID", "GAME_DATE"]]).isin(
         pd.MultiIndex.from_frame(live[["PLAYER_ID", "GAME_DATE"]].astype({"PLAYER_ID": "int64"})))
+    # no result for his team that day, but a later one: that game did not happen on that date
+    last_result = box.groupby("TEAM")["GAME_DATE"].max()
+    later = (live["TEAM"].astype(str).map(last_result) > live["GAME_DATE"]).fillna(False).to_numpy(dtype=bool)
+    postponed = ~game_in & later
     return Matched(graded.reset_index(drop=True), int((game_in & ~has_box).sum()),
-                   live.loc[~game_in].reset_index(drop=True), int(ruled_out.sum()), int((~named).sum()))
+                   live.loc[~game_in & ~postponed].reset_index(drop=True), int(ruled_out.sum()), int((~named).sum()),
+                   int(postponed.sum()))
 
 
 def live_metrics(graded: pd.DataFrame, min_edge: float = 0.03) -> dict[str, float]:
@@ -88,6 +97,14 @@ def live_metrics(graded: pd.DataFrame, min_edge: float = 0.03) -> dict[str, floa
         m["vs_l10_pct"] = 100.0 * (model - l10) / l10 if l10 > 0 else float("nan")
     if "LINE" in graded and graded["LINE"].notna().any():
         frame = graded[graded["LINE"].notna()].rename(columns={"LINE": "line"})
+        # the model next to the line it was priced against, on the same rows (the slate's line: the market)
+        m["line_pra_mae"] = float((frame["PRA"] - frame["line"]).abs().mean())
+        m["pra_mae_lined"] = float((frame["PRA"] - frame["pred_PRA"]).abs().mean())
+        if "p_over_model" in frame and frame["p_over_model"].notna().any() and \
+                not frame["p_over_model"].equals(frame["p_over"]):  # a market-aware P(over) answered
+            known = frame["p_over_model"].notna() & (frame["PRA"] != frame["line"])
+            won = (frame.loc[known, "PRA"] > frame.loc[known, "line"]).astype(float)
+            m["brier_model"] = float(((frame.loc[known, "p_over_model"] - won) ** 2).mean())
         for side, column in (("odds_over", "ODDS_OVER"), ("odds_under", "ODDS_UNDER")):
             frame[side] = frame[column].fillna(DEFAULT_ODDS) if column in frame else DEFAULT_ODDS
         bets, taken = betting_simulation(frame, min_edge=min_edge)

@@ -107,7 +107,13 @@ def _changed_lists(held: pd.DataFrame, incoming: pd.DataFrame) -> list[str]:
 
 def _describe_change(key: pd.Series, old: pd.Series, new: pd.Series) -> str:
     def plain(value) -> str:
-        return "empty" if pd.isna(value) else f"{float(value):g}"
+        if pd.isna(value):
+            return "empty"
+        if isinstance(value, pd.Timestamp):
+            return f"{value:%Y-%m-%d}"
+        if isinstance(value, (bool, np.bool_, str)):
+            return str(value)
+        return f"{float(value):g}"
 
     diffs = ", ".join(f"{c} {plain(old[c])} -> {plain(new[c])}" for c in old.index
                       if not (old[c] == new[c] or (pd.isna(old[c]) and pd.isna(new[c]))))
@@ -168,7 +174,7 @@ class HistorySnapshot:
         :meth:`from_history` would give on the whole history up to the new games' last date.
 
         Rows already in the snapshot (matched on ``GAME_ID`` and ``PLAYER_ID``) are skipped if
-        their box score is unchanged; a changed one is an error naming it, unless
+        every column is unchanged (box score, date, teams, home); a changed one is an error naming it, unless
         ``accept_corrections``, which takes the new box score and counts it. Rows dated on or
         before the cutoff that the snapshot does not hold (older games it had already dropped,
         or a game that arrived late) are skipped and counted: a snapshot only grows forward.
@@ -185,16 +191,18 @@ class HistorySnapshot:
         incoming = pd.MultiIndex.from_frame(games[key].astype({"GAME_ID": str, "PLAYER_ID": "int64"}))
         at = held.get_indexer(incoming)
         known = at >= 0
-        stats = [c for c in STAT_COLUMNS if c in columns]
+        # every column of a held row, not only its box score: a game moved to another date or a
+        # team's HOME flipped is a change like any other (listed, refused unless accepted)
+        stats = [c for c in columns if c not in key]
         old = self.rows.iloc[at[known]][stats].reset_index(drop=True)
-        new = games.loc[known, stats].reset_index(drop=True)
+        new = games.loc[known, stats].reset_index(drop=True).astype(old.dtypes.to_dict(), errors="ignore")
         differs = ~((old == new) | (old.isna() & new.isna())).all(axis=1).to_numpy()
         changed = [_describe_change(games.loc[known].iloc[i], old.iloc[i], new.iloc[i])
                    for i in np.flatnonzero(differs)]
         if changed and not accept_corrections:
             shown = "; ".join(changed[:5]) + (f"; and {len(changed) - 5} more" if len(changed) > 5 else "")
             raise DataValidationError(
-                f"{len(changed)} box score(s) differ from the snapshot's: {shown}. Nothing was changed; "
+                f"{len(changed)} held row(s) differ from the snapshot's: {shown}. Nothing was changed; "
                 "pass accept_corrections (CLI: --accept-corrections) to take the new values", changed)
         late = ~known & (games["GAME_DATE"] <= self.cutoff).to_numpy()
         fresh = games.loc[~known & ~late]
@@ -211,7 +219,8 @@ class HistorySnapshot:
         rows = self.rows.copy()
         if changed:
             fixed = games.loc[known].iloc[np.flatnonzero(differs)]
-            rows.loc[at[known][differs], stats] = fixed[stats].to_numpy()
+            for column in stats:  # (column by column: each keeps its dtype)
+                rows.loc[at[known][differs], column] = fixed[column].to_numpy()
         new_games = pd.unique(fresh["GAME_ID"].astype(str))
         listed = set(kept_news.pregame["GAME_ID"]) if kept_news is not None else set()
         extension = Extension(new_rows=len(fresh), new_games=len(new_games),

@@ -10,6 +10,7 @@ Layout of a saved predictor directory::
     history.parquet, prior_games.parquet, league.parquet   the history snapshot for slate
                                predictions (league levels per season precomputed)
     pregame.parquet            the held games' pregame lists (a model whose features read news)
+    market.json                the market-aware P(over): logistic coefficients (a model trained with lines)
     fallback/                  the model answering rows without tonight's lineup (a ``lineups``
                                model): its boosters and regressor.json, the same formats
     predictor.json             feature set (name, version, definitions hash), snapshot cutoff, info
@@ -32,14 +33,16 @@ from mlflow_nbaprops.features.registry import get_feature_set
 from mlflow_nbaprops.features.snapshot import LEAGUE_FILE, PREGAME_FILE, PRIOR_FILE, ROWS_FILE, HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor
 from mlflow_nbaprops.model.backends import FOREIGN, Backend, backend_for, get_backend
+from mlflow_nbaprops.model.market import MarketCalibration
 from mlflow_nbaprops.model.two_stage import SeedAverage, TwoStageRegressor
 
 FORMAT_VERSION = 1
 #: The files a refresh rewrites (history snapshot and ``predictor.json``); every other file is
 #: the fitted model, which a refresh keeps byte for byte.
 SNAPSHOT_FILES = (ROWS_FILE, PRIOR_FILE, LEAGUE_FILE, PREGAME_FILE, "predictor.json")
-#: The fallback model's folder.
+#: The fallback model's folder, and the market calibration's file.
 FALLBACK_DIR = "fallback"
+MARKET_FILE = "market.json"
 STAGES = ("minutes", "pra")
 _ARRAYS = ("bin_centers_", "residual_quantiles_", "residual_levels_")
 #: A foreign model's estimator itself (cloudpickle), beside its stages.
@@ -63,6 +66,9 @@ def save_predictor(predictor: PropsPredictor, directory: str | Path) -> list[str
         "snapshot": {"cutoff": predictor.snapshot.cutoff.date().isoformat(), "days": predictor.snapshot.days},
         "info": predictor.info,
     }
+    if predictor.market is not None:
+        _write_json(directory / MARKET_FILE, predictor.market.to_dict())
+        files.append(MARKET_FILE)
     if predictor.fallback is not None:
         (directory / FALLBACK_DIR).mkdir()
         files += [f"{FALLBACK_DIR}/{name}" for name in save_regressor(predictor.fallback, directory / FALLBACK_DIR)]
@@ -84,7 +90,9 @@ def load_predictor(directory: str | Path, allow_pickle: bool = False) -> PropsPr
     if "fallback" in meta:
         fallback_set = _registered(meta["fallback"])
         fallback = load_regressor(directory / FALLBACK_DIR, allow_pickle=allow_pickle)
-    return PropsPredictor(regressor, fs, snapshot, meta.get("info", {}), fallback, fallback_set)
+    market = MarketCalibration.from_dict(_read_json(directory / MARKET_FILE)) if (directory / MARKET_FILE).is_file() \
+        else None
+    return PropsPredictor(regressor, fs, snapshot, meta.get("info", {}), fallback, fallback_set, market)
 
 
 def _set_record(fs) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mlflow_nbaprops.data import content_digest, schema
+from mlflow_nbaprops.data.lines import vig_free_over
 from mlflow_nbaprops.errors import DataValidationError
 from mlflow_nbaprops.features import (
     ABSENCE_COLUMNS,
@@ -23,9 +24,11 @@ from mlflow_nbaprops.features import (
     FeatureSet,
     build_features,
     get_feature_set,
+    scenario_feature_set,
 )
 from mlflow_nbaprops.features.registry import LINEUP_TIER, MARKET_TIER, SCENARIO_VERSIONS
 from mlflow_nbaprops.features.snapshot import DEFAULT_SNAPSHOT_DAYS, Extension, HistorySnapshot
+from mlflow_nbaprops.model.market import MarketCalibration, design, expected_value
 from mlflow_nbaprops.model.quantiles import LEVELS, PRED_MINUTES, PRED_PRA, output_columns, summarize_quantile_grid
 from mlflow_nbaprops.model.two_stage import TwoStageRegressor
 
@@ -35,9 +38,12 @@ LINE_COLUMN = "LINE"
 #: about the row, and which model answered it (the scenario it was trained in: a ``lineups`` model
 #: answers a row without an announced lineup with its ``inactive`` model; ``prior``, ``not playing``).
 FLAG_COLUMNS = ["unknown_player", "warning", "answered_by"]
+#: With a line and its prices: the model's own P(over) (``p_over`` is then the market-aware one, where
+#: the model carries a market calibration) and the expected value per unit of each side at its price.
+MARKET_COLUMNS = ["p_over_model", "ev_over", "ev_under"]
 #: The numeric part of the answer at the default quantiles (p_over / p_under are NaN where no line
 #: was given); a predictor's own is :attr:`PropsPredictor.numeric_columns`.
-NUMERIC_OUTPUT_COLUMNS = output_columns()
+NUMERIC_OUTPUT_COLUMNS = [*output_columns(), *MARKET_COLUMNS]
 #: What ``predict`` returns, in order, at the default quantiles (:attr:`PropsPredictor.output_columns`).
 OUTPUT_COLUMNS = [*NUMERIC_OUTPUT_COLUMNS, *FLAG_COLUMNS]
 #: A slate date this many days past the data cutoff gets a staleness warning.
@@ -47,12 +53,15 @@ STALE_AFTER_DAYS = 30
 STARTER_COLUMN, SPREAD_COLUMN, TOTAL_COLUMN = "STARTER", "SPREAD", "TOTAL"
 #: Slate columns (all cells bounded to MAX_TEXT characters before parsing).
 SLATE_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "LINE", "MIN_PROJ", "STATUS", STARTER_COLUMN,
-                 SPREAD_COLUMN, TOTAL_COLUMN]
+                 SPREAD_COLUMN, TOTAL_COLUMN, "ODDS_OVER", "ODDS_UNDER"]
 MAX_TEXT = 32
 #: Characters of a bad value quoted back in an error.
 ECHO = 40
 #: Game dates accepted (a typo'd year gets a message, not pandas' out-of-bounds error).
 MIN_YEAR, MAX_YEAR = 1946, 2100
+#: Distinct game dates one slate may cover: each new date costs its night state (about a second);
+#: a request of a thousand dates tied a server worker up for minutes.
+MAX_SLATE_DATES = 31
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]*(Z|[+-]\d{2}:?\d{2})?)?$")
 #: Optional input column: the caller's own minutes projection (news the box scores cannot
 #: know: a starter ruled out, a minutes limit). Where given, it replaces stage 1's minutes.
@@ -67,6 +76,8 @@ STATUS_OUT = {"OUT": True, "DOUBTFUL": True, "INACTIVE": True, "QUESTIONABLE": F
 NOT_PLAYING = "not playing"
 #: The highest PRA line accepted (the record PRA game is about 100).
 MAX_LINE = 150.0
+#: Optional slate columns: the prices of the line (American odds), for EV and the market-aware P(over).
+ODDS_COLUMNS = ("ODDS_OVER", "ODDS_UNDER")
 #: Optional numeric input columns: what a value must be, and its bounds.
 OPTIONAL_NUMBERS = {LINE_COLUMN: ("a number", 0.0, MAX_LINE),
                     MINUTES_COLUMN: ("a number of minutes", 0.0, schema.MAX_MINUTES),
@@ -94,6 +105,8 @@ class PropsPredictor:
     #: rows without an announced lineup), fitted on the same rows; its set's features are a subset
     fallback: TwoStageRegressor | None = None
     fallback_set: FeatureSet | None = None
+    #: the market-aware P(over) (fitted on graded rows with a real line), used where a row has a line and prices
+    market: MarketCalibration | None = None
 
     def __post_init__(self) -> None:
         if (self.fallback is None) != (self.fallback_set is None):
@@ -119,7 +132,7 @@ class PropsPredictor:
         cls,
         history: pd.DataFrame,
         regressor: TwoStageRegressor | None = None,
-        feature_set: str | FeatureSet = "full",
+        feature_set: str | FeatureSet | None = None,
         train_window_days: int = DEFAULT_TRAIN_WINDOW_DAYS,
         snapshot_days: int = DEFAULT_SNAPSHOT_DAYS,
         info: dict[str, Any] | None = None,
@@ -134,7 +147,11 @@ class PropsPredictor:
 
         ``news`` (:class:`~mlflow_nbaprops.data.news.News`) is what a news feature set reads (the
         snapshot keeps the held games' pregame lists); ``fallback`` (a regressor and a subset of
-        the set) is fitted on the same rows, to answer slate rows that lack the set's tonight news."""
+        the set) is fitted on the same rows, to answer slate rows that lack the set's tonight news.
+        ``feature_set`` None: ``full`` in the ``lineups`` scenario with news, else ``observed``."""
+        if feature_set is None:
+            has_news = news is not None and len(news.pregame) > 0
+            feature_set = scenario_feature_set("full", "lineups" if has_news else "observed")
         fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
         if fs.needs_news and (news is None or len(news.pregame) == 0):
             raise ValueError(f"feature set {fs.name} {fs.version} reads pre-game news: give the pregame lists (news)")
@@ -189,7 +206,7 @@ class PropsPredictor:
             info["last_refresh"].update({"news_version": news.version.digest if news is not None else None,
                                          "games_without_news": len(extension.games_without_news)})
         return PropsPredictor(self.regressor, self.feature_set, snapshot, info, self.fallback,
-                              self.fallback_set), extension
+                              self.fallback_set, self.market), extension
 
     def baselines(self, targets: pd.DataFrame) -> pd.DataFrame:
         """The previous-10 means (PRA and minutes, within the season) of validated slate
@@ -202,7 +219,7 @@ class PropsPredictor:
     @property
     def numeric_columns(self) -> list[str]:
         """The numeric part of this predictor's answer (its regressor's quantiles named)."""
-        return output_columns(self.regressor.quantiles)
+        return [*output_columns(self.regressor.quantiles), *MARKET_COLUMNS]
 
     @property
     def output_columns(self) -> list[str]:
@@ -227,8 +244,9 @@ class PropsPredictor:
         X = _numeric(data, list(self.feature_set.names))
         lines = _optional_number(data, LINE_COLUMN) if LINE_COLUMN in data else None
         minutes = _optional_number(data, MINUTES_COLUMN) if MINUTES_COLUMN in data else None
-        return self._answer(X, lines, minutes, np.zeros(len(X), dtype=bool), np.full(len(X), "", dtype=object),
-                            data.index)
+        out = self._answer(X, lines, minutes, np.zeros(len(X), dtype=bool), np.full(len(X), "", dtype=object),
+                           data.index)
+        return self._priced(out, lines, _odds(data))
 
     def _rows_without_news(self, X: pd.DataFrame) -> np.ndarray:
         """Rows this model's tonight news is missing for: no announced lineup (its ``lineup`` tier
@@ -246,6 +264,12 @@ class PropsPredictor:
         and opponents.
         """
         targets = validate_slate(slate)
+        teams = set(targets["TEAM"]) | set(targets["OPPONENT"])
+        if not teams & self.snapshot.teams:
+            shown = ", ".join(sorted(teams)[:8]) + (" ..." if len(teams) > 8 else "")
+            raise DataValidationError(f"column TEAM: none of the slate's teams ({shown}) is a team of the model's "
+                                      f"history ({', '.join(sorted(self.snapshot.teams)[:8])} ...): another league, "
+                                      "or another model?")
         by_status = targets["OUT"].eq(True).to_numpy() if "OUT" in targets else np.zeros(len(targets), dtype=bool)
         by_minutes = (targets[MINUTES_COLUMN] == 0).to_numpy() if MINUTES_COLUMN in targets else np.zeros_like(by_status)
         out_tonight = by_status | by_minutes
@@ -279,10 +303,30 @@ class PropsPredictor:
         if unknown.any():
             out.loc[unknown, self.numeric_columns] = self._prior_answer(lines, unknown)
             out.loc[unknown, "answered_by"] = "prior"
+        out = self._priced(out, lines, _odds(targets))
         if out_tonight.any():
             out.loc[out_tonight, self.numeric_columns] = 0.0
-            out.loc[out_tonight, ["p_over", "p_under"]] = np.nan
+            out.loc[out_tonight, ["p_over", "p_under", *MARKET_COLUMNS]] = np.nan
             out.loc[out_tonight, "answered_by"] = NOT_PLAYING
+        return out
+
+    def _priced(self, out: pd.DataFrame, lines: pd.Series | None, odds: dict[str, np.ndarray]) -> pd.DataFrame:
+        """With a line: ``p_over_model`` (the model's own); with both prices, ``p_over`` becomes the
+        market-aware P(over) (where the model carries a calibration) and each side gets its EV."""
+        out["p_over_model"] = out["p_over"]
+        if lines is None or not odds:
+            return out
+        line = lines.to_numpy(dtype=float)
+        over, under = odds.get("ODDS_OVER", np.full(len(out), np.nan)), odds.get("ODDS_UNDER", np.full(len(out), np.nan))
+        priced = ~np.isnan(line) & ~np.isnan(over) & ~np.isnan(under) & out["p_over"].notna().to_numpy()
+        if self.market is not None and priced.any():
+            X = design(out["pred_PRA_q50"], out["pred_PRA_q10"], out["pred_PRA_q90"], line, out["p_over_model"],
+                       vig_free_over(over, under))
+            aware = self.market.predict(X[priced])
+            out.loc[out.index[priced], "p_over"] = aware
+            out.loc[out.index[priced], "p_under"] = 1.0 - aware
+        out["ev_over"] = np.where(np.isnan(over), np.nan, expected_value(out["p_over"].to_numpy(float), over))
+        out["ev_under"] = np.where(np.isnan(under), np.nan, expected_value(out["p_under"].to_numpy(float), under))
         return out
 
     def _lineup_warning(self, targets: pd.DataFrame) -> np.ndarray:
@@ -326,7 +370,7 @@ class PropsPredictor:
         line_values = np.full(n, np.nan) if lines is None else lines.to_numpy(dtype=float)[rows]
         columns = {PRED_MINUTES: np.full(n, prior["min_mean"]), PRED_PRA: np.full(n, np.interp(0.5, levels, quantiles)),
                    **summarize_quantile_grid(grid, levels, self.regressor.quantiles, line_values)}
-        return np.column_stack([columns[c] for c in self.numeric_columns])
+        return np.column_stack([columns.get(c, np.full(n, np.nan)) for c in self.numeric_columns])
 
     def _answer(self, X: pd.DataFrame, lines: pd.Series | None, minutes: pd.Series | None, unknown: np.ndarray,
                 warning: np.ndarray, index: pd.Index, regressor: TwoStageRegressor | None = None,
@@ -336,7 +380,7 @@ class PropsPredictor:
         regressor = regressor if regressor is not None else self.regressor
         dist = regressor.predict_distribution(X.reset_index(drop=True), lines=line_values, minutes=minute_values)
         out = {c: dist[c].to_numpy() for c in dist.columns}
-        for col in ("p_over", "p_under"):
+        for col in ("p_over", "p_under", *MARKET_COLUMNS):
             out.setdefault(col, np.full(len(X), np.nan))
         out["unknown_player"] = unknown
         out["warning"] = warning
@@ -409,6 +453,11 @@ def news_slate(history: pd.DataFrame, games: pd.DataFrame, news) -> pd.DataFrame
     rows[SPREAD_COLUMN] = np.where(rows["HOME"].astype(bool), spread_home, -spread_home) + 0.0
     rows[TOTAL_COLUMN] = rows["GAME_ID"].map(lines["TOTAL"]).astype(float)
     return rows.drop(columns="GAME_ID").reset_index(drop=True)
+
+
+def _odds(data: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The slate's prices (validated American odds; NaN where empty), for the columns it has."""
+    return {column: _optional_number(data, column).to_numpy() for column in ODDS_COLUMNS if column in data}
 
 
 def _append(warning: np.ndarray, extra: np.ndarray) -> None:
@@ -500,17 +549,44 @@ def validate_slate(slate: pd.DataFrame) -> pd.DataFrame:
                           slate[STARTER_COLUMN])
         out[STARTER_COLUMN] = starter.to_numpy()
 
-    for column in OPTIONAL_NUMBERS:
+    for column in [*OPTIONAL_NUMBERS, *ODDS_COLUMNS]:
         if column in slate.columns and not long[column].any():
             try:
                 out[column] = _optional_number(slate, column).to_numpy()
             except DataValidationError as exc:
                 problems += exc.problems
     if not problems:
-        problems += _game_news_problems(out, slate)
+        problems += _game_news_problems(out, slate) + _fixture_problems(out, slate)
     if problems:
         raise DataValidationError("bad slate input: " + "; ".join(problems), problems)
     return out
+
+
+def _fixture_problems(out: pd.DataFrame, slate: pd.DataFrame) -> list[str]:
+    """A slate that cannot be a night of games: more than ``MAX_SLATE_DATES`` dates, a player twice
+    on one date (or for both teams), a team with two opponents (or home and away) on one date, or
+    both teams of a game at home."""
+    problems: list[str] = []
+    dates = out["GAME_DATE"].nunique()
+    if dates > MAX_SLATE_DATES:
+        problems.append(f"column GAME_DATE: a slate covers at most {MAX_SLATE_DATES} game dates, this one {dates:,}: "
+                        "send one night (or a few) per request")
+        return problems
+    twice = out.duplicated(["PLAYER_ID", "GAME_DATE"], keep=False).to_numpy()
+    problems += _rows(twice, "PLAYER_ID", "is listed more than once on one date (a duplicate row, or both teams)",
+                      slate["PLAYER_ID"])
+    for column, what in (("OPPONENT", "a team with two opponents on one date"),
+                         ("HOME", "a team both home and away on one date")):
+        n = out.groupby(["TEAM", "GAME_DATE"])[column].transform("nunique").to_numpy()
+        problems += _rows(n > 1, column, f"gives {what}", slate[column])
+    mirror = out[["TEAM", "OPPONENT", "GAME_DATE", "HOME"]].drop_duplicates(["TEAM", "OPPONENT", "GAME_DATE"])
+    both = mirror.merge(mirror, left_on=["TEAM", "OPPONENT", "GAME_DATE"], right_on=["OPPONENT", "TEAM", "GAME_DATE"],
+                        suffixes=("", "_other"))
+    clash = both.loc[both["HOME"] == both["HOME_other"], ["TEAM", "GAME_DATE"]]
+    if len(clash):
+        bad = pd.MultiIndex.from_frame(out[["TEAM", "GAME_DATE"]]).isin(pd.MultiIndex.from_frame(clash))
+        problems += _rows(bad, "HOME", "puts both teams of a game at home (or both away)", slate["HOME"])
+    return problems
 
 
 def _game_news_problems(out: pd.DataFrame, slate: pd.DataFrame) -> list[str]:
@@ -544,6 +620,8 @@ def _game_news_problems(out: pd.DataFrame, slate: pd.DataFrame) -> list[str]:
 def _optional_number(data: pd.DataFrame, column: str) -> pd.Series:
     """An optional numeric input column (``LINE``, ``MIN_PROJ``, ``SPREAD``, ``TOTAL``) as floats, NaN
     where empty, or an error naming the rows that are text, true/false, infinite or outside its range."""
+    if column in ODDS_COLUMNS:
+        return _american_odds(data, column)
     what, lower, upper = OPTIONAL_NUMBERS[column]
     raw = pd.Series(data[column].to_numpy(), dtype=object)
     boolean = raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
@@ -552,6 +630,20 @@ def _optional_number(data: pd.DataFrame, column: str) -> pd.Series:
     problems = _rows(text | boolean, column, f"must be {what} (or empty)", data[column])
     problems += _rows((values < lower) | (values > upper) | np.isinf(values), column,
                       f"must be between {lower:g} and {upper:g}", data[column])
+    if problems:
+        raise DataValidationError("bad input: " + "; ".join(problems), problems)
+    return values
+
+
+def _american_odds(data: pd.DataFrame, column: str) -> pd.Series:
+    """``ODDS_OVER``/``ODDS_UNDER`` as floats (NaN where empty), or an error naming the rows that are not
+    American odds (+100 or more, -100 or less)."""
+    raw = pd.Series(data[column].to_numpy(), dtype=object)
+    boolean = raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+    values = pd.to_numeric(raw.where(~boolean, None), errors="coerce").astype(float)
+    given = raw.notna() & (raw.astype(str).str.strip() != "") & (raw.astype(str) != "nan")
+    bad = boolean | (given & (values.isna() | (values.abs() < 100) | (values.abs() > 100_000) | np.isinf(values))).to_numpy()
+    problems = _rows(bad, column, "must be American odds (+100 or more, -100 or less) or empty", data[column])
     if problems:
         raise DataValidationError("bad input: " + "; ".join(problems), problems)
     return values

@@ -33,6 +33,7 @@ from mlflow_nbaprops.evaluation import BacktestConfig, BacktestResult, plots
 from mlflow_nbaprops.features import FeatureSet, diff, get_feature_set
 from mlflow_nbaprops.model import PropsPredictor, effective_params
 from mlflow_nbaprops.redact import redact_text
+from mlflow_nbaprops.search import quoted
 
 EXPERIMENT_ROOT = "NBAProps"
 PHASES = {"features": "Phase1_Features", "model": "Phase2_Model", "tuning": "Phase3_Tuning",
@@ -67,7 +68,7 @@ def run_name(client: mlflow.MlflowClient, experiment_id: str, phase: str, featur
              today: dt.date | None = None, exclude: str | None = None) -> str:
     """``{date}_{phase}_{feature_set}_{validation}_v{n}``, n one more than the runs so named already."""
     stem = f"{(today or dt.date.today()).strftime('%Y%m%d')}_{phase}_{feature_set}_{validation}"
-    existing = client.search_runs([experiment_id], filter_string=f"attributes.run_name LIKE '{stem}_v%'",
+    existing = client.search_runs([experiment_id], filter_string=f"attributes.run_name LIKE {quoted(stem + '_v%')}",
                                   max_results=1000)
     taken = [int(m.group(1)) for r in existing
              if r.info.run_id != exclude and (m := re.fullmatch(rf"{re.escape(stem)}_v(\d+)", r.info.run_name))]
@@ -82,7 +83,7 @@ def claim_run_name(client: mlflow.MlflowClient, run, phase: str, feature_set: st
     for _ in range(50):
         name = run_name(client, experiment_id, phase, feature_set, validation, exclude=run_id)
         client.update_run(run_id, name=name)
-        same = client.search_runs([experiment_id], filter_string=f"attributes.run_name = '{name}'")
+        same = client.search_runs([experiment_id], filter_string=f"attributes.run_name = {quoted(name)}")
         if all(mine <= (r.info.start_time, r.info.run_id) for r in same):
             return name
         time.sleep(0.05)
@@ -109,6 +110,8 @@ def config_params(config: BacktestConfig, data: DataInfo) -> dict[str, Any]:
         "test_season": config.test_season, "seed": config.seed, "min_edge": config.min_edge,
         "data_version": data.digest, "data_source": data.source, "data_rows": len(data.frame),
     }
+    if data.lines is not None:
+        params.update({"lines_version": data.lines.version.digest, "lines_books": len(data.lines.books)})
     if fs.needs_news and data.news is not None:
         params.update({"news_version": data.news.version.digest, "news_source": data.news.version.source,
                        "news_pregame_rows": len(data.news.pregame), "news_line_games": len(data.news.lines)})
@@ -195,6 +198,8 @@ def log_training_run(
             metrics["val_pra_mae_delta_vs_baseline_run"] = float(m["pra_mae"] - base)
             metrics["val_vs_baseline_run_pct"] = float(100.0 * (m["pra_mae"] - base) / base)
             mlflow.set_tag("nbaprops.baseline_run", baseline_run)
+    if result.market is not None and result.market.n_rows:  # the real line's figures: val_market_*
+        metrics.update(result.market.mlflow_metrics())
     mlflow.log_metrics(metrics)
     _log_folds(client, run.info.run_id, result.folds)
 
@@ -215,11 +220,29 @@ def log_training_run(
     mlflow.log_table(_dates_as_text(result.folds), "analysis/folds.json")
     mlflow.log_table(result.reliability, "analysis/calibration.json")
     _log_figures(result, predictor)
+    if result.market is not None and result.market.n_rows:
+        _log_market(result.market, data)
 
     info = flavor.log_model(predictor, name="model", registered_model_name=registered_model_name)
     mlflow.set_tag("nbaprops.model_uri", info.model_uri)  # what `nbaprops register --run-id` registers
     return {"run_id": run.info.run_id, "model_uri": info.model_uri,
             "registered_version": info.registered_model_version, "metrics": metrics}
+
+
+def _log_market(report, data: DataInfo) -> None:
+    """The market report's tables (each says what rows it covers), its policy and the lines' version."""
+    note = f"covers only {report.note}"
+    for name, table in (("by_edge", report.by_edge), ("by_book", report.by_book), ("by_month", report.by_month),
+                        ("calibration", report.calibration)):
+        if len(table):
+            mlflow.log_table(_dates_as_text(table.assign(covers=note)), f"market/{name}.json")
+    mlflow.log_dict({"covers": note, "summary": report.summary(), "metrics": report.metrics, "policy": report.policy,
+                     "lines": None if data.lines is None else {"version": data.lines.version.digest,
+                                                               "summary": redact_text(data.lines.version.summary()),
+                                                               "skipped": data.lines.skipped}},
+                    "market/report.json")
+    mlflow.set_tags({"nbaprops.lines.digest": data.lines.version.digest if data.lines is not None else "",
+                     "nbaprops.market.covers": note[:250]})
 
 
 def headline_metrics(m: dict[str, float]) -> dict[str, float]:

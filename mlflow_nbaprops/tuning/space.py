@@ -14,6 +14,7 @@ to :meth:`SearchSpace.suggest` only needs ``suggest_int/float/categorical``).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -136,10 +137,19 @@ class SearchSpace:
         return "; ".join(parts)
 
 
+#: A space file is a few lines; anything past this is not one (a 50 MB file parsed for minutes).
+MAX_SPACE_BYTES = 64 * 1024
+
+
 def load_space(path: str | Path) -> SearchSpace:
-    """Read and check a space file (``.yaml``/``.yml`` or ``.json``)."""
+    """Read and check a space file (``.yaml``/``.yml`` or ``.json``): at most ``MAX_SPACE_BYTES``,
+    and YAML without anchors and aliases (a few hundred bytes of nested aliases expand to
+    gigabytes: the "billion laughs")."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_SPACE_BYTES:
+            raise SpaceError(f"{path}: {size:,} bytes is not a search space (at most {MAX_SPACE_BYTES:,} bytes)")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpaceError(f"{path}: cannot read the search space ({exc})") from exc
@@ -149,7 +159,9 @@ def load_space(path: str | Path) -> SearchSpace:
         else:
             import yaml
 
-            raw = yaml.safe_load(text)
+            raw = yaml.load(text, Loader=_NoAliasLoader)
+    except SpaceError as exc:
+        raise SpaceError(f"{path}: {exc}") from None
     except ValueError as exc:  # json.JSONDecodeError and yaml.YAMLError's parse errors
         raise SpaceError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
     except Exception as exc:  # yaml.YAMLError is not a ValueError
@@ -157,6 +169,27 @@ def load_space(path: str | Path) -> SearchSpace:
             raise SpaceError(f"{path}: not valid YAML: {exc}") from exc
         raise
     return parse_space(raw, str(path))
+
+
+def _no_aliases(loader, node=None):
+    raise SpaceError("a search space may not use YAML anchors or aliases (&name / *name): write each value out")
+
+
+try:  # PyYAML comes with MLflow; the loader is defined once
+    import yaml as _yaml
+
+    class _NoAliasLoader(_yaml.SafeLoader):
+        """SafeLoader that refuses anchors and aliases before anything is expanded."""
+
+        def compose_node(self, parent, index):
+            if self.check_event(_yaml.AliasEvent):
+                _no_aliases(self)
+            event = self.peek_event()
+            if getattr(event, "anchor", None):
+                _no_aliases(self)
+            return super().compose_node(parent, index)
+except ImportError:  # pragma: no cover
+    _NoAliasLoader = None
 
 
 def parse_space(raw: Any, source: str = "space") -> SearchSpace:
@@ -202,8 +235,9 @@ def _dimension(where: str, name: str, value: Any) -> Dimension:
             raise SpaceError(f"{where}: a range is {{low, high[, step][, log]}}, not {value!r}")
         low, high, step, log = value["low"], value["high"], value.get("step"), value.get("log", False)
         for label, number in (("low", low), ("high", high), ("step", step)):
-            if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float))):
-                raise SpaceError(f"{where}: {label} must be a number, not {number!r}")
+            if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float))
+                                       or not math.isfinite(number)):
+                raise SpaceError(f"{where}: {label} must be a finite number, not {number!r}")
         if not isinstance(log, bool):
             raise SpaceError(f"{where}: log must be true or false, not {log!r}")
         if not low < high:

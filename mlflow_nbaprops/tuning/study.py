@@ -37,11 +37,13 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from mlflow_nbaprops.data import DataInfo
 from mlflow_nbaprops.errors import NBAPropsError
 from mlflow_nbaprops.evaluation import BacktestConfig, SharedFeatures, plots, walk_forward
+from mlflow_nbaprops.features.registry import NEWS_SCENARIOS
 from mlflow_nbaprops.redact import redact_text, redact_url
 from mlflow_nbaprops.tracking import experiment_id, experiment_name, headline_metrics
 from mlflow_nbaprops.tracking.project import project_run_id
 from mlflow_nbaprops.tracking.standard import config_params
 from mlflow_nbaprops.tuning.space import SearchSpace
+from mlflow_nbaprops.search import quoted
 
 logger = logging.getLogger(__name__)
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -141,7 +143,12 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
     if validation_season not in seasons:
         raise TuningError(f"validation season {validation_season!r} is not in the data (seasons: {', '.join(seasons)})")
     later = seasons[seasons.index(validation_season) + 1:]
-    fingerprint = _fingerprint(space, data, validation_season)
+    scenarios = {d.fixed for d in space.dimensions if d.name == "availability" and d.fixed is not None}
+    scenarios |= {c for d in space.dimensions if d.name == "availability" and d.choices for c in d.choices}
+    needs = sorted(s for s in scenarios if s in NEWS_SCENARIOS)
+    if needs and (data.news is None or len(data.news.pregame) == 0):
+        raise TuningError(f"the space's availability {', '.join(needs)} reads pre-game news: give it with --news")
+    fingerprint = _fingerprint(space, data, validation_season, news=bool(needs))
     study_name = study_name or f"nbaprops-{validation_season}-{fingerprint[:10]}"
     storage_url = storage or DEFAULT_STORAGE
     client = mlflow.MlflowClient()
@@ -267,17 +274,21 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
             study.stop()
 
     deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        left = None if deadline is None else deadline - time.monotonic()
-        if failures[0] >= MAX_FAILURES_IN_A_ROW or to_start() <= 0 or (left is not None and left <= 0):
+    try:
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if failures[0] >= MAX_FAILURES_IN_A_ROW or to_start() <= 0 or (left is not None and left <= 0):
+                others_done = _others_done(study, optuna, heartbeat)
+                break
+            study.optimize(objective, timeout=left, gc_after_trial=False, catch=(NBAPropsError, ValueError),
+                           callbacks=[enough, best_so_far, give_up])
+            # wait for the others' trials: one a dead worker left fails, and is started again here
             others_done = _others_done(study, optuna, heartbeat)
-            break
-        study.optimize(objective, timeout=left, gc_after_trial=False, catch=(NBAPropsError, ValueError),
-                       callbacks=[enough, best_so_far, give_up])
-        # wait for the others' trials: one a dead worker left fails, and is started again here
-        others_done = _others_done(study, optuna, heartbeat)
-        if not others_done:
-            break
+            if not others_done:
+                break
+    except BaseException as exc:  # a crash (or an interrupt) of this worker: no run is left RUNNING by it
+        _worker_failed(study, optuna, client, parent, worker, exc)
+        raise
 
     report = TuneReport(study_name, storage_url, parent, validation_season, _counts(study), _fits(study, optuna))
     report.finisher = _finisher(study, optuna, client, parent, worker, ran_trials=bool(ran[0])) if others_done else None
@@ -306,10 +317,26 @@ def params_from(run_or_study: str, client: mlflow.MlflowClient | None = None) ->
 # --------------------------------------------------------------------------- helpers
 
 
+def _worker_failed(study, optuna, client: mlflow.MlflowClient, parent: str, worker: str, exc: BaseException) -> None:
+    """This worker stops on an error its trials do not catch (its trial's run is FAILED already).
+    With no other worker's trial running, nobody is left to finish the study: its parent run is
+    marked FAILED, with the error, instead of staying RUNNING."""
+    try:
+        running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        if any(t.user_attrs.get("worker") not in (None, worker) for t in running):
+            return
+        client.set_tag(parent, STATE_TAG, "FAILED")
+        client.set_tag(parent, "nbaprops.tune.failure",
+                       redact_text(f"worker {worker}: {type(exc).__name__}: {exc}")[:5000])
+        client.set_terminated(parent, "FAILED" if not isinstance(exc, KeyboardInterrupt) else "KILLED")
+    except Exception:  # the error that stopped the worker is the one to report
+        logger.exception("could not mark the study's parent run after a worker error")
+
+
 def _study_parent(client: mlflow.MlflowClient, study_name: str) -> str:
     """The parent run of study ``study_name``, in whichever experiment it was logged."""
     ids = [e.experiment_id for e in client.search_experiments()]
-    found = client.search_runs(ids, f"tags.`{STUDY_TAG}` = '{study_name}' and tags.`{ROLE_TAG}` = 'study'",
+    found = client.search_runs(ids, f"tags.`{STUDY_TAG}` = {quoted(study_name)} and tags.`{ROLE_TAG}` = 'study'",
                                order_by=["attributes.start_time DESC"], max_results=1) if ids else []
     if not found:
         raise TuningError(f"{study_name!r} is neither a run id nor a study with a parent run on this tracking server")
@@ -330,9 +357,14 @@ def _storage(optuna, url: str, heartbeat: int, on_stale):
             time.sleep(1.0 + attempt)
 
 
-def _fingerprint(space: SearchSpace, data: DataInfo, season: str) -> str:
-    text = json.dumps({"space": [vars(d) for d in space.dimensions], "backend": space.backend,
-                       "data": data.digest, "season": season}, sort_keys=True, default=str)
+def _fingerprint(space: SearchSpace, data: DataInfo, season: str, news: bool = False) -> str:
+    """What the study's workers must share: the space, the data (and the news, where the space reads
+    it) and the validation season."""
+    record = {"space": [vars(d) for d in space.dimensions], "backend": space.backend, "data": data.digest,
+              "season": season}
+    if news:
+        record["news"] = data.news.version.digest
+    text = json.dumps(record, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -353,7 +385,7 @@ def _parent_run(client: mlflow.MlflowClient, exp_id: str, study_name: str, param
                 tags: dict[str, str]) -> str:
     """The study's one parent run, created by the first worker. Workers starting together may
     each create one: the earliest-started is kept, the others are deleted."""
-    filter_string = f"tags.`{STUDY_TAG}` = '{study_name}' and tags.`{ROLE_TAG}` = 'study'"
+    filter_string = f"tags.`{STUDY_TAG}` = {quoted(study_name)} and tags.`{ROLE_TAG}` = 'study'"
 
     def candidates() -> list:
         found = client.search_runs([exp_id], filter_string, max_results=100, order_by=["attributes.start_time ASC"])
