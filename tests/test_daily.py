@@ -169,8 +169,8 @@ def test_rolling_back_after_refreshes_restores_the_previous_model_not_yesterdays
     second = _register(trained)  # a newer model (the same files serve here: the registry is under test)
     client = mlflow.MlflowClient()
     uri = client.get_model_version(NAME, second).source
-    for _ in range(2):  # two nightly refreshes of the second model
-        version = mlflow.register_model(uri, NAME).version
+    for _ in range(2):  # two nightly refreshes of the second model (its lineage, as refresh tags them)
+        version = mlflow.register_model(uri, NAME, tags={"nbaprops.lineage": second}).version
         promotion.promote(NAME, str(version), "production", "refresh", promotion.Criteria(), action="refresh")
     assert promotion.alias_stack(NAME, "production") == [first, str(version)]
     assert promotion.rollback(NAME, "live drift") == (str(version), first)

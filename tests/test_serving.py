@@ -170,7 +170,8 @@ def test_a_csv_slate_is_refused_with_a_clear_message(served):
 def test_home_sent_as_text_is_judged_by_the_model_not_cast_by_mlflow(served):
     """MLflow used to cast "false", "no", "away" and "0" to a *home* game (boolean schema)."""
     slate, predictor = served["slate"].reset_index(drop=True), served["predictor"]
-    gap = (predictor.predict(slate.assign(HOME=True))["pred_PRA"] - predictor.predict(slate.assign(HOME=False))["pred_PRA"])
+    flipped = slate.assign(HOME=~slate["HOME"].astype(bool))  # (every game's home and away swapped: still a slate)
+    gap = predictor.predict(flipped)["pred_PRA"] - predictor.predict(slate)["pred_PRA"]
     pick = int(gap.abs().idxmax())  # a row whose answer depends on where the game is
     assert gap.abs().max() > 0
     row = json.loads(_request_json(slate.iloc[[pick]], "records"))["dataframe_records"][0]

@@ -16,7 +16,7 @@ from processes import mlflow_cli, python_env
 from mlflow_nbaprops.cli import main
 from mlflow_nbaprops.data import write_gamelogs
 from mlflow_nbaprops.data.synth import synthesize_league
-from mlflow_nbaprops.features import FEATURE_SETS
+from mlflow_nbaprops.features import FEATURE_SETS, get_feature_set
 from mlflow_nbaprops.promotion import alias_stack, history
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -108,8 +108,10 @@ def test_training_run_follows_the_standard(league_file):
             "analysis/error_by_segment.json", "figures/feature_importance.png", "figures/calibration_curve.png",
             "figures/residuals.png", "figures/mae_over_season.png"} <= artifacts
     lineage = json.loads(Path(client.download_artifacts(run.info.run_id, "feature_lineage.json")).read_text())
-    full, core = FEATURE_SETS["full"], FEATURE_SETS["core"]
-    assert lineage["name"] == "full" and sorted(lineage["vs_baseline"]["added"]) == sorted(set(full.names) - set(core.names))
+    # game logs without news: auto trains the observed scenario, full v4.1 (the set the run read, not the latest)
+    full, core = get_feature_set("full", "v4.1"), FEATURE_SETS["core"]
+    assert lineage["name"] == "full" and lineage["version"] == "v4.1" and lineage["availability"] == "observed"
+    assert sorted(lineage["vs_baseline"]["added"]) == sorted(set(full.names) - set(core.names))
     version = client.get_model_version("NBAPropsModel", "1")
     assert version.run_id == run.info.run_id
 
