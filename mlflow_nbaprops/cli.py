@@ -103,9 +103,12 @@ def _check_output(output: Path, hint: str = "--output", folder: bool = False, in
     target = output.resolve()
     for given in inputs:
         source = Path(given).resolve()
-        if target == source or (source.is_dir() and source in target.parents) or (folder and target in source.parents):
-            raise click.BadParameter(f"{output} would overwrite or join the input {given}: write elsewhere",
-                                     param_hint=hint)
+        inside = source.is_dir() and source in target.parents
+        if target == source or (inside and target.exists()) or (folder and target in source.parents):
+            raise click.BadParameter(f"{output} would overwrite the input {given}: write elsewhere", param_hint=hint)
+        if inside:  # a new file: nothing is lost, but the folder's next load reads it as input
+            click.echo(f"note: {output} is written into the input folder {given}; a later --data {given} "
+                       "will read it too", err=True)
     model = next((p for p in (target if folder else target.parent, *target.parents) if (p / "MLmodel").is_file()), None)
     if model is not None:
         raise click.BadParameter(f"{output} is inside the saved model {model}: its files are the model's own "

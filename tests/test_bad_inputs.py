@@ -765,7 +765,7 @@ ROUND_3: dict[str, Case] = {
                                       "inside the saved model", "the model's files unchanged",
                                       lambda e: no_prediction_into(e, e["root"] / "served-model" / "predictor" /
                                                                    "history.parquet")),
-    "slice-output-over-input": Case(C, "`data slice X --output X`", "2", "would overwrite or join the input",
+    "slice-output-over-input": Case(C, "`data slice X --output X`", "2", "would overwrite the input",
                                     UNCHANGED, lambda e: unchanged_input(e, "data", "slice", "{in}", "--until",
                                                                          "2022-12-01", "--output", "{in}")),
     "predict-duplicate-player": Case(D, "a slate listing one player twice", "1", "listed more than once",

@@ -196,6 +196,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
         study.enqueue_trial(defaults, user_attrs={"kind": "defaults"}, skip_if_exists=True)
 
     ran = [0]
+    mine: list[str] = []  # this worker's trial runs: none is left RUNNING when it stops
 
     def objective(trial) -> float:
         ran[0] += 1
@@ -210,12 +211,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
                 **config.features.tags()}
         run = client.create_run(exp_id, run_name=f"{study_name}_trial{trial.number:03d}", tags=resolve_tags(tags))
         run_id = run.info.run_id
-        trial.set_user_attr("mlflow_run_id", run_id)
-        trial.set_user_attr("worker", worker)
-        params = {**config_params(config, data), **values}
-        client.log_batch(run_id, params=[mlflow.entities.Param(k, redact_text(str(v))[:6000])
-                                         for k, v in params.items()])
-        client.log_dict(run_id, _config_record(config, values, trial.number), CONFIG_ARTIFACT)
+        mine.append(run_id)
         fitted = [0]
 
         def report(fold: int, n_folds: int, running_mae: float) -> None:
@@ -227,7 +223,13 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
             if trial.should_prune():
                 raise optuna.TrialPruned(f"fold {fold}: running PRA MAE {running_mae:.4f} above the median")
 
-        try:
+        try:  # from the run's first write: an interrupt anywhere after it leaves no run RUNNING
+            trial.set_user_attr("mlflow_run_id", run_id)
+            trial.set_user_attr("worker", worker)
+            params = {**config_params(config, data), **values}
+            client.log_batch(run_id, params=[mlflow.entities.Param(k, redact_text(str(v))[:6000])
+                                             for k, v in params.items()])
+            client.log_dict(run_id, _config_record(config, values, trial.number), CONFIG_ARTIFACT)
             result = walk_forward(frame, config, progress=False, features=features(config.features), on_fold=report,
                                   news=data.news)
         except optuna.TrialPruned:
@@ -287,7 +289,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
             if not others_done:
                 break
     except BaseException as exc:  # a crash (or an interrupt) of this worker: no run is left RUNNING by it
-        _worker_failed(study, optuna, client, parent, worker, exc)
+        _worker_failed(study, optuna, client, parent, worker, exc, mine)
         raise
 
     report = TuneReport(study_name, storage_url, parent, validation_season, _counts(study), _fits(study, optuna))
@@ -317,18 +319,26 @@ def params_from(run_or_study: str, client: mlflow.MlflowClient | None = None) ->
 # --------------------------------------------------------------------------- helpers
 
 
-def _worker_failed(study, optuna, client: mlflow.MlflowClient, parent: str, worker: str, exc: BaseException) -> None:
-    """This worker stops on an error its trials do not catch (its trial's run is FAILED already).
-    With no other worker's trial running, nobody is left to finish the study: its parent run is
-    marked FAILED, with the error, instead of staying RUNNING."""
+def _worker_failed(study, optuna, client: mlflow.MlflowClient, parent: str, worker: str, exc: BaseException,
+                   runs: list[str] = ()) -> None:
+    """This worker stops on an error its trials do not catch. Its trial runs still RUNNING (an
+    interrupt between two writes) end FAILED or KILLED. With no other worker's trial running,
+    nobody is left to finish the study: its parent run is marked FAILED, with the error, instead of
+    staying RUNNING."""
+    status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
     try:
+        for run_id in runs:
+            if client.get_run(run_id).info.status == "RUNNING":
+                client.set_tag(run_id, STATE_TAG, "FAILED")
+                client.set_tag(run_id, "nbaprops.tune.failure", redact_text(f"{type(exc).__name__}: {exc}")[:5000])
+                client.set_terminated(run_id, status)
         running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
         if any(t.user_attrs.get("worker") not in (None, worker) for t in running):
             return
         client.set_tag(parent, STATE_TAG, "FAILED")
         client.set_tag(parent, "nbaprops.tune.failure",
                        redact_text(f"worker {worker}: {type(exc).__name__}: {exc}")[:5000])
-        client.set_terminated(parent, "FAILED" if not isinstance(exc, KeyboardInterrupt) else "KILLED")
+        client.set_terminated(parent, status)
     except Exception:  # the error that stopped the worker is the one to report
         logger.exception("could not mark the study's parent run after a worker error")
 
