@@ -92,8 +92,9 @@ def main() -> None:
     print(f"nbaprops train: {time.perf_counter() - start:.1f} s ({predictor.scenario} with a {predictor.fallback_scenario} "
           "fallback)")
     names = list(predictor.feature_set.names)
+    # the first 1,000 real player-games after the cutoff, on their own dates (a player once a date: one
+    # date for all of them would list players twice and teams with two opponents, which a slate refuses)
     slate_rows = later[["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]].head(1000).reset_index(drop=True)
-    slate_rows["GAME_DATE"] = predictor.snapshot.cutoff + pd.Timedelta(days=1)
     slate_rows = slate_rows.assign(LINE=20.5)
     # tonight as a user sends it: the next game night's lists, lineups and lines
     night = later["GAME_DATE"].min()

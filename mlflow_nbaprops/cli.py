@@ -544,7 +544,8 @@ def train(data_specs, news_paths, lines_paths, book, test_season, feature_set, b
     for note in trained.notes:
         click.echo(note, err=True)
     click.echo(trained.result.summary())
-    click.echo(f"\nrun {trained.run_name} ({trained.run_id}) in experiment {trained.experiment_id}")
+    click.echo(f"\nrun {trained.run_name} ({trained.run_id}) in experiment {trained.experiment_name} "
+               f"(id {trained.experiment_id})")
     click.echo(f"model {trained.model_uri}" + (f", registered {register_name} v{trained.registered_version}"
                                                 if register_name else ""))
 

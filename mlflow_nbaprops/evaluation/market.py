@@ -125,7 +125,11 @@ def market_report(predictions: pd.DataFrame, market: pd.DataFrame, quotes: pd.Da
     with ``p_model_quote`` (the model's P(over) at that quote's line); ``aware``: the market-aware
     P(over) per market row (NaN where none), else it is fitted walk-forward here."""
     keys = ["GAME_ID", "PLAYER_ID"]
-    rows = predictions.merge(market, on=keys, how="inner", suffixes=("", "_market"))
+    # the market's columns win: a backtest's predictions carry their own ``line`` (the proxy line, or
+    # the logs' own) and ``p_market``-like names, which must never stand in for the books' consensus
+    theirs = [c for c in market.columns if c not in keys and c != "GAME_DATE"]
+    rows = predictions.drop(columns=[c for c in theirs if c in predictions.columns]).merge(
+        market.drop(columns=["GAME_DATE"], errors="ignore"), on=keys, how="inner")
     rows = rows.sort_values(["GAME_DATE", "GAME_ID", "PLAYER_ID"], kind="mergesort").reset_index(drop=True)
     n_pred = len(predictions)
     if len(rows) == 0:

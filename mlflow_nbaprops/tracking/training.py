@@ -32,6 +32,7 @@ class Trained:
     model_uri: str
     registered_version: str | None
     notes: list[str]
+    experiment_name: str = ""
 
 
 def fit(data: DataInfo, config: BacktestConfig, progress: bool = True,
@@ -96,5 +97,6 @@ def train(data: DataInfo, config: BacktestConfig, phase: str = "model", experime
                               validation_label(config.refit_every))
         logged: dict[str, Any] = log_training_run(result, predictor, data, phase, {**plugin_tags(), **(tags or {})},
                                                   baseline_run=baseline_run, registered_model_name=register_as)
+        experiment_label = client.get_experiment(run.info.experiment_id).name
     return Trained(result, logged["run_id"], name, run.info.experiment_id, logged["model_uri"],
-                   logged["registered_version"], notes)
+                   logged["registered_version"], notes, experiment_label)
