@@ -110,6 +110,32 @@ def test_a_book_quoting_twice_keeps_its_latest_price_and_strangers_are_counted(l
     assert len(kept) == 1 and kept["ODDS_OVER"].iloc[0] == -200.0  # the later quote
 
 
+def test_a_quote_priced_against_its_line_is_set_aside_and_its_book_named(league, props, tmp_path):
+    """Two books of the real 2023-24 props price a line below the others' as an over underdog (the over
+    and under prices swapped at the source): betting those overs blind returned +25 %. Such a quote is
+    no price anyone could trust; it is counted, its book named, and left out of every figure."""
+    key = ["GAME_ID", "PLAYER_ID"]
+    first = props.drop_duplicates(key).head(4)[key]
+    delta = pd.DataFrame({"BOOK": "Delta", "LINE_PRA": 0.0, "ODDS_OVER": 180.0, "ODDS_UNDER": -295.0}, index=first.index)
+    swapped = first.join(props.drop_duplicates(key).head(4)[["GAME_DATE", "PLAYER_NAME", "TIMESTAMP"]]).join(delta)
+    median = props.groupby(key)["LINE_PRA"].median()
+    swapped["LINE_PRA"] = median.reindex(pd.MultiIndex.from_frame(first)).to_numpy() - 2.0  # lower line, over +180
+    honest = swapped.head(1).assign(BOOK="Epsilon", ODDS_OVER=-180.0, ODDS_UNDER=140.0)  # lower line, over favoured
+    path = tmp_path / "props.csv"
+    pd.concat([props, swapped, honest]).to_csv(path, index=False)
+    lines = load_lines(path, league)
+    against = [k for k in lines.skipped if k.startswith("quotes priced against their line")]
+    assert len(against) == 1 and lines.skipped[against[0]] == 4 and "Delta 4" in against[0]
+    assert "Delta" not in set(lines.quotes["BOOK"]) and "Epsilon" in set(lines.quotes["BOOK"])
+    assert len(lines.quotes) == len(load_lines_of(props, league, tmp_path).quotes) + 1
+
+
+def load_lines_of(frame: pd.DataFrame, league: pd.DataFrame, tmp_path) -> object:
+    path = tmp_path / "plain.csv"
+    frame.to_csv(path, index=False)
+    return load_lines(path, league)
+
+
 def test_the_backtest_reports_the_model_against_the_real_line_on_those_rows_only(league, props, tmp_path):
     path = tmp_path / "props.csv"
     props.to_csv(path, index=False)

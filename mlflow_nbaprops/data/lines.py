@@ -10,7 +10,9 @@ Validation follows the game logs' standard (file, column, first rows): a line ou
 are not American odds (+100 or more, -100 or less; one side may be empty: a book quoting one side
 only), a quote with neither price. The same book twice for one player-game keeps its latest quote
 (``TIMESTAMP``; the first where they tie) and the others are counted and reported, as are quotes
-stamped more than a day after their game's date (not a pre-game price). Rows whose player-game is
+stamped more than a day after their game's date (not a pre-game price), and quotes priced against their
+line (a line a point or more below the books' median whose over is an underdog, or above it a
+favourite: over and under prices swapped at the source). Rows whose player-game is
 not in the game logs are set aside, counted and reported: props of playoff games or of names a book
 spells its own way.
 
@@ -173,6 +175,27 @@ def market_rows(quotes: pd.DataFrame, book: str | None = None) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- internals
 
+#: A quote's line this far from the books' median, and its vig-free P(over) this far on the wrong side
+#: of even money, is priced against its line: no coherent book makes the over an underdog at a lower line.
+AGAINST_LINE_POINTS, AGAINST_LINE_MARGIN = 1.0, 0.10
+
+
+def _priced_against_line(quotes: pd.DataFrame) -> np.ndarray:
+    """Quotes whose price moves the wrong way for their line against the other books': a line below the
+    player-game's median line whose over is priced below 0.5 - margin (or above it, over 0.5 + margin).
+    On the 2023-24 props these are two books' (the same platform's) quotes, whose over and under prices
+    look swapped: betting the over blind at their lower lines returned +25 %."""
+    if len(quotes) == 0:
+        return np.zeros(0, dtype=bool)
+    median = quotes.groupby(["GAME_ID", "PLAYER_ID"], sort=False)["LINE_PRA"].transform("median").to_numpy(float)
+    off = quotes["LINE_PRA"].to_numpy(float) - median
+    p_over = np.asarray(vig_free_over(quotes["ODDS_OVER"], quotes["ODDS_UNDER"]), dtype=float)
+    with np.errstate(invalid="ignore"):
+        low = (off <= -AGAINST_LINE_POINTS) & (p_over < 0.5 - AGAINST_LINE_MARGIN)
+        high = (off >= AGAINST_LINE_POINTS) & (p_over > 0.5 + AGAINST_LINE_MARGIN)
+    return low | high
+
+
 
 def _source(files: list[str]) -> str:
     return files[0] if len(files) == 1 else f"{len(files)} files"
@@ -237,6 +260,13 @@ def _finish(quotes: pd.DataFrame, flags: RowFlags, logs: pd.DataFrame | None, fi
         skipped["quotes of a book it quoted again for the same player-game (its latest kept): skipped"] = \
             int(twice.sum())
         quotes = quotes.loc[~twice]
+    against = _priced_against_line(quotes)
+    if against.any():
+        books = quotes.loc[against, "BOOK"].value_counts()
+        skipped["quotes priced against their line (a line at least a point below the books' median with the "
+                f"over an underdog, or above it with the over a favourite: over and under prices swapped?; "
+                f"{', '.join(f'{b} {n}' for b, n in books.items())}): skipped"] = int(against.sum())
+        quotes = quotes.loc[~against]
     if logs is not None:
         known = pd.MultiIndex.from_frame(logs[["GAME_ID", "PLAYER_ID"]].astype({"GAME_ID": object, "PLAYER_ID": "int64"}))
         here = pd.MultiIndex.from_arrays([quotes["GAME_ID"].to_numpy(object),
