@@ -115,25 +115,32 @@ def test_a_quote_priced_against_its_line_is_set_aside_and_its_book_named(league,
     and under prices swapped at the source): betting those overs blind returned +25 %. Such a quote is
     no price anyone could trust; it is counted, its book named, and left out of every figure."""
     key = ["GAME_ID", "PLAYER_ID"]
-    first = props.drop_duplicates(key).head(4)[key]
-    delta = pd.DataFrame({"BOOK": "Delta", "LINE_PRA": 0.0, "ODDS_OVER": 180.0, "ODDS_UNDER": -295.0}, index=first.index)
-    swapped = first.join(props.drop_duplicates(key).head(4)[["GAME_DATE", "PLAYER_NAME", "TIMESTAMP"]]).join(delta)
-    median = props.groupby(key)["LINE_PRA"].median()
-    swapped["LINE_PRA"] = median.reindex(pd.MultiIndex.from_frame(first)).to_numpy() - 2.0  # lower line, over +180
-    honest = swapped.head(1).assign(BOOK="Epsilon", ODDS_OVER=-180.0, ODDS_UNDER=140.0)  # lower line, over favoured
+    median = props.groupby(key)["LINE_PRA"].transform("median")
+    changed = props.copy()
+    swapped = changed[changed["BOOK"] == "Alpha"].index[:4]  # 4 of Alpha's quotes: a lower line, over +180
+    changed.loc[swapped, "LINE_PRA"] = median[swapped] - 2.0
+    changed.loc[swapped, ["ODDS_OVER", "ODDS_UNDER"]] = [180.0, -295.0]
+    honest = changed[changed["BOOK"] == "Beta"].index[40:41]  # another player-game: a lower line with the over favoured: kept
+    changed.loc[honest, "LINE_PRA"] = median[honest] - 2.0
+    changed.loc[honest, ["ODDS_OVER", "ODDS_UNDER"]] = [-180.0, 140.0]
     path = tmp_path / "props.csv"
-    pd.concat([props, swapped, honest]).to_csv(path, index=False)
+    changed.to_csv(path, index=False)
     lines = load_lines(path, league)
     against = [k for k in lines.skipped if k.startswith("quotes priced against their line")]
-    assert len(against) == 1 and lines.skipped[against[0]] == 4 and "Delta 4" in against[0]
-    assert "Delta" not in set(lines.quotes["BOOK"]) and "Epsilon" in set(lines.quotes["BOOK"])
-    assert len(lines.quotes) == len(load_lines_of(props, league, tmp_path).quotes) + 1
-
-
-def load_lines_of(frame: pd.DataFrame, league: pd.DataFrame, tmp_path) -> object:
-    path = tmp_path / "plain.csv"
-    frame.to_csv(path, index=False)
-    return load_lines(path, league)
+    assert len(against) == 1 and lines.skipped[against[0]] == 4 and "Alpha 4" in against[0]
+    assert len(lines.quotes) == len(props) - 4 and set(lines.quotes["BOOK"]) == set(BOOKS)
+    kept = lines.quotes.merge(changed.loc[honest, key], on=key)
+    assert (kept.loc[kept["BOOK"] == "Beta", "ODDS_OVER"] == -180.0).all()
+    # a book pricing many of its quotes so (more than 5 %) is no book to trust: set aside whole
+    many = props[props["BOOK"] == "Gamma"].copy()
+    bad = many.sample(frac=0.2, random_state=0).index
+    many.loc[bad, "LINE_PRA"] = many.loc[bad, "LINE_PRA"] - 3.0
+    many.loc[bad, ["ODDS_OVER", "ODDS_UNDER"]] = [180.0, -295.0]
+    pd.concat([props[props["BOOK"] != "Gamma"], many]).to_csv(path, index=False)
+    lines = load_lines(path, league)
+    whole = [k for k in lines.skipped if k.startswith("quotes of books that price more than 5 %")]
+    assert len(whole) == 1 and "Gamma" in whole[0] and lines.skipped[whole[0]] == len(many)
+    assert set(lines.quotes["BOOK"]) == {"Alpha", "Beta"}
 
 
 def test_the_backtest_reports_the_model_against_the_real_line_on_those_rows_only(league, props, tmp_path):
@@ -235,7 +242,11 @@ def test_the_real_props_load_as_their_readme_says():
     logs = load_gamelogs(REAL_DATA / "leaguegamefinder_players_2023-24.csv.gz").frame
     lines = load_lines(shared / "market" / "props_pra_2023-24.csv.gz", logs)
     market = lines.market()
-    assert len(lines.books) == 10 and 4_570 <= len(market) <= 4_581
+    # two books of one platform price ~40 % of their quotes against their line: set aside whole
+    assert sorted(lines.books) == ['Barstool Sportsbook', 'BetMGM', 'BetOnline.ag', 'Bovada', 'Caesars', 'DraftKings',
+                                   'FanDuel', 'PointsBet (US)'] and 4_570 <= len(market) <= 4_581
+    whole = next(k for k in lines.skipped if k.startswith("quotes of books that price more than 5 %"))
+    assert "Unibet 4" in whole and "BetRivers 4" in whole
     played = market.merge(logs.assign(PRA=schema.pra(logs))[["GAME_ID", "PLAYER_ID", "PRA", "MIN"]],
                           on=["GAME_ID", "PLAYER_ID"])
     played = played[played["MIN"] > 0]

@@ -12,7 +12,8 @@ only), a quote with neither price. The same book twice for one player-game keeps
 (``TIMESTAMP``; the first where they tie) and the others are counted and reported, as are quotes
 stamped more than a day after their game's date (not a pre-game price), and quotes priced against their
 line (a line a point or more below the books' median whose over is an underdog, or above it a
-favourite: over and under prices swapped at the source). Rows whose player-game is
+favourite: over and under prices swapped at the source); a book pricing more than 5 % of its quotes
+so is set aside whole. Rows whose player-game is
 not in the game logs are set aside, counted and reported: props of playoff games or of names a book
 spells its own way.
 
@@ -178,6 +179,10 @@ def market_rows(quotes: pd.DataFrame, book: str | None = None) -> pd.DataFrame:
 #: A quote's line this far from the books' median, and its vig-free P(over) this far on the wrong side
 #: of even money, is priced against its line: no coherent book makes the over an underdog at a lower line.
 AGAINST_LINE_POINTS, AGAINST_LINE_MARGIN = 1.0, 0.10
+#: A book pricing more than this share of its quotes against their line is set aside whole (on 2023-24's
+#: props two books of one platform price ~40 % so, every other book none; their remaining quotes
+#: returned -30 % to +39 % by side and line offset: no price either).
+UNTRUSTED_BOOK_SHARE = 0.05
 
 
 def _priced_against_line(quotes: pd.DataFrame) -> np.ndarray:
@@ -262,11 +267,20 @@ def _finish(quotes: pd.DataFrame, flags: RowFlags, logs: pd.DataFrame | None, fi
         quotes = quotes.loc[~twice]
     against = _priced_against_line(quotes)
     if against.any():
-        books = quotes.loc[against, "BOOK"].value_counts()
-        skipped["quotes priced against their line (a line at least a point below the books' median with the "
-                f"over an underdog, or above it with the over a favourite: over and under prices swapped?; "
-                f"{', '.join(f'{b} {n}' for b, n in books.items())}): skipped"] = int(against.sum())
-        quotes = quotes.loc[~against]
+        share = pd.Series(against, index=quotes.index).groupby(quotes["BOOK"]).mean()
+        untrusted = share[share > UNTRUSTED_BOOK_SHARE]
+        whole = quotes["BOOK"].isin(untrusted.index).to_numpy()
+        if whole.any():  # so many swapped prices that its other quotes are no price to trust either
+            skipped["quotes of books that price more than 5 % of their quotes against their line, set aside whole ("
+                    f"{', '.join(f'{b} {v:.0%}' for b, v in untrusted.sort_values(ascending=False).items())}): "
+                    "skipped"] = int(whole.sum())
+        alone = against & ~whole
+        if alone.any():
+            books = quotes.loc[alone, "BOOK"].value_counts()
+            skipped["quotes priced against their line (a line at least a point below the books' median with the "
+                    f"over an underdog, or above it with the over a favourite: over and under prices swapped?; "
+                    f"{', '.join(f'{b} {n}' for b, n in books.items())}): skipped"] = int(alone.sum())
+        quotes = quotes.loc[~(whole | alone)]
     if logs is not None:
         known = pd.MultiIndex.from_frame(logs[["GAME_ID", "PLAYER_ID"]].astype({"GAME_ID": object, "PLAYER_ID": "int64"}))
         here = pd.MultiIndex.from_arrays([quotes["GAME_ID"].to_numpy(object),
