@@ -100,9 +100,15 @@ def main() -> None:
     night = later["GAME_DATE"].min()
     tonight = news_slate(history, later[later["GAME_DATE"] == night], news).assign(LINE=20.5)
     one_team = tonight[tonight["TEAM"] == tonight["TEAM"].iloc[0]]
-    # 500 rows of one date: the next nights' players (the same player once), moved to that date
+    # 500 rows of one date: the next nights' players (the same player once), moved to that date, their
+    # teams paired into games (a team has one opponent a night, both sides of a game agree on it)
     nights = later[later["GAME_DATE"] <= night + pd.Timedelta(days=3)].drop_duplicates("PLAYER_ID")
-    five_hundred = nights[["PLAYER_ID", "TEAM", "OPPONENT", "HOME"]].head(500).assign(GAME_DATE=night, LINE=20.5)
+    teams = sorted(nights["TEAM"].unique())
+    opponent = {**dict(zip(teams[0::2], teams[1::2])), **dict(zip(teams[1::2], teams[0::2]))}
+    paired = nights[nights["TEAM"].isin(opponent)]
+    five_hundred = paired[["PLAYER_ID", "TEAM"]].head(500).assign(
+        OPPONENT=lambda f: f["TEAM"].map(opponent), HOME=lambda f: f["TEAM"].isin(teams[0::2]),
+        GAME_DATE=night, LINE=20.5)
     print(f"slates: tonight {night.date()} {len(tonight)} rows ({int((tonight['STATUS'] == 'OUT').sum())} OUT); "
           f"500-row slate of {five_hundred['TEAM'].nunique()} teams")
     features = predictor.snapshot.features(slate_rows, predictor.feature_set)

@@ -756,7 +756,7 @@ ROUND_3: dict[str, Case] = {
                                     "no run left RUNNING (trial FAILED, study KILLED)", tune_worker_interrupted),
     "secret-in-tracking-uri": Case(D, "`predict` with MLFLOW_TRACKING_URI=http://user:secret@host/", "0",
                                    "logged as run", "the password is printed nowhere", secret_in_uri),
-    "serve-many-dates": Case(S, "1,000 rows on 1,000 different dates", "HTTP 400", "at most 31 game dates", SERVING,
+    "serve-many-dates": Case(S, "1,000 rows on 1,000 different dates", "HTTP 400", "at most 7 game dates", SERVING,
                              lambda e: http(e, many_dates(e))),
     "grade-unreadable-artifact": Case(D, "`grade` with one prediction run's predictions.parquet garbage", "0",
                                       "their predictions unreadable", "the other runs graded; the bad one named and set "

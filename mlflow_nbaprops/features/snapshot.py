@@ -48,8 +48,10 @@ DEFAULT_SNAPSHOT_DAYS = 400
 PLAYER_GAMES = 82
 #: Of those, the last games kept whole for his team (>= the longest minutes-share window, 10).
 SHARE_GAMES = 10
-#: Probe states kept per snapshot (tonight's, and a multi-day slate's next days).
-NIGHTS_KEPT = 4
+#: Probe states kept per snapshot: a slate's dates (at most a week) for a model and its fallback (two
+#: feature sets), so a multi-day slate sent again rebuilds none (with 4, a 5-date slate to a lineups
+#: model rebuilt all ten on every request: 34 s).
+NIGHTS_KEPT = 16
 ROWS_FILE = "history.parquet"
 PRIOR_FILE = "prior_games.parquet"
 LEAGUE_FILE = "league.parquet"

@@ -59,9 +59,10 @@ MAX_TEXT = 32
 ECHO = 40
 #: Game dates accepted (a typo'd year gets a message, not pandas' out-of-bounds error).
 MIN_YEAR, MAX_YEAR = 1946, 2100
-#: Distinct game dates one slate may cover: each new date costs its night state (about a second);
-#: a request of a thousand dates tied a server worker up for minutes.
-MAX_SLATE_DATES = 31
+#: Distinct game dates one slate may cover: each new date costs its night state (1-3 s, twice for a
+#: lineups model with its inactive fallback); a request of a thousand dates tied a server worker up for
+#: minutes, and 31 cold dates would still outlast the server's 60 s timeout. A week of nights at most.
+MAX_SLATE_DATES = 7
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]*(Z|[+-]\d{2}:?\d{2})?)?$")
 #: Optional input column: the caller's own minutes projection (news the box scores cannot
 #: know: a starter ruled out, a minutes limit). Where given, it replaces stage 1's minutes.
@@ -572,6 +573,8 @@ def _fixture_problems(out: pd.DataFrame, slate: pd.DataFrame) -> list[str]:
         problems.append(f"column GAME_DATE: a slate covers at most {MAX_SLATE_DATES} game dates, this one {dates:,}: "
                         "send one night (or a few) per request")
         return problems
+    if len(out) < 2:  # one row cannot contradict itself (and a one-row request stays cheap)
+        return problems
     twice = out.duplicated(["PLAYER_ID", "GAME_DATE"], keep=False).to_numpy()
     problems += _rows(twice, "PLAYER_ID", "is listed more than once on one date (a duplicate row, or both teams)",
                       slate["PLAYER_ID"])
@@ -593,6 +596,8 @@ def _game_news_problems(out: pd.DataFrame, slate: pd.DataFrame) -> list[str]:
     """A team-game with more than five starters, and the two teams of a game disagreeing on its line
     (the total, or spreads that are not opposite)."""
     problems: list[str] = []
+    if len(out) < 2:  # one row: five starters at most, one line
+        return problems
     team_game = [out["TEAM"], out["GAME_DATE"]]
     if STARTER_COLUMN in out:
         starters = out[STARTER_COLUMN].eq(1)
