@@ -45,7 +45,7 @@ import mlflow_nbaprops.flavor as nbaprops_flavor  # noqa: E402
 from mlflow_nbaprops.data import load_gamelogs, load_news, schema, synthetic_league_with_news  # noqa: E402
 from mlflow_nbaprops.features import get_feature_set  # noqa: E402
 from mlflow_nbaprops.model import TwoStageRegressor  # noqa: E402
-from mlflow_nbaprops.model.predictor import PropsPredictor, news_slate  # noqa: E402
+from mlflow_nbaprops.model.predictor import MAX_SLATE_DATES, PropsPredictor, news_slate  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT = SHARED / "nba"
@@ -92,9 +92,11 @@ def main() -> None:
     print(f"nbaprops train: {time.perf_counter() - start:.1f} s ({predictor.scenario} with a {predictor.fallback_scenario} "
           "fallback)")
     names = list(predictor.feature_set.names)
-    # the first 1,000 real player-games after the cutoff, on their own dates (a player once a date: one
+    # the first 1,000 real player-games after the cutoff (in its first week), on their own dates (a player once a date: one
     # date for all of them would list players twice and teams with two opponents, which a slate refuses)
-    slate_rows = later[["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]].head(1000).reset_index(drop=True)
+    first_week = later["GAME_DATE"].isin(sorted(later["GAME_DATE"].unique())[:MAX_SLATE_DATES])
+    slate_rows = later.loc[first_week, ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]].head(1000).reset_index(
+        drop=True)
     slate_rows = slate_rows.assign(LINE=20.5)
     # tonight as a user sends it: the next game night's lists, lineups and lines
     night = later["GAME_DATE"].min()
