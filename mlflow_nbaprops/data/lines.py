@@ -201,7 +201,6 @@ def _priced_against_line(quotes: pd.DataFrame) -> np.ndarray:
     return low | high
 
 
-
 def _source(files: list[str]) -> str:
     return files[0] if len(files) == 1 else f"{len(files)} files"
 
