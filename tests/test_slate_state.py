@@ -10,8 +10,9 @@ import pytest
 from mlflow_nbaprops.data import canonicalize_frame
 from mlflow_nbaprops.data.synth import synthesize_league
 from mlflow_nbaprops.features import build_features, get_feature_set
+import mlflow_nbaprops.features.snapshot as snapshot_module
 from mlflow_nbaprops.features.snapshot import HistorySnapshot
-from mlflow_nbaprops.model.predictor import observed_slate, validate_slate
+from mlflow_nbaprops.model.predictor import MAX_SLATE_DATES, observed_slate, validate_slate
 
 FS = get_feature_set("full")
 NAMES = list(FS.names)
@@ -97,7 +98,10 @@ def test_traded_players_debuts_and_unknown_teams(league):
     assert np.isnan(snapshot.features(stranger, FS, keys=False)["opp_pace_l15"]).all()
 
 
-def test_a_night_is_built_once_and_a_few_are_kept(league):
+def test_a_night_is_built_once_and_a_few_are_kept(league, monkeypatch):
+    # the shipped bound keeps every date a slate may cover, for a model and its fallback
+    assert snapshot_module.NIGHTS_KEPT >= 2 * MAX_SLATE_DATES
+    monkeypatch.setattr(snapshot_module, "NIGHTS_KEPT", 4)  # the bound itself, on a few nights
     history = league[league["GAME_DATE"] < sorted(league["GAME_DATE"].unique())[-3]]
     snapshot = HistorySnapshot.from_history(history)
     first = snapshot.night(snapshot.cutoff + pd.Timedelta(days=1), FS)
