@@ -270,7 +270,8 @@ def _finish(quotes: pd.DataFrame, flags: RowFlags, logs: pd.DataFrame | None, fi
         untrusted = share[share > UNTRUSTED_BOOK_SHARE]
         whole = quotes["BOOK"].isin(untrusted.index).to_numpy()
         if whole.any():  # so many swapped prices that its other quotes are no price to trust either
-            skipped["quotes of books that price more than 5 % of their quotes against their line, set aside whole ("
+            skipped[f"quotes of books that price more than {UNTRUSTED_BOOK_SHARE * 100:g} % of their quotes against their "
+                    "line, set aside whole ("
                     f"{', '.join(f'{b} {v:.0%}' for b, v in untrusted.sort_values(ascending=False).items())}): "
                     "skipped"] = int(whole.sum())
         alone = against & ~whole

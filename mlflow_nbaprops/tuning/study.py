@@ -157,9 +157,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
     def stale(study, trial) -> None:  # a worker stopped mid-trial: its run fails with its trial
         run_id = trial.user_attrs.get("mlflow_run_id")
         if run_id:
-            client.set_tag(run_id, STATE_TAG, "FAILED")
-            client.set_tag(run_id, "nbaprops.tune.failure", "the worker stopped (no heartbeat)")
-            client.set_terminated(run_id, "FAILED")
+            _fail_run(client, run_id, "the worker stopped (no heartbeat)")
 
     rdb = _storage(optuna, storage_url, heartbeat, stale)
     sampler = optuna.samplers.TPESampler(seed=seed if storage is None else None)  # shared: workers differ
@@ -196,7 +194,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
         study.enqueue_trial(defaults, user_attrs={"kind": "defaults"}, skip_if_exists=True)
 
     ran = [0]
-    mine: list[str] = []  # this worker's trial runs: none is left RUNNING when it stops
+    current: list[str] = []  # this worker's trial run (one at a time): never left RUNNING when it stops
 
     def objective(trial) -> float:
         ran[0] += 1
@@ -211,7 +209,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
                 **config.features.tags()}
         run = client.create_run(exp_id, run_name=f"{study_name}_trial{trial.number:03d}", tags=resolve_tags(tags))
         run_id = run.info.run_id
-        mine.append(run_id)
+        current[:] = [run_id]
         fitted = [0]
 
         def report(fold: int, n_folds: int, running_mae: float) -> None:
@@ -238,9 +236,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
             client.set_terminated(run_id, "KILLED")
             raise
         except BaseException as exc:
-            client.set_tag(run_id, STATE_TAG, "FAILED")
-            client.set_tag(run_id, "nbaprops.tune.failure", redact_text(f"{type(exc).__name__}: {exc}")[:5000])
-            client.set_terminated(run_id, "FAILED")
+            _fail_run(client, run_id, f"{type(exc).__name__}: {exc}")
             raise
         metrics = {**headline_metrics(result.metrics), "folds_fitted": float(fitted[0])}
         client.log_batch(run_id, metrics=[mlflow.entities.Metric(k, v, int(time.time() * 1000), 0)
@@ -289,7 +285,7 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
             if not others_done:
                 break
     except BaseException as exc:  # a crash (or an interrupt) of this worker: no run is left RUNNING by it
-        _worker_failed(study, optuna, client, parent, worker, exc, mine)
+        _worker_failed(study, optuna, client, parent, worker, exc, current)
         raise
 
     report = TuneReport(study_name, storage_url, parent, validation_season, _counts(study), _fits(study, optuna))
@@ -329,9 +325,7 @@ def _worker_failed(study, optuna, client: mlflow.MlflowClient, parent: str, work
     try:
         for run_id in runs:
             if client.get_run(run_id).info.status == "RUNNING":
-                client.set_tag(run_id, STATE_TAG, "FAILED")
-                client.set_tag(run_id, "nbaprops.tune.failure", redact_text(f"{type(exc).__name__}: {exc}")[:5000])
-                client.set_terminated(run_id, status)
+                _fail_run(client, run_id, f"{type(exc).__name__}: {exc}", status)
         running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
         if any(t.user_attrs.get("worker") not in (None, worker) for t in running):
             return
@@ -341,6 +335,13 @@ def _worker_failed(study, optuna, client: mlflow.MlflowClient, parent: str, work
         client.set_terminated(parent, status)
     except Exception:  # the error that stopped the worker is the one to report
         logger.exception("could not mark the study's parent run after a worker error")
+
+
+def _fail_run(client: mlflow.MlflowClient, run_id: str, reason: str, status: str = "FAILED") -> None:
+    """End a trial run that did not finish: state FAILED, the reason (redacted) in a tag."""
+    client.set_tag(run_id, STATE_TAG, "FAILED")
+    client.set_tag(run_id, "nbaprops.tune.failure", redact_text(reason)[:5000])
+    client.set_terminated(run_id, status)
 
 
 def _study_parent(client: mlflow.MlflowClient, study_name: str) -> str:
