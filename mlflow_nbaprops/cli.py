@@ -355,24 +355,65 @@ def data_slice(paths: tuple[Path, ...], since: str | None, until: str | None, ou
     click.echo(f"wrote {output}: {data_version(frame[keep], str(output)).summary()}")
 
 
+@data.command("pull")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the season game-log files (leaguegamefinder_players_<season>.csv.gz).")
+@click.option("--news", "news_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the pregame lists (pregame_<season>.csv.gz) and game lines.")
+@click.option("--season", default=None, help="Season to pull, e.g. 2025-26 (default: the season of --until).")
+@click.option("--until", default=None, help="Last game date to pull (default: yesterday).")
+@click.option("--lines-url", default=None, envvar="NBAPROPS_LINES_URL",
+              help="A CSV of game lines (GAME_ID, GAME_DATE, HOME_TEAM, AWAY_TEAM, SPREAD_HOME, TOTAL) your source "
+                   "serves; merged into game_lines_<season>.csv.gz. [env NBAPROPS_LINES_URL]")
+@_translate_errors
+def data_pull(data_dir: Path, news_dir: Path, season: str | None, until: str | None, lines_url: str | None) -> None:
+    """Game logs and pregame lists from nba_api, only the games the folders do not hold yet
+    (resumes where an interrupted pull stopped). Polite: one request per 0.6 s, retries with backoff."""
+    import datetime as dt
+
+    from mlflow_nbaprops.data.schema import season_of
+    from mlflow_nbaprops.feed import pull, require_feed
+
+    require_feed()
+    last = _date(until, "--until").date() if until else dt.date.today() - dt.timedelta(days=1)
+    season = season or season_of(_date(f"{last}", "--until"))
+    _check_season(season)
+    result = pull(data_dir, news_dir, season, last, lines_url=lines_url, say=lambda m: click.echo(m, err=True))
+    click.echo(result.summary())
+
+
+def _check_season(season: str) -> None:
+    import re
+
+    if not re.fullmatch(r"\d{4}-\d{2}", season) or (int(season[:4]) + 1) % 100 != int(season[5:]):
+        raise click.BadParameter(f"{season!r} is not a season (e.g. 2025-26)", param_hint="--season")
+
+
 @data.command("slate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--date", "night", required=True, help="The night to replay (YYYY-MM-DD).")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--date", "night", required=True, help="The night (YYYY-MM-DD): a past night of PATHS to replay, or "
+                                                     "a night after them (or no PATHS) to build from the feed.")
 @click.option("--line", default=None, type=FiniteNumber(0), help="A PRA line for every row (default: none).")
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help=".csv, .csv.gz or .parquet")
+@click.option("--injury-report", default=None,
+              help="Feed: the injury report PDF (URL or file; default: the official one of --date at 5 PM ET).")
+@click.option("--no-lineups", is_flag=True, help="Feed: do not ask for tonight's starting lineups.")
 @_NEWS
 @_translate_errors
-def data_slate(paths: tuple[Path, ...], night: str, line: float | None, output: Path,
-               news_paths: tuple[str, ...]) -> None:
-    """The slate a past night's games stand for, as the injury report had it: its players
-    AVAILABLE, every other player of its teams OUT (replays a night through `nbaprops predict`).
-    With --news: everyone on the night's lists, the inactive OUT, with STARTER, SPREAD and TOTAL."""
+def data_slate(paths: tuple[Path, ...], night: str, line: float | None, output: Path, injury_report: str | None,
+               no_lineups: bool, news_paths: tuple[str, ...]) -> None:
+    """A night's slate. Replay (a night PATHS hold): its players AVAILABLE, every other player of
+    its teams OUT; with --news, everyone on the night's lists, the inactive OUT, with STARTER, SPREAD
+    and TOTAL. Feed (a night after PATHS, or no PATHS): schedule and rosters from nba_api, STATUS
+    from the official injury report, STARTER once lineups are in, SPREAD/TOTAL from --news game lines."""
     from mlflow_nbaprops.data import load_gamelogs, load_news, split_paths, write_table
     from mlflow_nbaprops.model.predictor import news_slate, observed_slate
 
     _check_output(output, inputs=(*paths, *split_paths(news_paths)))
-    frame = load_gamelogs(paths).frame
     day = _date(night, "--date")
+    frame = load_gamelogs(paths).frame if paths else None
+    if frame is None or day > frame["GAME_DATE"].max():
+        return _feed_slate(day, frame, output, injury_report, not no_lineups, news_paths, line)
     games = frame[frame["GAME_DATE"] == day]
     if games.empty:
         raise click.ClickException(f"no games on {day:%Y-%m-%d} in the data")
@@ -391,6 +432,24 @@ def data_slate(paths: tuple[Path, ...], night: str, line: float | None, output: 
     lineups = f", {int(slate['STARTER'].eq(1).sum())} starters named" if "STARTER" in slate else ""
     click.echo(f"wrote {output}: {len(slate) - out} players available and {out} out in "
                f"{games['GAME_ID'].nunique()} games on {day:%Y-%m-%d}{lineups}")
+
+
+def _feed_slate(day, history, output: Path, injury_report, lineups: bool, news_paths, line) -> None:
+    """``data slate`` for a night the data does not hold: built from the feed."""
+    from mlflow_nbaprops.data import split_paths, write_table
+    from mlflow_nbaprops.feed import require_feed, tonight_lines, tonight_slate
+
+    require_feed()
+    lines = tonight_lines([Path(p) for p in split_paths(news_paths)])
+    built = tonight_slate(day.date(), history, injury_report=injury_report, game_lines=lines, lineups=lineups,
+                          say=lambda m: click.echo(m, err=True))
+    for note in built.notes():
+        click.echo(f"note: {note}", err=True)
+    if built.slate.empty:
+        raise click.ClickException(f"no games to play on {day:%Y-%m-%d}: no slate written")
+    slate = built.slate.assign(LINE=line) if line is not None else built.slate
+    write_table(slate, output)
+    click.echo(f"wrote {output}: {built.summary()}")
 
 
 def _date(text: str, hint: str):
@@ -813,6 +872,48 @@ def monitor_command(name, alias, window_days, tolerance_pct, min_rows, output_di
     result = monitor(name, alias, window_days, tolerance_pct, min_rows, output_dir)
     click.echo(result.summary())
     if result.drift.drifted:
+        sys.exit(1)
+
+
+@main.command("daily")
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the season game-log files the feed keeps up to date.")
+@click.option("--news", "news_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the pregame lists and game lines the feed keeps up to date.")
+@click.option("--date", "night", default=None, help="Tonight (YYYY-MM-DD; default: today).")
+@click.option("--name", "--model", "name", default="NBAPropsModel", show_default=True, help="Registered model name.")
+@click.option("--alias", default="production", show_default=True,
+              help="The alias scored with; the refresh moves it to the refreshed version.")
+@click.option("--output-dir", default="daily", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where the night's slate, predictions, journal and monitoring figure go.")
+@click.option("--injury-report", default=None, help="The injury report PDF (URL or file; default: the official "
+                                                    "one of the night at 5 PM ET).")
+@click.option("--lines-url", default=None, envvar="NBAPROPS_LINES_URL",
+              help="A CSV of game lines your source serves (see `data pull`). [env NBAPROPS_LINES_URL]")
+@click.option("--min-rows", default=200, show_default=True, type=WholeNumber(1),
+              help="Graded predictions the drift check needs.")
+@_translate_errors
+def daily_command(data_dir, news_dir, night, name, alias, output_dir, injury_report, lines_url, min_rows) -> None:
+    """One night: pull -> refresh -> slate -> predict -> grade -> monitor. A failed step stops the rest
+    (exit 1); running a night twice is harmless. Exit 1 on drift, as `monitor`."""
+    import datetime as dt
+
+    from mlflow_nbaprops.daily.night import NightSettings, run_night
+    from mlflow_nbaprops.feed import require_feed
+
+    require_feed()
+    day = _date(night, "--date").date() if night else dt.date.today()
+    _check_output(output_dir, "--output-dir", folder=True, inputs=(data_dir, news_dir))
+    for folder in (data_dir, news_dir):
+        if folder.resolve() == output_dir.resolve() or folder.resolve() in output_dir.resolve().parents:
+            raise click.BadParameter(f"{output_dir} is inside {folder}: the night's slates would be read as data "
+                                     "there; write elsewhere", param_hint="--output-dir")
+    _project_run("daily", f"{day}")
+    settings = NightSettings(day=day, data_dir=data_dir, news_dir=news_dir, output_dir=output_dir, model_name=name,
+                             alias=alias, injury_report=injury_report, lines_url=lines_url, min_rows=min_rows)
+    result = run_night(settings, say=click.echo)
+    click.echo(f"{result.summary()}; journal {result.journal}")
+    if result.drift:
         sys.exit(1)
 
 

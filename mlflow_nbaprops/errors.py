@@ -43,3 +43,8 @@ class DataSpecError(NBAPropsError, ValueError):
 class TrainingError(NBAPropsError):
     """Training could not run on the data and settings given (too little history, a booster
     refusing a hyperparameter value)."""
+
+
+class FeedError(NBAPropsError):
+    """A request to the stats site or the injury report failed for good (after its retries), or
+    what came back is not the shape the feed reads. The message names the endpoint and its parameters."""

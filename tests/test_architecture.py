@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-LOWER = ["mlflow_nbaprops.data", "mlflow_nbaprops.features", "mlflow_nbaprops.model", "mlflow_nbaprops.evaluation"]
+LOWER = ["mlflow_nbaprops.data", "mlflow_nbaprops.features", "mlflow_nbaprops.model", "mlflow_nbaprops.evaluation",
+         "mlflow_nbaprops.feed.season", "mlflow_nbaprops.feed.tonight"]
 
 
 @pytest.mark.parametrize("module", LOWER)
@@ -34,7 +35,7 @@ def test_package_root_is_import_light():
 #: Each module's layer; a module may import its own layer and the ones below, never above.
 LAYERS = {
     "errors": 0, "redact": 0, "_exports": 0, "search": 1,
-    "data": 1, "features": 2, "model": 3, "evaluation": 4,
+    "data": 1, "feed": 2, "features": 2, "model": 3, "evaluation": 4,
     "flavor": 5, "promotion": 5, "context": 5,
     "tracking": 6,
     "daily": 7, "tuning": 7,
@@ -82,6 +83,9 @@ def test_no_module_imports_an_upper_layer():
     # the CLI reads the backend table at import (`nbaprops --help`)
     ("mlflow_nbaprops.model.backends", ("pandas", "mlflow_nbaprops.model.predictor", "lightgbm", "xgboost")),
     ("mlflow_nbaprops.cli", ("pandas", "mlflow", "lightgbm")),
+    # the feed's libraries are an extra: only the commands that fetch import them
+    ("mlflow_nbaprops.feed.tonight", ("nba_api", "pdfplumber", "requests", "mlflow")),
+    ("mlflow_nbaprops.feed.season", ("nba_api", "pdfplumber", "requests", "mlflow")),
 ])
 def test_light_modules_stay_light_behind_lazy_package_faces(module, forbidden):
     code = f"import sys, {module}\nprint(','.join(m for m in {forbidden!r} if m in sys.modules))"
@@ -91,7 +95,7 @@ def test_light_modules_stay_light_behind_lazy_package_faces(module, forbidden):
 
 def test_package_faces_export_what_they_list():
     code = ("import importlib\n"
-            "for name in ('data', 'features', 'model', 'evaluation', 'tracking', 'daily', 'tuning'):\n"
+            "for name in ('data', 'feed', 'features', 'model', 'evaluation', 'tracking', 'daily', 'tuning'):\n"
             "    package = importlib.import_module('mlflow_nbaprops.' + name)\n"
             "    for public in package.__all__:\n"
             "        getattr(package, public)\n"
