@@ -84,3 +84,38 @@ def test_the_tuning_block_runs_as_written(tmp_path):
     version = client.search_model_versions("name = 'NBAPropsModel'")[0]
     assert client.get_run(version.run_id).data.tags["nbaprops.params_from"] == "props-2022-23"
     assert (tmp_path / "nbaprops-tuning.db").is_file()
+
+
+def test_the_nightly_feed_block_runs_as_written(tmp_path):
+    """The feed block against the stand-in stats site (tests/feedserver.py) on a synthetic league:
+    two seasons pulled, a model trained and put in production, one night run by `daily`."""
+    import pandas as pd
+    import pytest
+
+    pytest.importorskip("nba_api", reason="the feed extra is not installed")
+    from feedserver import FeedServer, Recordings
+
+    from mlflow_nbaprops.data import synthetic_league_with_news
+
+    block = bash_block("The nightly feed")
+    assert "nbaprops data pull" in block and "nbaprops daily" in block
+    league, news = synthetic_league_with_news(2, seed=5, teams=8, games=24)
+    second = league[league["SEASON"] == "2022-23"]
+    per_night = second.groupby("GAME_DATE")["GAME_ID"].nunique()
+    tonight = next(day for day in sorted(per_night.index)[25:] if per_night[day] >= 2)
+    recordings = Recordings(league, news, tonight)
+    recordings.lineups_for = set(second.loc[second["GAME_DATE"] == tonight, "GAME_ID"])
+    with FeedServer(recordings) as server:
+        env = {**os.environ, **server.env(), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+               "NBAPROPS_CACHE_DIR": str(tmp_path / "cache"), "TONIGHT": f"{tonight:%Y-%m-%d}",
+               "LAST_SEASON": "2021-22", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        done = subprocess.run(["bash", "-e", "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "pulled 2021-22" in out and "pulled 2022-23" in out
+    for i, step in enumerate(("pull", "refresh", "slate", "predict", "grade", "monitor"), start=1):
+        assert f"[{i}/6] {step}" in out
+    assert f"night of {tonight:%Y-%m-%d}: 6 steps" in out and "logged as run" in out
+    slate = pd.read_csv(tmp_path / "daily" / f"slate_{tonight:%Y-%m-%d}.csv")
+    assert slate["STARTER"].sum() == 5 * slate["TEAM"].nunique()
