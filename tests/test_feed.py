@@ -51,10 +51,10 @@ def server(league_and_news, tonight, monkeypatch):
         yield running
 
 
-def _pull(tmp_path, until, season=SEASON, **kw):
+def _pull(tmp_path, until, season=SEASON, say=lambda m: None, **kw):
     from mlflow_nbaprops.feed import pull
 
-    return pull(tmp_path / "nba", tmp_path / "pregame", season, until.date(), say=lambda m: None, **kw)
+    return pull(tmp_path / "nba", tmp_path / "pregame", season, until.date(), say=say, **kw)
 
 
 def _key(frame, columns):
@@ -98,17 +98,19 @@ def test_recordings_have_the_shape_nba_api_defines(server, league_and_news, toni
 # --------------------------------------------------------------------------- data pull
 
 
-def test_pull_writes_the_season_as_nba_api_has_it_and_resumes_incrementally(server, league_and_news, nights, tmp_path):
+def test_pull_writes_the_season_as_nba_api_has_it_and_resumes_incrementally(server, league_and_news, nights, tonight,
+                                                                             tmp_path):
     league, news = league_and_news
     league = league[league["SEASON"] == SEASON]
+    last = max(n for n in nights if n < tonight)  # the stand-in has played every game before tonight
     news = news.for_games(league["GAME_ID"])
     first = _pull(tmp_path, nights[20])
     assert first.new_games == league.loc[league["GAME_DATE"] <= nights[20], "GAME_ID"].nunique()
     assert first.pregame_games == first.new_games and first.version
-    second = _pull(tmp_path, nights[35])
+    second = _pull(tmp_path, last)
     calls = dict(server.calls)
     assert calls["leaguegamefinder"] == 2  # the second asked only for the dates after the first's
-    held = league[league["GAME_DATE"] <= nights[35]]
+    held = league[league["GAME_DATE"] <= last]
     assert second.new_rows == len(held) - len(league[league["GAME_DATE"] <= nights[20]])
 
     logs = load_gamelogs(tmp_path / "nba").frame
@@ -116,12 +118,12 @@ def test_pull_writes_the_season_as_nba_api_has_it_and_resumes_incrementally(serv
     pd.testing.assert_frame_equal(_key(logs, cols), _key(held, cols), check_dtype=False)
     assert logs["GAME_ID"].str.len().eq(10).all()
     pulled = load_news(tmp_path / "pregame", logs)  # the pregame loader's own checks against the logs
-    want = news.pregame[news.pregame["GAME_DATE"] <= nights[35]]
+    want = news.pregame[news.pregame["GAME_DATE"] <= last]
     cols = ["GAME_ID", "PLAYER_ID", "TEAM", "STARTER", "STATUS"]
     pd.testing.assert_frame_equal(_key(pulled.pregame, cols), _key(want, cols), check_dtype=False)
 
     before = {p.name: p.read_bytes() for p in (tmp_path / "nba").iterdir()}
-    again = _pull(tmp_path, nights[35])
+    again = _pull(tmp_path, last)
     assert again.new_rows == 0 and again.version == second.version
     assert {p.name: p.read_bytes() for p in (tmp_path / "nba").iterdir()} == before
     assert server.calls["boxscoretraditionalv3"] == calls["boxscoretraditionalv3"]  # nothing fetched twice
@@ -189,13 +191,16 @@ def test_game_lines_from_a_configured_source_are_merged_and_validated(server, le
     league, news = league_and_news
     ids = league.loc[(league["SEASON"] == SEASON) & (league["GAME_DATE"] <= nights[3]), "GAME_ID"].unique()
     server.lines_csv = lines_csv(news, ids)
-    result = _pull(tmp_path, nights[3], lines_url=server.lines_url)
+    said: list[str] = []
+    result = _pull(tmp_path, nights[3], lines_url=f"{server.lines_url}?apiKey=sekrit123", say=said.append)
     assert result.line_games == len(ids)
+    assert any("game lines:" in m for m in said) and not any("sekrit123" in m for m in said)
     loaded = load_news(tmp_path / "pregame", load_gamelogs(tmp_path / "nba").frame)
     assert loaded.lines["GAME_ID"].nunique() == len(ids)
     server.lines_csv = "GAME_ID,HOME_TEAM\n1,ATL\n"
-    with pytest.raises(FeedError, match="missing column"):
-        _pull(tmp_path, nights[3], lines_url=server.lines_url)
+    with pytest.raises(FeedError, match="missing column") as refused:
+        _pull(tmp_path, nights[3], lines_url=f"{server.lines_url}?apiKey=sekrit123")
+    assert "sekrit123" not in str(refused.value)
 
 
 # --------------------------------------------------------------------------- tonight's slate

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from mlflow_nbaprops.errors import FeedError
+from mlflow_nbaprops.redact import redact_url
 
 _logger = logging.getLogger(__name__)
 
@@ -187,18 +188,20 @@ class StatsClient:
         return frames
 
     def get_bytes(self, url: str, what: str) -> bytes | None:
-        """The body at ``url``; ``None`` if the server says it is not there (404)."""
+        """The body at ``url``; ``None`` if the server says it is not there (403/404). Errors show the
+        URL without its query string (where an API key travels)."""
         import requests
 
         self.requests += 1
+        shown = redact_url(url)
         try:
             response = self.session.get(url)
         except requests.HTTPError as exc:
             if exc.response is not None and exc.response.status_code in (403, 404):
                 return None
-            raise FeedError(f"{what} ({url}): {_describe(exc, self.config)}") from exc
+            raise FeedError(f"{what} ({shown}): {_describe(exc, self.config)}") from None
         except Exception as exc:  # noqa: BLE001
-            raise FeedError(f"{what} ({url}): {_describe(exc, self.config)}") from exc
+            raise FeedError(f"{what} ({shown}): {_describe(exc, self.config)}") from None
         return response.content
 
 

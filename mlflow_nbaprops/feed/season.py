@@ -30,6 +30,7 @@ from mlflow_nbaprops.data.loader import canonicalize_frame, read_table, write_ta
 from mlflow_nbaprops.data.version import data_version
 from mlflow_nbaprops.errors import DataLoadError, FeedError
 from mlflow_nbaprops.feed.http import StatsClient
+from mlflow_nbaprops.redact import redact_url
 
 _logger = logging.getLogger(__name__)
 
@@ -238,6 +239,7 @@ def _full_name(frame: pd.DataFrame) -> pd.Series:
 
 def _pull_lines(folder: Path, season: str, url: str, client: StatsClient, result: Pulled, say: Say) -> None:
     body = client.get_bytes(url, "game lines")
+    url = redact_url(url)  # shown without its query string: an API key travels there
     if body is None:
         raise FeedError(f"game lines ({url}): not found (HTTP 404)")
     try:

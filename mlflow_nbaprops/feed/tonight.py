@@ -31,7 +31,8 @@ import pandas as pd
 from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.errors import FeedError
 from mlflow_nbaprops.feed.http import StatsClient
-from mlflow_nbaprops.feed.injury import parse_injury_report, name_key
+from mlflow_nbaprops.feed.injury import name_key, parse_injury_report
+from mlflow_nbaprops.redact import redact_url
 
 _logger = logging.getLogger(__name__)
 
@@ -192,6 +193,7 @@ def _apply_injury_report(client: StatsClient, day: dt.date, source: str | None, 
         pdf: bytes | None = Path(source).read_bytes()
     else:
         pdf = client.get_bytes(url, "injury report")
+    url = redact_url(url) if "://" in url else url
     if pdf is None:
         result.report = f"not published at {url}: STATUS left empty"
         say(f"injury report: {result.report}")
