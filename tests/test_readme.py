@@ -13,11 +13,31 @@ import mlflow
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def bash_block(heading: str) -> str:
-    """The first ```bash block under the README section ``heading``."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    return re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+def section(heading: str, page: Path = README) -> str:
+    """The README section ``heading`` (or a whole docs page)."""
+    text = page.read_text(encoding="utf-8")
+    return text if page != README else text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def bash_block(heading: str, page: Path = README) -> str:
+    """The first ```bash block under the README section ``heading`` (or on a docs page)."""
+    return re.search(r"```bash\n(.*?)```", section(heading, page), re.S).group(1)
+
+
+def printed_numbers(text: str) -> dict[str, float]:
+    """The numbers a "what it prints" sample shows, by what they measure."""
+    patterns = {"refresh validation MAE": r"not worse than production\s+([\d.]+)",
+                "live PRA MAE": r"PRA MAE ([\d.]+), previous-10",
+                "live previous-10 MAE": r"previous-10 ([\d.]+), minutes",
+                "live minutes MAE": r"previous-10 [\d.]+, minutes MAE ([\d.]+)",
+                "graded": r"(\d+) predictions graded",
+                "slate rows": r"(\d+) slate rows"}
+    found = {}
+    for name, pattern in patterns.items():
+        match = re.search(pattern, text)
+        if match:
+            found[name] = float(match.group(1))
+    return found
 
 
 def test_the_running_it_every_day_block_runs_as_written(tmp_path):
@@ -34,6 +54,12 @@ def test_the_running_it_every_day_block_runs_as_written(tmp_path):
     client = mlflow.MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"])
     assert str(client.get_model_version_by_alias("NBAPropsModel", "production").version) == "2"
     assert (tmp_path / "predictions.csv").is_file() and (tmp_path / "monitoring" / "live_mae.png").is_file()
+    # the README's sample is what a run prints: every number in it, within 0.02 (counts exactly)
+    sample = section("Running it every day").split("What it prints", 1)[1].split("```", 2)[1]
+    promised, printed = printed_numbers(sample), printed_numbers(out)
+    assert len(promised) == 6 and set(promised) <= set(printed), (promised, printed)
+    for name, value in promised.items():
+        assert abs(printed[name] - value) <= (0 if value.is_integer() else 0.02), (name, value, printed[name])
 
 
 def test_the_mlflow_workflow_block_runs_as_written(tmp_path):
@@ -68,7 +94,7 @@ def test_the_tuning_block_runs_as_written(tmp_path):
     """The study on a small league (4 trials), then its best configuration trained and registered."""
     import shutil
 
-    block = bash_block("Tuning")
+    block = bash_block("Tuning", README.parent / "docs" / "tuning.md")
     assert "nbaprops tune --space examples/tune_space.yaml" in block and "--params-from" in block
     shutil.copytree(README.parent / "examples", tmp_path / "examples")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
