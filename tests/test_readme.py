@@ -61,6 +61,26 @@ def test_the_running_it_every_day_block_runs_as_written(tmp_path):
     for name, value in promised.items():
         assert abs(printed[name] - value) <= (0 if value.is_integer() else 0.02), (name, value, printed[name])
 
+    # the serving block, against the model this block put in production (on a free port)
+    import json
+    import signal
+
+    from processes import free_port
+
+    port = str(free_port())
+    serve = bash_block("Serving").replace("5000", port)
+    with open(tmp_path / "served.txt", "w") as out:  # the server started in the background keeps running
+        proc = subprocess.Popen(["bash", "-e", "-c", serve], cwd=tmp_path, env=env, stdout=out,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert proc.wait(timeout=240) == 0
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+    answer = next(line for line in (tmp_path / "served.txt").read_text().splitlines() if '"predictions"' in line)
+    rows = json.loads(answer[answer.index("{"):])["predictions"]
+    assert rows[0]["pred_PRA"] > 5 and rows[0]["unknown_player"] is False and 0 < rows[0]["p_over"] < 1
+    assert rows[1]["pred_PRA"] == 0 and "not playing" in rows[1]["warning"]
+
 
 def test_the_mlflow_workflow_block_runs_as_written(tmp_path):
     """Two trained models, compared, promoted and rolled back through `mlflow run`: in a copy of

@@ -1,7 +1,8 @@
 """``data pull``: a season's game logs and pregame lists from nba_api, incremental and resumable.
 
-- **Game logs**: ``LeagueGameFinder`` (players, regular season) for the dates after the newest one
-  the season file holds, up to ``until``; the new rows are validated with the old ones by the
+- **Game logs**: ``LeagueGameFinder`` (players, regular season) from the newest date the season
+  file holds (asked again: a game not final at the last pull) up to ``until``, rows already held
+  left as they are; the new rows are validated with the old ones by the
   game-log loader and the file is rewritten atomically, in the endpoint's own columns
   (``leaguegamefinder_players_<season>.csv.gz``, the format of ``../shared/data/nba/``).
 - **Pregame lists**: for every game of the logs the pregame file does not hold yet,
@@ -108,7 +109,8 @@ def _pull_logs(folder: Path, season: str, until: dt.date, client: StatsClient, r
 
     path = gamelog_file(folder, season)
     held = _read_raw(path, "game logs") if path.exists() else None
-    since = (pd.Timestamp(held["GAME_DATE"].max()).date() + dt.timedelta(days=1)) if held is not None else None
+    # the newest date held is asked again (a game that was not final at the last pull), its rows deduplicated
+    since = pd.Timestamp(held["GAME_DATE"].max()).date() if held is not None and len(held) else None
     if since is not None and since > until:
         say(f"game logs: {path} already holds every game up to {until}")
         return _finish_logs(held, path, result)
@@ -131,7 +133,8 @@ def _pull_logs(folder: Path, season: str, until: dt.date, client: StatsClient, r
         new = new[[key not in known for key in zip(new["PLAYER_ID"].astype(str), new["GAME_ID"])]]
     combined = new if held is None else pd.concat([held, new.astype(str)], ignore_index=True)
     combined = combined.astype(str).replace({"None": "", "nan": ""})
-    _validated(combined, path)
+    # the season file as it would be written, through every check of the loader: nothing is written if not
+    frame = _finish_logs(combined, path, result)
     result.new_rows, result.new_games = len(new), int(new["GAME_ID"].nunique())
     if len(new) or held is None:
         write_table(combined.sort_values(["GAME_DATE", "GAME_ID", "TEAM_ABBREVIATION", "PLAYER_ID"], kind="stable"),
@@ -139,19 +142,14 @@ def _pull_logs(folder: Path, season: str, until: dt.date, client: StatsClient, r
         result.files.append(str(path))
         say(f"game logs: +{len(new):,} rows in {result.new_games} games -> {path}")
     else:
-        say(f"game logs: no new games after {since - dt.timedelta(days=1)}")
-    return _finish_logs(combined, path, result)
+        say(f"game logs: no new games since {since}")
+    return frame
 
 
 def _finish_logs(raw: pd.DataFrame, path: Path, result: Pulled) -> pd.DataFrame:
     frame = canonicalize_frame(raw, source=str(path))
     result.version = data_version(frame, str(path)).digest
     return frame
-
-
-def _validated(raw: pd.DataFrame, path: Path) -> None:
-    """The season file as it would be written, through the loader's checks (nothing is written if not)."""
-    canonicalize_frame(raw, source=f"{path} (as pulled)")
 
 
 def _read_raw(path: Path, what: str) -> pd.DataFrame:
