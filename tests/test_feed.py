@@ -267,6 +267,14 @@ def test_the_injury_report_is_read_as_the_official_pdf_lays_it_out(server):
         parse_injury_report(b"<html>maintenance</html>", "report")
 
 
+def test_the_report_file_name_follows_the_leagues_switch_to_quarter_hours():
+    import datetime as dt
+
+    from mlflow_nbaprops.feed.tonight import report_hour
+
+    assert report_hour(dt.date(2025, 12, 21)) == "05PM" and report_hour(dt.date(2025, 12, 22)) == "05_00PM"
+
+
 # --------------------------------------------------------------------------- nbaprops daily
 
 
