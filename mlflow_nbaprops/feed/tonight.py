@@ -2,9 +2,9 @@
 
 - **Schedule**: ``ScoreboardV3`` for the date (home and away from its line score, checked against
   the game code ``YYYYMMDD/AWAYHOME``); a game whose status says postponed is left out and reported.
-- **Rosters**: ``CommonTeamRoster`` for each team playing. A player whose last game (in the logs)
-  was for another team is reported as traded and slated with his team of tonight; a player whose
-  last game was for a team playing tonight and who is on no roster fetched tonight is slated ``OUT``
+- **Rosters**: ``CommonTeamRoster`` for each team playing. A player whose last game this season (in
+  the logs) was for another team is reported as traded and slated with his team of tonight; a player whose
+  last game this season was for a team playing tonight and who is on no roster fetched tonight is slated ``OUT``
   for it (not with the team), as the replayed slates have it. Two-way players are counted (the
   roster's ``HOW_ACQUIRED`` says so where the site gives it).
 - **STATUS**: the official injury report (:mod:`mlflow_nbaprops.feed.injury`) at the publication
@@ -113,7 +113,7 @@ def tonight_slate(day: dt.date, history: pd.DataFrame, client: StatsClient | Non
     rosters = _rosters(client, fixtures, day, result)
     say(f"rosters: {len(rosters):,} players on {fixtures['TEAM'].nunique()} teams")
     rows = rosters.merge(fixtures, on="TEAM", how="inner")
-    rows = pd.concat([rows, _departed(history, rosters, fixtures, result)], ignore_index=True)
+    rows = pd.concat([rows, _departed(history, rosters, fixtures, day, result)], ignore_index=True)
     rows["STATUS"] = np.where(rows["STATUS"].eq("OUT"), "OUT", "")
     rows["REASON"] = np.where(rows["STATUS"].eq("OUT"), "not on tonight's roster", "")
     _apply_injury_report(client, day, injury_report, rows, result, say)
@@ -177,12 +177,14 @@ def _rosters(client: StatsClient, fixtures: pd.DataFrame, day: dt.date, result: 
     return rosters
 
 
-def _departed(history: pd.DataFrame, rosters: pd.DataFrame, fixtures: pd.DataFrame, result: Tonight) -> pd.DataFrame:
-    """Traded players reported; players gone from a team playing tonight slated OUT for it."""
-    if history is None or history.empty:
+def _departed(history: pd.DataFrame, rosters: pd.DataFrame, fixtures: pd.DataFrame, day: dt.date,
+              result: Tonight) -> pd.DataFrame:
+    """This season's traded players reported; players gone from a team playing tonight slated OUT for
+    it (games of earlier seasons say nothing of tonight's rosters: the summer's moves are not news)."""
+    season = schema.season_of(pd.Timestamp(day))
+    recent = history[history["SEASON"] == season] if history is not None and "SEASON" in history else None
+    if recent is None or recent.empty:
         return pd.DataFrame(columns=[*rosters.columns, *fixtures.columns[fixtures.columns != "TEAM"]])
-    season = schema.season_of(history["GAME_DATE"].max())
-    recent = history[history["SEASON"] == season] if "SEASON" in history else history
     last = recent.sort_values("GAME_DATE", kind="stable").drop_duplicates("PLAYER_ID", keep="last")
     now = rosters.set_index("PLAYER_ID")["TEAM"]
     moved = last[last["PLAYER_ID"].isin(now.index) & (last["TEAM"] != last["PLAYER_ID"].map(now))]
