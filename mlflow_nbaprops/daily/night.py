@@ -141,22 +141,18 @@ def run_night(settings: NightSettings, say: Callable[[str], None] = print) -> Ni
         start = time.perf_counter()
         try:
             said = actions[name]()
-        except (NBAPropsError, OSError, KeyboardInterrupt) as exc:
-            seconds = time.perf_counter() - start
-            night.steps.append({"step": name, "seconds": round(seconds, 2), "ok": False, "said": str(exc)[:2000]})
+        except (Exception, KeyboardInterrupt) as exc:
+            mlflow_failure = type(exc).__module__.startswith("mlflow")  # an unreachable server, a refused request
+            if not isinstance(exc, (NBAPropsError, OSError, KeyboardInterrupt)) and not mlflow_failure:
+                raise  # a bug: its traceback, not a one-line message
+            reason = f"MLflow: {str(exc).strip().splitlines()[0][:500]}" if mlflow_failure else str(exc)
+            night.steps.append({"step": name, "seconds": round(time.perf_counter() - start, 2), "ok": False,
+                                "said": reason[:2000]})
             _write_journal(journal, night)
             done = ", ".join(s["step"] for s in night.steps if s["ok"]) or "none"
-            raise NightFailed(f"the night of {day:%Y-%m-%d} stopped at step {i} ({name}): {exc}\n"
+            raise NightFailed(f"the night of {day:%Y-%m-%d} stopped at step {i} ({name}): {reason}\n"
                               f"steps done: {done}; not run: {', '.join(STEPS[i:]) or 'none'}. Each finished step's "
                               "files and runs stand; run the night again once the cause is fixed.") from exc
-        except Exception as exc:
-            if type(exc).__module__.startswith("mlflow"):  # an unreachable tracking server, a refused request
-                night.steps.append({"step": name, "seconds": round(time.perf_counter() - start, 2), "ok": False,
-                                    "said": str(exc)[:2000]})
-                _write_journal(journal, night)
-                raise NightFailed(f"the night of {day:%Y-%m-%d} stopped at step {i} ({name}): MLflow: "
-                                  f"{str(exc).strip().splitlines()[0][:500]}") from exc
-            raise
         seconds = time.perf_counter() - start
         night.steps.append({"step": name, "seconds": round(seconds, 2), "ok": True, "said": said})
         _write_journal(journal, night)

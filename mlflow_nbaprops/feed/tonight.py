@@ -71,19 +71,14 @@ class Tonight:
     requests: int = 0
 
     def notes(self) -> list[str]:
-        out = []
-        if self.postponed:
-            out.append(f"postponed, left out: {', '.join(self.postponed)}")
-        if self.traded:
-            out.append(f"traded since their last game (slated with tonight's team): {', '.join(self.traded)}")
-        if self.left:
-            out.append(f"no longer on their team's roster (slated OUT): {', '.join(self.left)}")
+        listed = (("postponed, left out: {}", self.postponed),
+                  ("traded since their last game (slated with tonight's team): {}", self.traded),
+                  ("no longer on their team's roster (slated OUT): {}", self.left),
+                  ("injury report lists players no roster knows (not applied): {}", self.unknown_injured),
+                  ("injury report NOT YET SUBMITTED for {}: STATUS left empty", self.not_submitted))
+        out = [text.format(", ".join(names)) for text, names in listed if names]
         if self.two_way:
             out.append(f"{self.two_way} two-way players on tonight's rosters (slated like the others)")
-        if self.unknown_injured:
-            out.append(f"injury report lists players no roster knows (not applied): {', '.join(self.unknown_injured)}")
-        if self.not_submitted:
-            out.append(f"injury report NOT YET SUBMITTED for {', '.join(self.not_submitted)}: STATUS left empty")
         return out
 
     def summary(self) -> str:
