@@ -34,6 +34,10 @@ STATS = ("minutes", "fieldGoalsMade", "fieldGoalsAttempted", "fieldGoalsPercenta
          "blocks", "turnovers", "foulsPersonal", "points", "plusMinusPoints")
 
 
+SHORT_TIMEOUT = 2  # seconds: the feed's timeout in the test of a slow answer
+SLEEP_SECONDS = SHORT_TIMEOUT + 1  # a ``sleep`` fault outlasts that timeout
+
+
 def _pct(made, attempted):
     return round(made / attempted, 3) if attempted else None
 
@@ -52,6 +56,7 @@ class Recordings:
         self.report_published = True
         self.not_submitted: set[str] = set()  # teams whose report says NOT YET SUBMITTED
         self._pdf: bytes | None = None
+        self._pdf_lock = threading.Lock()  # a retry arriving mid-build waits for that build
 
     # --------------------------------------------------------------- stats.nba.com
     def leaguegamefinder(self, q: dict[str, str]) -> dict:
@@ -196,8 +201,9 @@ class Recordings:
         return rows + self.injury_extra
 
     def injury_pdf(self) -> bytes:
-        if self._pdf is None:
-            self._pdf = self._build_pdf()
+        with self._pdf_lock:
+            if self._pdf is None:
+                self._pdf = self._build_pdf()
         return self._pdf
 
     def _build_pdf(self) -> bytes:
@@ -264,7 +270,7 @@ class FeedServer:
                 if fault in ("429", "500", "503", "404"):
                     return self._send(int(fault), b'{"Message":"nope"}', extra={"Retry-After": "0"})
                 if fault == "sleep":
-                    time.sleep(3)
+                    time.sleep(SLEEP_SECONDS)
                 try:
                     body, kind = server.answer(url.path, name, query)
                 except KeyError:
@@ -308,11 +314,15 @@ class FeedServer:
             return self.lines_csv.encode(), "text/csv"
         raise KeyError(path)
 
-    def env(self) -> dict[str, str]:
+    def env(self, timeout: float = 20) -> dict[str, str]:
+        """The feed's settings for this server. The timeout is generous: a loaded CI machine must not
+        turn a slow answer into a failed test; the test of the ``sleep`` fault passes ``SHORT_TIMEOUT``."""
         return {"NBAPROPS_STATS_URL": self.stats_url, "NBAPROPS_INJURY_URL": self.injury_url,
-                "NBAPROPS_FEED_INTERVAL": "0", "NBAPROPS_FEED_TIMEOUT": "2", "NBAPROPS_FEED_BACKOFF": "0"}
+                "NBAPROPS_FEED_INTERVAL": "0", "NBAPROPS_FEED_TIMEOUT": str(timeout), "NBAPROPS_FEED_BACKOFF": "0"}
 
     def __enter__(self) -> "FeedServer":
+        import fpdf  # noqa: F401  -- imported before the first request, not inside its timeout
+
         self.thread.start()
         return self
 

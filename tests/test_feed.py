@@ -10,7 +10,7 @@ import time
 import mlflow
 import pandas as pd
 import pytest
-from feedserver import FeedServer, Recordings, lines_csv
+from feedserver import SHORT_TIMEOUT, FeedServer, Recordings, lines_csv
 from test_workflow import FAST, cli
 
 from mlflow_nbaprops import promotion
@@ -129,7 +129,8 @@ def test_pull_writes_the_season_as_nba_api_has_it_and_resumes_incrementally(serv
     assert server.calls["boxscoretraditionalv3"] == calls["boxscoretraditionalv3"]  # nothing fetched twice
 
 
-def test_a_429_and_a_timeout_are_retried_and_the_pull_succeeds(server, nights, tmp_path, caplog):
+def test_a_429_and_a_timeout_are_retried_and_the_pull_succeeds(server, nights, tmp_path, caplog, monkeypatch):
+    monkeypatch.setenv("NBAPROPS_FEED_TIMEOUT", str(SHORT_TIMEOUT))
     server.faults["leaguegamefinder"].extend(["429", "sleep"])
     server.faults["boxscoresummaryv3"].append("503")
     with caplog.at_level("WARNING"):
