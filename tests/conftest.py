@@ -19,6 +19,15 @@ requires_real_data = pytest.mark.skipif(
 )
 
 
+def pytest_configure(config) -> None:
+    """Under pytest-xdist each worker gets its share of the cores for boosters (subprocesses
+    inherit it): oversubscribed LightGBM/XGBoost threads spin, and the suite would run slower
+    in parallel than alone."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers and "NBAPROPS_MAX_THREADS" not in os.environ:
+        os.environ["NBAPROPS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // int(workers)))
+
+
 @pytest.fixture(scope="session")
 def small_league() -> pd.DataFrame:
     """Two short seasons of an 8-team league: enough structure, a fraction of a second."""

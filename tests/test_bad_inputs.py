@@ -374,7 +374,7 @@ def tune_worker_interrupted(env) -> tuple[str, str]:
     import signal
     import time
 
-    space = tune_space_file(env, "slow.yaml", "refit_every: 7\nminutes:\n  n_estimators: [400, 500]\n")
+    space = tune_space_file(env, "slow.yaml", "refit_every: 7\nminutes:\n  n_estimators: [4000, 5000]\n")  # seconds a trial
     cmd = [str(Path(sys.executable).parent / "nbaprops"), "tune", "--space", space, "--data", str(env["league"]),
            "--validation-season", "2022-23", "--trials", "3", "--study", "interrupted",
            "--storage", f"sqlite:///{env['root'] / 'tune.db'}", "--no-pruning"]

@@ -283,3 +283,17 @@ def test_parameter_names_come_from_the_libraries_public_interfaces():
     assert {"n_estimators", "num_leaves", "min_data_in_leaf", "bagging_fraction"} <= lightgbm.known_params()
     assert {"n_estimators", "eta", "max_depth", "min_child_weight", "tree_method"} <= xgboost.known_params()
     assert "n_estimatorz" not in lightgbm.known_params() | xgboost.known_params()
+
+
+@pytest.mark.parametrize("backend", ["lightgbm", "xgboost"])
+def test_max_threads_caps_the_boosters_threads_and_a_bad_value_is_named(data, backend, monkeypatch):
+    """Two jobs on two cores set NBAPROPS_MAX_THREADS=1: each stage's booster then runs one thread."""
+    X, y, dates, late = data
+    monkeypatch.setenv("NBAPROPS_MAX_THREADS", "1")
+    model = TwoStageRegressor(backend=backend, minutes_params=FAST, pra_params=FAST, n_jobs=2).fit(X, y, groups=dates)
+    assert model.n_jobs == 2  # the estimator's parameter is the user's; the cap is the machine's
+    for stage in (model.minutes_model_, model.pra_model_):
+        assert stage.get_params()["n_jobs"] == 1
+    monkeypatch.setenv("NBAPROPS_MAX_THREADS", "two")
+    with pytest.raises(ValueError, match="NBAPROPS_MAX_THREADS='two'"):
+        TwoStageRegressor(backend=backend, minutes_params=FAST, pra_params=FAST).fit(X, y, groups=dates)
