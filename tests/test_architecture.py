@@ -104,6 +104,7 @@ def test_package_faces_export_what_they_list():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "ok"
 
 
+@pytest.mark.slow
 def test_figures_leave_the_users_matplotlib_backend_alone():
     """Figures are built as matplotlib Figure objects: importing and drawing them neither switches
     a notebook user's backend nor loads pyplot's global figure manager."""

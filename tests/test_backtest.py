@@ -210,6 +210,7 @@ def test_availability_scenarios_train_on_their_feature_sets_and_report_it(league
         BacktestConfig(test_season="2022-23", availability="rumours").features
 
 
+@pytest.mark.slow
 @requires_real_data
 def test_a_season_after_the_shared_ones_walks_forward_from_its_own_nba_api_file(tmp_path):
     """The model is judged with ``nbaprops backtest --availability observed`` on a later real

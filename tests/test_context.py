@@ -226,6 +226,7 @@ def test_fault_unreadable_data(repo, tmp_path, monkeypatch):
     assert "not readable" in run_tags()[ERROR_TAG]
 
 
+@pytest.mark.slow
 def test_large_data_respects_the_time_budget(repo, tmp_path, monkeypatch):
     big = tmp_path / "big.csv"
     frame = synthesize_league(3, seed=4)

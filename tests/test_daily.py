@@ -261,6 +261,7 @@ def test_monitor_exits_1_when_live_error_drifts(league, tmp_path):
 # --------------------------------------------------------------------------- the loop equals the backtest
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["observed", "lineups"])
 def test_the_daily_loop_replays_the_backtest_row_for_row(league, news, scenario):
     """Retrain on the backtest's refit dates, refresh with each night's games between them, score

@@ -332,6 +332,7 @@ def test_fringe_players_presence_tonight_moves_no_feature(league, features):
         pd.testing.assert_frame_equal(rebuilt.loc[keep, names], _keyed(features).loc[keep, names], check_exact=True)
 
 
+@pytest.mark.slow
 @requires_real_data
 def test_real_absences_at_the_rotation_line_do_not_read_tonights_score():
     """Why the line is 22 minutes (v4.0), on the real logs: a 12-22 minute player is missing from

@@ -292,6 +292,7 @@ def _registered(tmp_path, until) -> str:
     return str(version)
 
 
+@pytest.mark.slow
 def test_daily_runs_a_night_end_to_end_and_twice_is_harmless(server, league_and_news, nights, tmp_path):
     league, news = league_and_news
     server.recordings.tonight = nights[34]
@@ -324,6 +325,7 @@ def test_daily_runs_a_night_end_to_end_and_twice_is_harmless(server, league_and_
     assert f"{nights[34]:%Y-%m-%d}" in nxt.output and "PRA MAE" in nxt.output
 
 
+@pytest.mark.slow
 def test_daily_stops_at_the_failing_step_and_says_what_ran(server, nights, tmp_path):
     server.recordings.tonight = nights[34]
     _registered(tmp_path, nights[32])

@@ -135,6 +135,7 @@ def test_a_malformed_checksum_entry_is_an_integrity_error(trained, tmp_path):
         nbaprops_flavor.load_model(str(path))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend,edit", [("lightgbm", "num_leaves"), ("lightgbm", "left_child"),
                                           ("lightgbm", "split_feature"), ("lightgbm", "shifted"),
                                           ("xgboost", "zeroed"), ("xgboost", "truncated")])

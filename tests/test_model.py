@@ -205,6 +205,7 @@ def _without_xgboost(*args: str) -> "subprocess.CompletedProcess":
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_a_base_install_trains_lightgbm_and_says_how_to_get_xgboost(tmp_path):
     refused = _without_xgboost("backtest", "--data", "x", "--test-season", "2022-23", "--output",
                                str(tmp_path / "o.csv"), "--backend", "xgboost", "--minutes-params",

@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 import mlflow
+import pytest
+
+pytestmark = pytest.mark.slow  # each runs a whole block as a user would: processes, training, servers
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -136,7 +139,6 @@ def test_the_nightly_feed_block_runs_as_written(tmp_path):
     """The feed block against the stand-in stats site (tests/feedserver.py) on a synthetic league:
     two seasons pulled, a model trained and put in production, one night run by `daily`."""
     import pandas as pd
-    import pytest
 
     pytest.importorskip("nba_api", reason="the feed extra is not installed")
     from feedserver import FeedServer, Recordings

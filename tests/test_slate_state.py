@@ -34,6 +34,7 @@ def _night_slate(history: pd.DataFrame, games: pd.DataFrame):
     return slate[["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]], absences
 
 
+@pytest.mark.slow
 def test_each_night_of_a_season_gets_the_batch_builders_features_bit_for_bit(league):
     season = league[league["SEASON"] == league["SEASON"].max()]
     nights = sorted(season["GAME_DATE"].unique())[3::2]  # every other night keeps this under 10 s

@@ -65,6 +65,7 @@ def test_json_spaces_and_xgboost_names_are_checked_too(tmp_path):
     assert space.searched == ["pra.eta"] and space.defaults() == {}  # 0.09 is `learning_rate`'s default
 
 
+@pytest.mark.slow
 def test_a_local_study_logs_nested_trials_prunes_poor_ones_and_scores_the_next_season(tmp_path, monkeypatch,
                                                                                      tune_space):
     monkeypatch.chdir(tmp_path)  # the embedded default storage lands here
@@ -116,6 +117,7 @@ def test_a_local_study_logs_nested_trials_prunes_poor_ones_and_scores_the_next_s
         assert model_runs[0].data.params[f"{stage}.n_estimators"] == best_run.data.params[name]
 
 
+@pytest.mark.slow
 def test_the_core_package_never_imports_optuna_and_its_absence_is_a_clear_error(tmp_path, tune_space):
     code = "import sys, mlflow_nbaprops.cli, mlflow_nbaprops.tuning; print('optuna' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
@@ -126,6 +128,7 @@ def test_the_core_package_never_imports_optuna_and_its_absence_is_a_clear_error(
     assert done.returncode == 1 and "pip install 'mlflow-nbaprops[tune]'" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_trial_another_worker_is_running_counts_toward_the_budget_and_one_worker_finishes(tmp_path, tune_space):
     """Trials are not started past the budget while another worker's trial runs (Optuna's own
     MaxTrialsCallback counts finished trials only: each extra worker overran by one). Exactly one

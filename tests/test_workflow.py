@@ -82,6 +82,7 @@ def league_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_training_run_follows_the_standard(league_file):
     cli("train", *TRAIN_ARGS, "--data", str(league_file), "--phase", "features", "--register", "NBAPropsModel")
     (run,) = runs_of("NBAProps/Phase1_Features")
@@ -116,6 +117,7 @@ def test_training_run_follows_the_standard(league_file):
     assert version.run_id == run.info.run_id
 
 
+@pytest.mark.slow
 def test_changed_data_changes_the_data_version(tmp_path, league_file):
     changed = tmp_path / "changed.parquet"
     frame = pd.read_parquet(league_file)
@@ -140,6 +142,7 @@ def test_bad_train_parameters_are_refused_before_any_run(tmp_path):
     assert mlflow.get_experiment_by_name("NBAProps/Phase2_Model") is None or not runs_of("NBAProps/Phase2_Model")
 
 
+@pytest.mark.slow
 def test_compare_by_filter_with_baseline(tmp_path, league_file):
     cli("train", *TRAIN_ARGS, "--data", str(league_file))
     cli("train", *TRAIN_ARGS, "--data", str(league_file), "--feature-set", "core")
@@ -161,6 +164,7 @@ def test_compare_by_filter_with_baseline(tmp_path, league_file):
     assert bad.exit_code == 1 and "bad filter" in bad.output
 
 
+@pytest.mark.slow
 def test_register_promote_and_roll_back_with_history(league_file):
     cli("train", *TRAIN_ARGS, "--data", str(league_file), "--seed", "1")
     cli("train", *TRAIN_ARGS, "--data", str(league_file), "--seed", "2")
@@ -217,6 +221,7 @@ def test_every_front_door_defaults_to_the_models_training_window():
     assert BacktestConfig(test_season="2023-24").train_window_days == DEFAULT_TRAIN_WINDOW_DAYS
 
 
+@pytest.mark.slow
 def test_racing_registrations_of_one_run_make_one_version_on_sqlite(league_file, tmp_path):
     """Three `nbaprops register --run-id R` processes at once: one version, all three report it."""
     import os
@@ -234,6 +239,7 @@ def test_racing_registrations_of_one_run_make_one_version_on_sqlite(league_file,
     assert len(versions) == 1 and all(f"OneRun version {versions[0].version}" in out for out in outputs)
 
 
+@pytest.mark.slow
 def test_history_of_a_model_without_moves_says_so(league_file):
     cli("train", *TRAIN_ARGS, "--data", str(league_file), "--register", "Quiet")
     assert "no recorded alias moves for Quiet" in cli("history", "--name", "Quiet").output
