@@ -95,19 +95,20 @@ def get_default_conda_env(backends: tuple[str, ...] = BACKEND_NAMES) -> dict:
 
 
 def slate_signature(predictor: PropsPredictor) -> ModelSignature:
-    """Slate columns required (``LINE``, ``MIN_PROJ``, ``STATUS``, ``STARTER``, ``SPREAD``, ``TOTAL``
-    and the feature columns optional).
+    """The slate columns, then the feature columns (doubles, so 1.5 is never cut to 1).
 
     The slate columns are typed ``Any``: MLflow passes their values through as sent and the
     model's own validation judges them. With ``boolean``/``double``/``string`` types MLflow casts
     before anyone looks: ``"false"`` or ``"away"`` became a *home* game, ``true`` a line of 1.
-    Feature columns are doubles (so 1.5 is never cut to 1)."""
+    For the same reason none is ``required`` here although the first five are: a missing one is
+    refused by the model in one line naming it ("slate is missing column(s) TEAM: ..."), where
+    MLflow's own check answered with the whole schema (3 KB) and the column at its very end."""
     inputs = [
-        ColSpec(AnyType(), "PLAYER_ID"),
-        ColSpec(AnyType(), "GAME_DATE"),
-        ColSpec(AnyType(), "TEAM"),
-        ColSpec(AnyType(), "OPPONENT"),
-        ColSpec(AnyType(), "HOME"),
+        ColSpec(AnyType(), "PLAYER_ID", required=False),
+        ColSpec(AnyType(), "GAME_DATE", required=False),
+        ColSpec(AnyType(), "TEAM", required=False),
+        ColSpec(AnyType(), "OPPONENT", required=False),
+        ColSpec(AnyType(), "HOME", required=False),
         ColSpec(AnyType(), LINE_COLUMN, required=False),
         ColSpec(AnyType(), MINUTES_COLUMN, required=False),
         ColSpec(AnyType(), STATUS_COLUMN, required=False),
