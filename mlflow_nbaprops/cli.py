@@ -501,7 +501,8 @@ _PRA_PARAMS = click.option("--pra-params", default="",
 @_PRA_PARAMS
 @_AVAILABILITY
 @_N_SEEDS
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=7, show_default=True, type=WholeNumber(0),
+              help="Model seed (the default is train's: a backtest scores the model train would fit).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_translate_errors
 def backtest(data_paths, news_paths, lines_paths, book, test_season, output, refit_every, train_window, backend,

@@ -329,7 +329,9 @@ def _load_pyfunc(path: str) -> "_PyFuncModel":
     data_dir = Path(path)
     model_dir = data_dir.parent if data_dir.name == DATA_DIR else data_dir
     conf = _get_flavor_configuration(model_path=str(model_dir), flavor_name=FLAVOR_NAME)
-    return _PyFuncModel(_load_verified(model_dir, conf))
+    predictor = _load_verified(model_dir, conf)
+    predictor.build_ahead()  # tonight's state, built while the server starts (mlflow models serve)
+    return _PyFuncModel(predictor)
 
 
 class _PyFuncModel:

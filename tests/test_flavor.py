@@ -4,6 +4,7 @@ slate and feature modes. (The real ``mlflow models serve`` process is in test_se
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from pathlib import Path
 
@@ -66,6 +67,13 @@ def test_round_trip_native_formats_and_identical_predictions(trained, split, tmp
     assert answer["p_over"].isna().any()  # rows without a line: None, i.e. null in JSON
     nullable = {c: float for c in ("p_over", "p_under", "p_over_model", "ev_over", "ev_under")}
     pd.testing.assert_frame_equal(answer.astype(nullable), predictor.predict(slate))
+    # loaded for serving, it builds the night after its history ahead of the first request
+    served = mlflow.pyfunc.load_model(str(path)).get_raw_model().snapshot
+    key = (served.next_night(), predictor.feature_set.hash)
+    deadline = time.monotonic() + 60
+    while key not in served._nights and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert key in served._nights
 
 
 def test_a_seed_averaged_model_saves_every_booster_natively_and_checks_each(split, tmp_path):

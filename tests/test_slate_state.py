@@ -110,3 +110,33 @@ def test_a_night_is_built_once_and_a_few_are_kept(league, monkeypatch):
     for k in range(2, 8):
         snapshot.night(snapshot.cutoff + pd.Timedelta(days=k), FS)
     assert len(snapshot._nights) <= 4
+
+
+def test_concurrent_requests_for_a_night_build_it_once_and_build_ahead_prepares_the_next(league, monkeypatch):
+    """A served model answers on several threads: eight requests for a new night wait for one
+    build; ``build_ahead`` builds the night after the history before any request asks for it."""
+    import threading
+
+    history = league[league["GAME_DATE"] < sorted(league["GAME_DATE"].unique())[-3]]
+    builds, real_build = [], snapshot_module.build_night
+
+    def slow_build(*args, **kwargs):
+        builds.append(args[2])
+        threading.Event().wait(0.2)  # long enough for every thread to arrive while it builds
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot_module, "build_night", slow_build)
+    snapshot = HistorySnapshot.from_history(history)
+    tonight = snapshot.cutoff + pd.Timedelta(days=2)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(snapshot.night(tonight, FS))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert builds == [tonight] and len(got) == 8 and all(night is got[0] for night in got)
+
+    ahead = snapshot.build_ahead(FS)
+    assert snapshot.night(snapshot.next_night(), FS) is not None  # waits for the build in flight, no second build
+    ahead.join(timeout=60)
+    assert builds == [tonight, snapshot.cutoff + pd.Timedelta(days=1)]

@@ -19,6 +19,7 @@ games the snapshot kept.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -132,6 +133,10 @@ class HistorySnapshot:
     days: int
     news: News | None = None  # the pregame lists of the held games (None: a model without news)
     _nights: dict = field(default_factory=dict, repr=False, compare=False)  # game date -> Night
+    # a served model answers requests on several threads: the cache is guarded, and a night is
+    # built once (a second request for it waits for that build instead of building it again)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _building: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # key -> Lock
 
     @cached_property
     def league(self) -> pd.DataFrame:
@@ -309,12 +314,33 @@ class HistorySnapshot:
     def night(self, day: pd.Timestamp, feature_set: FeatureSet) -> Night:
         """The probe state for ``day`` (after the cutoff), built once and kept for the next slates."""
         key = (pd.Timestamp(day), feature_set.hash)
-        if key not in self._nights:
-            if len(self._nights) >= NIGHTS_KEPT:
-                self._nights.pop(next(iter(self._nights)))
-            self._nights[key] = build_night(self.rows, self.league, key[0], feature_set, self.prior_games,
-                                            news=self.news)
-        return self._nights[key]
+        with self._lock:
+            if key in self._nights:
+                return self._nights[key]
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._nights:  # built by the thread this one waited for
+                    return self._nights[key]
+            built = build_night(self.rows, self.league, key[0], feature_set, self.prior_games, news=self.news)
+            with self._lock:
+                if len(self._nights) >= NIGHTS_KEPT:
+                    self._nights.pop(next(iter(self._nights)))
+                self._nights[key] = built
+                self._building.pop(key, None)
+            return built
+
+    def next_night(self) -> pd.Timestamp:
+        """The first date after the cutoff: tonight, for a model refreshed with last night's games."""
+        return self.cutoff + pd.Timedelta(days=1)
+
+    def build_ahead(self, feature_set: FeatureSet, day: pd.Timestamp | None = None) -> threading.Thread:
+        """Start building the state of ``day`` (default :meth:`next_night`) on a background thread,
+        so that no request pays for it; a request for that night meanwhile waits for this build."""
+        thread = threading.Thread(target=self.night, args=(day if day is not None else self.next_night(), feature_set),
+                                  name="nbaprops-night-ahead", daemon=True)
+        thread.start()
+        return thread
 
     def _one_day(self, targets: pd.DataFrame, feature_set: FeatureSet, absences: pd.DataFrame) -> pd.DataFrame:
         fast = self._from_night(targets.reset_index(drop=True), feature_set, absences)
@@ -333,7 +359,9 @@ class HistorySnapshot:
         if len(traded):  # probe them too, once for the night (a separate run: one target per player)
             extra = build_night(self.rows, self.league, day, feature_set, self.prior_games, pairs=traded,
                                 news=self.news)
-            night = self._nights[(day, feature_set.hash)] = night.with_pairs(extra)
+            night = night.with_pairs(extra)
+            with self._lock:
+                self._nights[(day, feature_set.hash)] = night
         if not night.covers(targets).all():
             return None
         features = night.features(targets, list(feature_set.names), absences)
