@@ -167,3 +167,19 @@ def test_the_nightly_feed_block_runs_as_written(tmp_path):
     assert f"night of {tonight:%Y-%m-%d}: 6 steps" in out and "logged as run" in out
     slate = pd.read_csv(tmp_path / "daily" / f"slate_{tonight:%Y-%m-%d}.csv")
     assert slate["STARTER"].sum() == 5 * slate["TEAM"].nunique()
+
+
+def test_the_fast_loop_the_readme_names_leaves_out_the_end_to_end_tests():
+    """The README's fast loop, collected as written: the unit tests are in it, the README blocks,
+    started processes and PostgreSQL tests are not."""
+    command = re.search(r'`(python -m pytest -m "[^"]+")`', section("Quick start")).group(1)
+    marker = re.search(r'-m "([^"]+)"', command).group(1)
+    root = README.parent
+    done = subprocess.run([sys.executable, "-m", "pytest", "-m", marker, "--collect-only", "-q", "-n", "0",
+                           "-p", "no:cacheprovider"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    chosen = [line for line in done.stdout.splitlines() if "::" in line]
+    files = {line.split("::")[0] for line in chosen}
+    assert len(chosen) > 250 and "tests/test_model.py" in files and "tests/test_features.py" in files
+    assert not files & {"tests/test_readme.py", "tests/test_serving.py", "tests/test_team_scale.py"}
+    assert not any("test_mlflow_run_train_is_reproducible" in line or "broken_booster" in line for line in chosen)
