@@ -28,18 +28,6 @@ def pytest_configure(config) -> None:
         os.environ["NBAPROPS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // int(workers)))
 
 
-#: The modules that take longest (end-to-end blocks, servers, whole studies), heaviest first. Under
-#: pytest-xdist each module runs on one worker, in collection order: starting with these lets the
-#: workers finish together instead of one running the README's blocks alone at the end.
-HEAVY_MODULES = ("test_readme.py", "test_team_scale.py", "test_bad_inputs.py", "test_workflow.py", "test_tuning.py",
-                 "test_daily.py", "test_feed.py", "test_flavor.py")
-
-
-def pytest_collection_modifyitems(config, items) -> None:
-    rank = {name: i for i, name in enumerate(HEAVY_MODULES)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module's order is kept
-
-
 @pytest.fixture(scope="session")
 def small_league() -> pd.DataFrame:
     """Two short seasons of an 8-team league: enough structure, a fraction of a second."""
