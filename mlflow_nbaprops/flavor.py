@@ -147,7 +147,7 @@ def slate_example(predictor: PropsPredictor, rows: int = 3) -> pd.DataFrame:
     """A few real slate rows: the snapshot's last players, one day after the cutoff; the last
     one ruled out on the injury report (``STATUS`` OUT), the others available."""
     last = predictor.snapshot.rows.sort_values("GAME_DATE").tail(rows)
-    day = (predictor.snapshot.cutoff + pd.Timedelta(days=1)).date().isoformat()
+    day = predictor.snapshot.next_night().date().isoformat()  # the night a load builds ahead
     return pd.DataFrame({
         "PLAYER_ID": last["PLAYER_ID"].astype(float).to_numpy(),
         "GAME_DATE": day,

@@ -334,10 +334,10 @@ class HistorySnapshot:
         """The first date after the cutoff: tonight, for a model refreshed with last night's games."""
         return self.cutoff + pd.Timedelta(days=1)
 
-    def build_ahead(self, feature_set: FeatureSet, day: pd.Timestamp | None = None) -> threading.Thread:
-        """Start building the state of ``day`` (default :meth:`next_night`) on a background thread,
-        so that no request pays for it; a request for that night meanwhile waits for this build."""
-        thread = threading.Thread(target=self.night, args=(day if day is not None else self.next_night(), feature_set),
+    def build_ahead(self, feature_set: FeatureSet) -> threading.Thread:
+        """Start building the state of :meth:`next_night` on a background thread, so that no request
+        pays for it; a request for that night meanwhile waits for this build."""
+        thread = threading.Thread(target=self.night, args=(self.next_night(), feature_set),
                                   name="nbaprops-night-ahead", daemon=True)
         thread.start()
         return thread
