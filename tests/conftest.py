@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +31,39 @@ def pytest_configure(config) -> None:
         os.environ["NBAPROPS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // int(workers)))
 
 
+#: Seconds the heavy work units took in a whole run (``--durations=0``, 2026-12-05). Under
+#: pytest-xdist each unit runs on one worker, in this order, heaviest first, so the workers
+#: finish together instead of one running a long module alone at the end. Only the order
+#: matters: a stale number costs time, never a result. A unit is a module (its module fixtures
+#: are built once), except where a module's tests share nothing expensive (the README blocks)
+#: or share it per parameter (the bad-input matrix, once per tracking store).
+UNIT_SECONDS = {"test_team_scale.py": 131, "test_workflow.py": 83, "test_readme.py::test_the_mlflow_workflow_block": 68,
+                "test_tuning.py": 60, "test_daily.py": 55, "test_readme.py::test_the_running_it_every_day_block": 51,
+                "test_bad_inputs.py:postgresql": 48, "test_feed.py": 42, "test_bad_inputs.py:sqlite": 38,
+                "test_flavor.py": 38, "test_readme.py::test_the_tuning_block": 27,
+                "test_readme.py::test_the_nightly_feed_block": 27, "test_context.py": 25, "test_backtest.py": 23,
+                "test_model.py": 15, "test_news.py": 15, "test_features.py": 13, "test_slate_state.py": 13,
+                "test_serving.py": 13}
+
+
+def work_unit(item: pytest.Item) -> str:
+    """The xdist group ``item`` runs in (see ``UNIT_SECONDS``)."""
+    module = item.path.name
+    if module == "test_readme.py":
+        return f"{module}::{item.originalname.split('_runs_as_written')[0]}"
+    store = getattr(item, "callspec", None) and item.callspec.params.get("store")
+    return f"{module}:{store}" if store else module  # (no brackets: xdist reads a "]" after the "@" as part of the test id)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the node ids
+def pytest_collection_modifyitems(config, items) -> None:
+    if not (config.getoption("dist", "no") == "loadgroup" or getattr(config.option, "loadgroup", False)):
+        return  # (in a worker, xdist has set dist to "no" and loadgroup to True)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(work_unit(item)))
+    items.sort(key=lambda item: -UNIT_SECONDS.get(work_unit(item), 0))  # stable: order within a unit is kept
+
+
 @pytest.fixture(scope="session")
 def small_league() -> pd.DataFrame:
     """Two short seasons of an 8-team league: enough structure, a fraction of a second."""
@@ -45,10 +81,27 @@ def tune_space(tmp_path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def _empty_store(tmp_path_factory) -> Path:
+    """One empty sqlite tracking store, migrated to MLflow's schema, per worker: copying it costs
+    0.03 s where creating a store (MLflow runs its schema migrations) costs 0.8 s."""
+    import mlflow
+
+    path = tmp_path_factory.mktemp("empty-store") / "mlflow.db"
+    mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
 @pytest.fixture(autouse=True)
-def _isolated_mlflow(tmp_path, monkeypatch):
-    """Every test gets its own sqlite tracking store in a tmp dir: nothing lands in the checkout."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+def _isolated_mlflow(tmp_path, monkeypatch, _empty_store):
+    """Every test gets its own sqlite tracking store in a tmp dir (a copy of the empty one, its
+    Default experiment's artifacts in the test's own dir): nothing lands in the checkout."""
+    store = tmp_path / "mlflow.db"
+    shutil.copyfile(_empty_store, store)
+    with contextlib.closing(sqlite3.connect(store)) as conn, conn:
+        conn.execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+                     (str(tmp_path / "mlruns" / "0"),))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
     monkeypatch.setenv("NBAPROPS_CACHE_DIR", str(tmp_path / "nbaprops-cache"))
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     yield

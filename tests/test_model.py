@@ -75,9 +75,11 @@ def test_an_uncalibrated_fit_gives_the_same_points_without_a_distribution(data, 
     assert not hasattr(points, "residual_quantiles_") and set(points.oof_mae_) == {"minutes"}
     with pytest.raises(ValueError, match="calibrate=False: it has no P\\(over\\)"):
         points.predict_distribution(X[late], lines=np.full(late.sum(), 15.5))
+    target = tmp_path / "model"
+    target.mkdir()
     with pytest.raises(ValueError, match="fit it with calibrate=True to save it"):
-        save_regressor(points, tmp_path)
-    assert not list(tmp_path.iterdir())  # refused before anything was written
+        save_regressor(points, target)
+    assert not list(target.iterdir())  # refused before anything was written
 
 
 def test_stage2_is_trained_on_out_of_fold_minutes(data):
