@@ -674,6 +674,7 @@ def compare_command(runs, experiment, filter_string, baseline_run, metrics, outp
 
     from mlflow_nbaprops.tracking import experiment_name
     from mlflow_nbaprops.tracking.compare import compare, select_runs
+    from mlflow_nbaprops.tracking.runs import use_experiment
 
     _check_output(output_dir, "--output-dir", folder=True)
     _project_run("compare")
@@ -685,7 +686,7 @@ def compare_command(runs, experiment, filter_string, baseline_run, metrics, outp
     click.echo(f"\nwrote {', '.join(str(f) for f in files)}")
     if log_run:
         if not os.environ.get("MLFLOW_RUN_ID"):
-            mlflow.set_experiment(experiment_name("comparisons"))  # NBAProps/Comparisons
+            use_experiment(experiment_name("comparisons"))  # NBAProps/Comparisons
         with mlflow.start_run() as run:
             mlflow.set_tags({"nbaprops.phase": "compare", "nbaprops.compared_runs": ",".join(
                 r.info.run_id for r in selected)[:5000], "nbaprops.baseline_run": baseline_run})

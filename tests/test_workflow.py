@@ -243,3 +243,25 @@ def test_racing_registrations_of_one_run_make_one_version_on_sqlite(league_file,
 def test_history_of_a_model_without_moves_says_so(league_file):
     cli("train", *TRAIN_ARGS, "--data", str(league_file), "--register", "Quiet")
     assert "no recorded alias moves for Quiet" in cli("history", "--name", "Quiet").output
+
+
+def test_a_run_lands_in_its_experiment_when_another_process_creates_it_meanwhile(monkeypatch):
+    """Two trainings started together on a new server both find the experiment missing; the one
+    whose create loses gets RESOURCE_ALREADY_EXISTS. Its run still lands in the experiment,
+    not in Default (``mlflow.set_experiment`` returns there without activating it)."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    from mlflow_nbaprops.tracking.runs import use_experiment
+
+    create = SqlAlchemyStore.create_experiment
+
+    def lose_the_race(self, name, *args, **kwargs):
+        create(self, name, *args, **kwargs)  # the other process's create, between our lookup and ours
+        return create(self, name, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SqlAlchemyStore, "create_experiment", lose_the_race)
+        exp_id = use_experiment("NBAProps/Raced")
+    with mlflow.start_run() as run:
+        pass
+    assert run.info.experiment_id == exp_id == mlflow.get_experiment_by_name("NBAProps/Raced").experiment_id

@@ -22,6 +22,19 @@ def experiment_id(client: mlflow.MlflowClient, name: str) -> str:
         return client.get_experiment_by_name(name).experiment_id
 
 
+def use_experiment(name: str, client: mlflow.MlflowClient | None = None) -> str:
+    """Make experiment ``name`` (created if needed) the active one; returns its id.
+
+    Not ``mlflow.set_experiment(name)``: when another process creates the experiment between
+    its lookup and its create, MLflow 3.17 returns the experiment without making it active,
+    and the run that follows lands in Default (two of three trainings started together on a
+    new tracking server found their experiment; the third was logged to Default).
+    """
+    exp_id = experiment_id(client or mlflow.MlflowClient(), name)
+    mlflow.set_experiment(experiment_id=exp_id)
+    return exp_id
+
+
 @contextmanager
 def loop_run(client: mlflow.MlflowClient, experiment: str, run_name: str, tags: dict[str, str]) -> Iterator:
     """A new run in ``experiment``, active for fluent logging, FINISHED on success, FAILED on error.

@@ -18,6 +18,7 @@ from mlflow_nbaprops.model import PropsPredictor
 from mlflow_nbaprops.model.market import FEATURES as MARKET_FEATURES
 from mlflow_nbaprops.model.market import MarketCalibration
 from mlflow_nbaprops.tracking.project import name_project_run, project_run_id
+from mlflow_nbaprops.tracking.runs import use_experiment
 from mlflow_nbaprops.tracking.standard import claim_run_name, experiment_name, log_training_run, validation_label
 
 
@@ -90,7 +91,7 @@ def train(data: DataInfo, config: BacktestConfig, phase: str = "model", experime
     result, predictor = fit(data, config, progress, book)
     notes = [note for note in [name_project_run("train", rename=False)] if note]
     if not project_run_id():
-        mlflow.set_experiment(experiment or experiment_name(phase))
+        use_experiment(experiment or experiment_name(phase))
     with mlflow.start_run() as run:
         client = mlflow.MlflowClient()
         name = claim_run_name(client, client.get_run(run.info.run_id), phase, config.feature_set,
