@@ -95,7 +95,7 @@ def test_the_mlflow_workflow_block_runs_as_written(tmp_path):
     shutil.copytree(README.parent, project, ignore=shutil.ignore_patterns(
         ".venv", ".git", "mlruns", "*.egg-info", "__pycache__", ".pytest_cache", "comparison", "monitoring"))
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "DATA": "synthetic:2x8x24",
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "DATA": "synthetic:2x8x16",
            "NBAPROPS_CACHE_DIR": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run(["bash", "-e", "-c", block], cwd=project, env=env, capture_output=True, text=True,
@@ -121,7 +121,7 @@ def test_the_tuning_block_runs_as_written(tmp_path):
     assert "nbaprops tune --space examples/tune_space.yaml" in block and "--params-from" in block
     shutil.copytree(README.parent / "examples", tmp_path / "examples")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "DATA": "synthetic:3x8x24", "TRIALS": "4",
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "DATA": "synthetic:3x6x16", "TRIALS": "4",
            "NBAPROPS_CACHE_DIR": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run(["bash", "-e", "-c", block], cwd=tmp_path, env=env, capture_output=True, text=True,

@@ -36,7 +36,7 @@ TRAIN = ["train", "--refit-every", "21", "--minutes-params", FAST, "--pra-params
 def stack(tmp_path_factory):
     root = tmp_path_factory.mktemp("team")
     data = root / "league.parquet"
-    write_gamelogs(synthesize_league(2, seed=31, n_teams=8, games_per_team=24), data)
+    write_gamelogs(synthesize_league(2, seed=31, n_teams=6, games_per_team=16), data)
     with postgres_cluster() as cluster, mlflow_server(cluster, root / "server") as server:
         yield {"server": server, "cluster": cluster, "data": data, "root": root}
 

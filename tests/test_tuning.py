@@ -69,7 +69,7 @@ def test_json_spaces_and_xgboost_names_are_checked_too(tmp_path):
 def test_a_local_study_logs_nested_trials_prunes_poor_ones_and_scores_the_next_season(tmp_path, monkeypatch,
                                                                                      tune_space):
     monkeypatch.chdir(tmp_path)  # the embedded default storage lands here
-    out = cli("tune", "--space", str(tune_space), "--data", "synthetic:3x8x24", "--validation-season", "2022-23",
+    out = cli("tune", "--space", str(tune_space), "--data", "synthetic:3x6x16", "--validation-season", "2022-23",
               "--trials", "10", "--study", "local", "--heartbeat", "2").output
     assert (tmp_path / "nbaprops-tuning.db").is_file()
     assert "2023-24, scored once: best" in out and "train it: nbaprops train --params-from" in out
@@ -107,7 +107,7 @@ def test_a_local_study_logs_nested_trials_prunes_poor_ones_and_scores_the_next_s
     figures = {a.path for a in client.list_artifacts(parent.info.run_id, "figures")}
     assert figures == {"figures/optimisation_history.png", "figures/param_importances.png"}
 
-    trained = cli("train", "--params-from", "local", "--data", "synthetic:3x8x24", "--quiet").output
+    trained = cli("train", "--params-from", "local", "--data", "synthetic:3x6x16", "--quiet").output
     assert "configuration from tuning run local" in trained
     model_runs = client.search_runs([client.get_experiment_by_name("NBAProps/Phase2_Model").experiment_id])
     best_run = client.get_run(parent.data.tags["nbaprops.tune.best_run"])
@@ -123,7 +123,7 @@ def test_the_core_package_never_imports_optuna_and_its_absence_is_a_clear_error(
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
     code = ("import sys\nsys.modules['optuna'] = None\nfrom mlflow_nbaprops.cli import main\nmain()\n")
     done = subprocess.run([sys.executable, "-c", code, "tune", "--space", str(tune_space), "--data",
-                           "synthetic:2x8x24", "--validation-season", "2022-23"], capture_output=True, text=True,
+                           "synthetic:2x6x16", "--validation-season", "2022-23"], capture_output=True, text=True,
                           cwd=tmp_path, timeout=300)
     assert done.returncode == 1 and "pip install 'mlflow-nbaprops[tune]'" in done.stderr
 
@@ -143,7 +143,7 @@ def test_a_trial_another_worker_is_running_counts_toward_the_budget_and_one_work
     from mlflow_nbaprops.tuning import load_space, tune
 
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    data, space = load_data("synthetic:2x8x24", 0), load_space(tune_space)
+    data, space = load_data("synthetic:2x6x16", 0), load_space(tune_space)
     study = optuna.create_study(study_name="shared", storage=storage, direction="minimize")
     elsewhere = study.ask()  # another worker's trial, in progress
     elsewhere.set_user_attr("worker", "elsewhere:1")

@@ -21,7 +21,7 @@ from mlflow_nbaprops.promotion import alias_stack, history
 
 PROJECT = Path(__file__).resolve().parents[1]
 FAST = '{"n_estimators": 25, "learning_rate": 0.2}'
-SMALL = "synthetic:2x8x24"
+SMALL = "synthetic:2x6x16"
 TRAIN_ARGS = ["--refit-every", "21", "--minutes-params", FAST, "--pra-params", FAST, "--quiet"]
 
 
