@@ -32,36 +32,46 @@ def pytest_configure(config) -> None:
 
 
 #: Seconds the heavy work units took in a whole run (``--durations=0``, 2026-12-05). Under
-#: pytest-xdist each unit runs on one worker, in this order, heaviest first, so the workers
-#: finish together instead of one running a long module alone at the end. Only the order
-#: matters: a stale number costs time, never a result. A unit is a module (its module fixtures
-#: are built once), except where a module's tests share nothing expensive (the README blocks)
-#: or share it per parameter (the bad-input matrix, once per tracking store).
+#: pytest-xdist each unit runs on one worker, heaviest first, so the workers finish together
+#: instead of one running a long module alone at the end. Only the order matters: a stale
+#: number costs time, never a result. A unit is a module (its module fixtures are built once),
+#: except where a module's tests share nothing expensive (the README blocks, one unit each) or
+#: share it per parameter (the bad-input matrix, once per tracking store).
 UNIT_SECONDS = {"test_team_scale.py": 131, "test_workflow.py": 83, "test_readme.py::test_the_mlflow_workflow_block": 68,
                 "test_tuning.py": 60, "test_daily.py": 55, "test_readme.py::test_the_running_it_every_day_block": 51,
-                "test_bad_inputs.py:postgresql": 48, "test_feed.py": 42, "test_bad_inputs.py:sqlite": 38,
+                "test_bad_inputs.py[postgresql]": 48, "test_feed.py": 42, "test_bad_inputs.py[sqlite]": 38,
                 "test_flavor.py": 38, "test_readme.py::test_the_tuning_block": 27,
                 "test_readme.py::test_the_nightly_feed_block": 27, "test_context.py": 25, "test_backtest.py": 23,
                 "test_model.py": 15, "test_news.py": 15, "test_features.py": 13, "test_slate_state.py": 13,
                 "test_serving.py": 13}
 
 
-def work_unit(item: pytest.Item) -> str:
-    """The xdist group ``item`` runs in (see ``UNIT_SECONDS``)."""
-    module = item.path.name
+def work_unit(nodeid: str) -> str:
+    """The work unit of test ``nodeid`` (see ``UNIT_SECONDS``)."""
+    module, _, test = nodeid.partition("::")
+    module = module.rsplit("/", 1)[-1]
     if module == "test_readme.py":
-        return f"{module}::{item.originalname.split('_runs_as_written')[0]}"
-    store = getattr(item, "callspec", None) and item.callspec.params.get("store")
-    return f"{module}:{store}" if store else module  # (no brackets: xdist reads a "]" after the "@" as part of the test id)
+        return f"{module}::{test.split('_runs_as_written')[0]}"
+    store = test.partition("[")[2].split("-", 1)[0]
+    return f"{module}[{store}]" if module == "test_bad_inputs.py" and store in ("sqlite", "postgresql") else module
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the node ids
 def pytest_collection_modifyitems(config, items) -> None:
-    if not (config.getoption("dist", "no") == "loadgroup" or getattr(config.option, "loadgroup", False)):
-        return  # (in a worker, xdist has set dist to "no" and loadgroup to True)
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(work_unit(item)))
-    items.sort(key=lambda item: -UNIT_SECONDS.get(work_unit(item), 0))  # stable: order within a unit is kept
+    items.sort(key=lambda item: -UNIT_SECONDS.get(work_unit(item.nodeid), 0))  # stable: a unit's order is kept
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's ``loadscope`` with our work units, in collection order (heaviest first:
+    ``--no-loadscope-reorder``). Not ``--dist loadgroup`` with ``xdist_group`` marks: with
+    pytest 9.2 those are silently ignored (pytest-dev/pytest-xdist#1386)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorkUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ByWorkUnit(config, log)
 
 
 @pytest.fixture(scope="session")
