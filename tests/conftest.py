@@ -37,13 +37,12 @@ def pytest_configure(config) -> None:
 #: number costs time, never a result. A unit is a module (its module fixtures are built once),
 #: except where a module's tests share nothing expensive (the README blocks, one unit each) or
 #: share it per parameter (the bad-input matrix, once per tracking store).
-UNIT_SECONDS = {"test_team_scale.py": 131, "test_workflow.py": 83, "test_readme.py::test_the_mlflow_workflow_block": 68,
-                "test_tuning.py": 60, "test_daily.py": 55, "test_readme.py::test_the_running_it_every_day_block": 51,
-                "test_bad_inputs.py[postgresql]": 48, "test_feed.py": 42, "test_bad_inputs.py[sqlite]": 38,
-                "test_flavor.py": 38, "test_readme.py::test_the_tuning_block": 27,
-                "test_readme.py::test_the_nightly_feed_block": 27, "test_context.py": 25, "test_backtest.py": 23,
-                "test_model.py": 15, "test_news.py": 15, "test_features.py": 13, "test_slate_state.py": 13,
-                "test_serving.py": 13}
+UNIT_SECONDS = {"test_team_scale.py": 130, "test_workflow.py": 83, "test_readme.py::test_the_mlflow_workflow_block": 68,
+                "test_bad_inputs.py[postgresql]": 57, "test_readme.py::test_the_running_it_every_day_block": 47,
+                "test_daily.py": 45, "test_feed.py": 41, "test_bad_inputs.py[sqlite]": 41, "test_flavor.py": 39,
+                "test_tuning.py": 30, "test_readme.py::test_the_nightly_feed_block": 29, "test_backtest.py": 22,
+                "test_readme.py::test_the_tuning_block": 20, "test_model.py": 15, "test_news.py": 14,
+                "test_features.py": 13, "test_slate_state.py": 13, "test_serving.py": 13, "test_context.py": 10}
 
 
 def work_unit(nodeid: str) -> str:
