@@ -120,7 +120,7 @@ class PropsPredictor:
                                  f"subset of {self.feature_set.name} {self.feature_set.version} with its absences "
                                  f"({', '.join(extra[:5]) or 'another absence source'})")
 
-    def build_ahead(self) -> "threading.Thread":
+    def build_ahead(self) -> threading.Thread:
         """Start building the state of the night after the history (tonight, for a model refreshed
         with last night's games) on a background thread: the first request of the night, served,
         then finds it built instead of paying about a second for it."""

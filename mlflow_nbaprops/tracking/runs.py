@@ -45,9 +45,8 @@ def loop_run(client: mlflow.MlflowClient, experiment: str, run_name: str, tags: 
     (MLflow's and this package's git / data / lineage tags). ``experiment`` becomes the
     active experiment (MLflow resumes a run only inside its own).
     """
-    exp_id = experiment_id(client, experiment)
+    exp_id = use_experiment(experiment, client)
     run = client.create_run(exp_id, run_name=run_name, tags=resolve_tags(tags))
-    mlflow.set_experiment(experiment_id=exp_id)
     with mlflow.start_run(run_id=run.info.run_id) as active:
         yield active
 
