@@ -36,7 +36,6 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.tracking._model_registry import DEFAULT_AWAIT_MAX_SLEEP_SECONDS
 from mlflow.tracking.artifact_utils import _download_artifact_from_uri
 from mlflow.types import ColSpec, DataType, Schema
-from mlflow.types.schema import AnyType
 from mlflow.utils.environment import (
     _CONDA_ENV_FILE_NAME,
     _CONSTRAINTS_FILE_NAME,
@@ -65,7 +64,9 @@ from mlflow_nbaprops.model.predictor import (
     MINUTES_COLUMN,
     SPREAD_COLUMN,
     STARTER_COLUMN,
+    SLATE_COLUMNS,
     STATUS_COLUMN,
+    TARGET_COLUMNS,
     TOTAL_COLUMN,
     PropsPredictor,
 )
@@ -95,40 +96,26 @@ def get_default_conda_env(backends: tuple[str, ...] = BACKEND_NAMES) -> dict:
 
 
 def slate_signature(predictor: PropsPredictor) -> ModelSignature:
-    """The slate columns, then the feature columns (doubles, so 1.5 is never cut to 1).
+    """The answer's columns; no input schema: the model judges every cell it is sent.
 
-    The slate columns are typed ``Any``: MLflow passes their values through as sent and the
-    model's own validation judges them. With ``boolean``/``double``/``string`` types MLflow casts
-    before anyone looks: ``"false"`` or ``"away"`` became a *home* game, ``true`` a line of 1.
-    For the same reason none is ``required`` here although the first five are: a missing one is
-    refused by the model in one line naming it ("slate is missing column(s) TEAM: ..."), where
-    MLflow's own check answered with the whole schema (3 KB) and the column at its very end."""
-    inputs = [
-        ColSpec(AnyType(), "PLAYER_ID", required=False),
-        ColSpec(AnyType(), "GAME_DATE", required=False),
-        ColSpec(AnyType(), "TEAM", required=False),
-        ColSpec(AnyType(), "OPPONENT", required=False),
-        ColSpec(AnyType(), "HOME", required=False),
-        ColSpec(AnyType(), LINE_COLUMN, required=False),
-        ColSpec(AnyType(), MINUTES_COLUMN, required=False),
-        ColSpec(AnyType(), STATUS_COLUMN, required=False),
-        ColSpec(AnyType(), STARTER_COLUMN, required=False),
-        ColSpec(AnyType(), SPREAD_COLUMN, required=False),
-        ColSpec(AnyType(), TOTAL_COLUMN, required=False),
-        ColSpec(AnyType(), "ODDS_OVER", required=False),
-        ColSpec(AnyType(), "ODDS_UNDER", required=False),
-    ]
-    inputs += [ColSpec(DataType.double, name, required=False) for name in predictor.feature_set.names]
+    MLflow offers no input type that passes values through *and* lets its CSV reader parse them.
+    Typed columns are cast before anyone looks (with ``boolean``/``double``/``string``,
+    ``"false"`` or ``"away"`` became a *home* game, ``true`` a line of 1); ``Any`` columns make
+    ``text/csv`` requests fail inside MLflow's parser. Without an input schema JSON, CSV and
+    pandas slates all reach :meth:`PropsPredictor.predict` as sent, which validates them (a
+    missing column, a bad value: one line naming column and rows). The columns a slate takes are
+    listed in the flavor's ``slate_columns``, and the input example shows them."""
     outputs = [ColSpec(DataType.double, c) for c in predictor.numeric_columns]
     outputs += [ColSpec(DataType.boolean, "unknown_player"), ColSpec(DataType.string, "warning"),
                 ColSpec(DataType.string, "answered_by")]
-    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+    return ModelSignature(inputs=None, outputs=Schema(outputs))
 
 
 def as_slate_request(slate: pd.DataFrame) -> pd.DataFrame:
-    """``slate`` in the types the ``python_function`` signature enforces (as JSON sends them):
-    PLAYER_ID, LINE and MIN_PROJ as doubles, GAME_DATE as ISO text, HOME as bool. MLflow refuses to
-    cast int64 ids or datetimes itself; :func:`load_model`'s predictor takes them as they are."""
+    """``slate`` in the types a JSON request carries them: PLAYER_ID and the numbers as doubles,
+    GAME_DATE as ISO text, HOME as bool (what ``to_json`` needs to write a request the server
+    reads back unchanged). The predictor and the ``python_function`` model take a pandas slate as
+    it is."""
     out = slate.copy()
     out["PLAYER_ID"] = pd.to_numeric(out["PLAYER_ID"], errors="coerce").astype(float)
     if pd.api.types.is_datetime64_any_dtype(out["GAME_DATE"]):
@@ -230,6 +217,8 @@ def save_model(
         backends={"minutes": backend, "pra": backend},
         feature_set={"name": fs.name, "version": fs.version, "hash": fs.hash, "n_features": len(fs.names)},
         scenario=predictor.scenario,
+        slate_columns={"required": list(TARGET_COLUMNS),
+                       "optional": [c for c in SLATE_COLUMNS if c not in TARGET_COLUMNS]},
         **({"fallback": {"scenario": predictor.fallback_scenario, "name": predictor.fallback_set.name,
                          "version": predictor.fallback_set.version, "hash": predictor.fallback_set.hash}}
            if predictor.fallback is not None else {}),

@@ -223,6 +223,12 @@ def records(env, **changes) -> str:
     return json.dumps({"dataframe_records": [{**env["row"], **changes}]})
 
 
+def csv_row(env, **changes) -> str:
+    """The good row as a CSV slate, with ``changes`` (None: the column left out)."""
+    row = {k: v for k, v in {**env["row"], **changes}.items() if v is not None}
+    return pd.DataFrame([row]).to_csv(index=False)
+
+
 def mlflow_run(env, *params: str) -> tuple[str, str]:
     args = [p for param in params for p in ("-P", param)]
     done = subprocess.run(mlflow_cli("run", str(PROJECT), "-e", "train", "--env-manager", "local",
@@ -670,8 +676,11 @@ CASES: dict[str, Case] = {
                                   lambda e: http(e, records(e, TEAM=other_team(e), OPPONENT=e["row"]["TEAM"]))),
     "serve-min-proj-zero": Case(S, "MIN_PROJ 0 (ruled out)", "HTTP 200", "not playing: MIN_PROJ is 0", SERVING,
                                 lambda e: http(e, records(e, MIN_PROJ=0))),
-    "serve-csv": Case(S, "a slate as text/csv", "HTTP 400", "Failed to parse input", SERVING,
-                      lambda e: http(e, "PLAYER_ID,GAME_DATE,TEAM,OPPONENT,HOME\n1,2024-01-01,A,B,true\n", "text/csv")),
+    "serve-csv-bad-line": Case(S, "a text/csv slate with `LINE` twenty", "HTTP 400", "LINE must be a number", SERVING,
+                               lambda e: http(e, csv_row(e, LINE="twenty"), "text/csv")),
+    "serve-csv-missing-column": Case(S, "a text/csv slate without `TEAM`", "HTTP 400",
+                                     "slate is missing column(s) TEAM", SERVING,
+                                     lambda e: http(e, csv_row(e, TEAM=None), "text/csv")),
     "load-broken-booster": Case(D, "`predict --model` a model whose LightGBM file was edited and its checksum updated",
                                 "1", "not a valid LightGBM model", f"{NO_FILE}, the process survives",
                                 lambda e: predict_with(e, damaged_model(e, "booster"))),

@@ -79,10 +79,22 @@ def test_the_running_it_every_day_block_runs_as_written(tmp_path):
         assert proc.wait(timeout=240) == 0
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-    answer = next(line for line in (tmp_path / "served.txt").read_text().splitlines() if '"predictions"' in line)
-    rows = json.loads(answer[answer.index("{"):])["predictions"]
+    text, decoder, answers = (tmp_path / "served.txt").read_text(), json.JSONDecoder(), []
+    while (start := text.find('{"predictions"')) >= 0:  # (curl prints each answer without a newline)
+        answer, end = decoder.raw_decode(text, start)
+        answers.append(answer["predictions"])
+        text = text[end:]
+    assert len(answers) == 2, (tmp_path / "served.txt").read_text()[-2000:]
+    rows = answers[0]
     assert rows[0]["pred_PRA"] > 5 and rows[0]["unknown_player"] is False and 0 < rows[0]["p_over"] < 1
     assert rows[1]["pred_PRA"] == 0 and "not playing" in rows[1]["warning"]
+    # the CSV slate, served, answers what `nbaprops predict` answered for it with the same model
+    import pandas as pd
+
+    served, predicted = pd.DataFrame(answers[1]), pd.read_csv(tmp_path / "predictions.csv")
+    assert len(served) == len(predicted) == printed["slate rows"]
+    assert (served["answered_by"] == "not playing").sum() == 5
+    assert served["pred_PRA"].to_numpy() == pytest.approx(predicted["pred_PRA"].to_numpy(), rel=1e-9)
 
 
 def test_the_mlflow_workflow_block_runs_as_written(tmp_path):

@@ -160,12 +160,26 @@ def test_mlflow_models_predict_cli(served, tmp_path):
     np.testing.assert_allclose(got["pred_PRA"], served["predictor"].predict(slate)["pred_PRA"], rtol=1e-9)
 
 
-def test_a_csv_slate_is_refused_with_a_clear_message(served):
-    """The slate columns are typed Any (the model judges them, MLflow casts nothing); MLflow's
-    CSV reader cannot type Any columns, so CSV requests get a 400 that says to send JSON."""
-    body = nbaprops_flavor.as_slate_request(served["slate"].head(2)).to_csv(index=False)
+def test_a_csv_slate_gets_the_answers_json_gets(served):
+    """``text/csv`` (what ``data slate`` writes) reaches the model as sent, as JSON does: the same
+    answers, blank cells as missing values, and the model's own one-line 400 for a bad cell."""
+    slate = served["slate"].head(4).assign(STATUS=["AVAILABLE", None, "OUT", None])
+    slate.loc[1, "LINE"] = None
+    wire = slate.assign(GAME_DATE=slate["GAME_DATE"].dt.strftime("%Y-%m-%d"))
+    body = wire.to_csv(index=False)
+    assert ",," in body  # blank cells on the wire
     status, payload = post(served["url"], body, "text/csv")
-    assert status == 400 and "Failed to parse input" in json.dumps(payload)
+    assert status == 200, payload
+    got, expected = _answers(payload), served["predictor"].predict(slate)
+    numeric = OUTPUT_COLUMNS[:-2]
+    np.testing.assert_allclose(got[numeric].to_numpy(float), expected[numeric].to_numpy(float), rtol=1e-9)
+    assert got["answered_by"].tolist()[2] == "not playing" and payload["predictions"][1]["p_over"] is None
+    status, json_payload = post(served["url"], _request_json(slate, "records"))
+    assert status == 200 and json_payload == payload
+    bad = wire.astype({"HOME": object})
+    bad.loc[0, "HOME"] = "maybe"
+    status, payload = post(served["url"], bad.to_csv(index=False), "text/csv")
+    assert status == 400 and "HOME must be" in payload["message"] and len(payload["message"]) < 600, payload
 
 
 def test_home_sent_as_text_is_judged_by_the_model_not_cast_by_mlflow(served):
