@@ -124,6 +124,36 @@ def test_the_mlflow_workflow_block_runs_as_written(tmp_path):
     assert "rollback" in done.stdout and "v2 -> v1" in done.stdout
     assert "walk-forward refits:" in done.stderr  # progress, readable in a log
 
+    # Quick start's command 1 is this block's second training without its registration: the
+    # numbers the README says it prints are the ones that training printed, within 0.01
+    quick = re.search(r"mlflow run \. -e train (.*)", bash_block("Quick start")).group(1)
+    full = next(line for line in block.replace("\\\n", " ").splitlines() if "feature_set=full" in line)
+    full = full.replace("$DATA", env["DATA"]).split("mlflow run . -e train ", 1)[1]
+    defaults = {"feature_set": "full"}  # (MLproject's default: asserted below)
+    assert options(quick) == {k: v for k, v in options(full).items() if k != "-P register" and
+                              not (k.startswith("-P ") and defaults.get(k[3:]) == v)}, (quick, full)
+    import yaml
+
+    project_yaml = yaml.safe_load((README.parent / "MLproject").read_text())
+    assert project_yaml["entry_points"]["train"]["parameters"]["feature_set"]["default"] == "full"
+    printed = done.stdout.split("walk-forward backtest, season")[2]  # the second training's summary
+    promised = re.search(r"PRA MAE\s+([\d.]+), minutes MAE\s+([\d.]+),\s+P\(over\) calibration error\s+([\d.]+)",
+                         section("Quick start")).groups()
+    got = (re.search(r"\ntwo-stage\s+([\d.]+)", printed).group(1), re.search(r"minutes MAE ([\d.]+)", printed).group(1),
+           re.search(r"P\(over\) calibration error ([\d.]+)", printed).group(1))
+    assert all(abs(float(a) - float(b)) <= 0.01 for a, b in zip(promised, got)), (promised, got)
+    assert 'in experiment NBAProps/Phase2_Model' in printed and "in experiment NBAProps/Phase2_Model" in section(
+        "Quick start")
+
+
+def options(command: str) -> dict[str, str]:
+    """``--flag value`` and ``-P key=value`` pairs of an ``mlflow run`` command line."""
+    words, found = command.split(), {}
+    for flag, value in zip(words[::2], words[1::2]):
+        key = f"-P {value.split('=', 1)[0]}" if flag == "-P" else flag
+        found[key] = value.split("=", 1)[1] if flag == "-P" else value
+    return found
+
 
 def test_the_tuning_block_runs_as_written(tmp_path):
     """The study on a small league (4 trials), then its best configuration trained and registered."""
