@@ -82,6 +82,42 @@ def league_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def _trained_template(tmp_path_factory, league_file, _empty_store) -> tuple[Path, dict[str, str]]:
+    """Three `nbaprops train` runs of ``league_file`` in NBAProps/Phase2_Model, made once per
+    module: full with seeds 1 and 2, core with seed 7 (no registrations, no aliases)."""
+    import contextlib
+    import os
+    import shutil
+
+    root = tmp_path_factory.mktemp("trained-store")
+    store = root / "mlflow.db"
+    shutil.copyfile(_empty_store, store)
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{store}", "NBAPROPS_CACHE_DIR": str(root / "cache")}
+    with contextlib.chdir(root):  # (the experiment's artifacts: root/mlruns)
+        for extra in (["--seed", "1"], ["--seed", "2"], ["--feature-set", "core"]):
+            result = CliRunner().invoke(main, ["train", *TRAIN_ARGS, "--data", str(league_file), *extra], env=env)
+            assert result.exit_code == 0, result.output + repr(result.exception)
+    mlflow.tracking.fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
+    experiment = client.get_experiment_by_name("NBAProps/Phase2_Model").experiment_id
+    full_1, full_2, core = client.search_runs([experiment], order_by=["attributes.start_time ASC"])
+    assert (full_2.data.params["seed"], core.data.params["feature_set"]) == ("2", "core")
+    return store, {"full-1": full_1.info.run_id, "full-2": full_2.info.run_id, "core": core.info.run_id}
+
+
+@pytest.fixture
+def trained(_trained_template) -> dict[str, str]:
+    """This test's tracking store holds the template's three runs (run ids by "full-1", "full-2",
+    "core"); what the test adds stays in its own copy."""
+    import shutil
+
+    store, names = _trained_template
+    shutil.copyfile(store, mlflow.get_tracking_uri().removeprefix("sqlite:///"))
+    return names
+
+
 @pytest.mark.slow
 def test_training_run_follows_the_standard(league_file):
     cli("train", *TRAIN_ARGS, "--data", str(league_file), "--phase", "features", "--register", "NBAPropsModel")
@@ -118,16 +154,18 @@ def test_training_run_follows_the_standard(league_file):
 
 
 @pytest.mark.slow
-def test_changed_data_changes_the_data_version(tmp_path, league_file):
+def test_changed_data_changes_the_data_version(tmp_path, league_file, trained):
     changed = tmp_path / "changed.parquet"
     frame = pd.read_parquet(league_file)
     frame.loc[frame.index[10], "PTS"] += 1
     frame.to_parquet(changed, index=False)
-    cli("train", *TRAIN_ARGS, "--data", str(league_file))
-    cli("train", *TRAIN_ARGS, "--data", str(changed))
-    a, b = runs_of("NBAProps/Phase2_Model")
-    assert a.data.params["data_version"] != b.data.params["data_version"]
-    assert a.data.tags["nbaprops.data.digest"] == a.data.params["data_version"]
+    cli("train", *TRAIN_ARGS, "--data", str(changed), "--feature-set", "core")
+    same, other = (r for r in runs_of("NBAProps/Phase2_Model") if r.info.run_id in (trained["core"], trained["full-1"]))
+    assert same.data.params["data_version"] == other.data.params["data_version"]  # one file, one version
+    b = runs_of("NBAProps/Phase2_Model")[-1]
+    assert b.info.run_id not in trained.values()
+    assert same.data.params["data_version"] != b.data.params["data_version"]
+    assert b.data.tags["nbaprops.data.digest"] == b.data.params["data_version"]
 
 
 def test_bad_train_parameters_are_refused_before_any_run(tmp_path):
@@ -143,13 +181,14 @@ def test_bad_train_parameters_are_refused_before_any_run(tmp_path):
 
 
 @pytest.mark.slow
-def test_compare_by_filter_with_baseline(tmp_path, league_file):
-    cli("train", *TRAIN_ARGS, "--data", str(league_file))
-    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--feature-set", "core")
-    base, other = runs_of("NBAProps/Phase2_Model")
-    result = cli("compare", "--experiment", "NBAProps/Phase2_Model", "--filter", "metrics.val_pra_mae < 100",
+def test_compare_by_filter_with_baseline(tmp_path, trained):
+    runs = {r.info.run_id: r for r in runs_of("NBAProps/Phase2_Model")}
+    base, other = runs[trained["full-1"]], runs[trained["core"]]
+    result = cli("compare", "--experiment", "NBAProps/Phase2_Model", "--filter",
+                 "metrics.val_pra_mae < 100 and params.seed != '2'",
                  "--baseline-run", base.info.run_id, "--output-dir", str(tmp_path / "cmp"), "--log-run")
     assert base.info.run_name in result.output and other.info.run_name in result.output
+    assert runs[trained["full-2"]].info.run_name not in result.output  # filtered out
     table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
     assert list(table["feature_set"]) == ["full", "core"]
     assert table.loc[0, "val_pra_mae_delta"] == 0
@@ -165,12 +204,11 @@ def test_compare_by_filter_with_baseline(tmp_path, league_file):
 
 
 @pytest.mark.slow
-def test_register_promote_and_roll_back_with_history(league_file):
-    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--seed", "1")
-    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--seed", "2")
+def test_register_promote_and_roll_back_with_history(trained):
     # v1 = the weaker run, so the stronger v2 passes "not worse than production" whatever the
     # seeds give on the synthetic league (which of the two wins is the model's business, not this test's)
-    first, second = sorted(runs_of("NBAProps/Phase2_Model"), key=lambda run: -run.data.metrics["val_pra_mae"])
+    first, second = sorted((r for r in runs_of("NBAProps/Phase2_Model") if r.info.run_id in
+                            (trained["full-1"], trained["full-2"])), key=lambda run: -run.data.metrics["val_pra_mae"])
     client = mlflow.MlflowClient()
 
     out = cli("register", "--run-id", first.info.run_id, "--alias", "production", "--reason", "first model").output
@@ -222,15 +260,13 @@ def test_every_front_door_defaults_to_the_models_training_window():
 
 
 @pytest.mark.slow
-def test_racing_registrations_of_one_run_make_one_version_on_sqlite(league_file, tmp_path):
+def test_racing_registrations_of_one_run_make_one_version_on_sqlite(trained, tmp_path):
     """Three `nbaprops register --run-id R` processes at once: one version, all three report it."""
     import os
     import sys
 
-    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--seed", "4")
-    (run,) = runs_of("NBAProps/Phase2_Model")[-1:]
     exe = str(Path(sys.executable).parent / "nbaprops")
-    racers = [subprocess.Popen([exe, "register", "--run-id", run.info.run_id, "--name", "OneRun", "--alias", "none"],
+    racers = [subprocess.Popen([exe, "register", "--run-id", trained["full-2"], "--name", "OneRun", "--alias", "none"],
                                env=dict(os.environ), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True) for _ in range(3)]
     outputs = [r.communicate(timeout=180)[0] for r in racers]
@@ -240,8 +276,9 @@ def test_racing_registrations_of_one_run_make_one_version_on_sqlite(league_file,
 
 
 @pytest.mark.slow
-def test_history_of_a_model_without_moves_says_so(league_file):
-    cli("train", *TRAIN_ARGS, "--data", str(league_file), "--register", "Quiet")
+def test_history_of_a_model_without_moves_says_so(trained):
+    cli("register", "--run-id", trained["core"], "--name", "Quiet", "--alias", "none")
+    assert mlflow.MlflowClient().get_model_version("Quiet", "1").run_id == trained["core"]
     assert "no recorded alias moves for Quiet" in cli("history", "--name", "Quiet").output
 
 
