@@ -41,6 +41,22 @@ def stack(tmp_path_factory):
         yield {"server": server, "cluster": cluster, "data": data, "root": root}
 
 
+@pytest.fixture(scope="module")
+def flow_runs(stack) -> tuple[str, str]:
+    """Two trainings on the server (seeds 1 and 2, NBAProps/Phase4_Production), each registered
+    as a version of FlowModel at the end of its run; other tests register them under their own names."""
+    env = {"MLFLOW_TRACKING_URI": stack["server"].url, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+           "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1", "NBAPROPS_CACHE_DIR": str(stack["root"] / "cache")}
+    for seed in ("1", "2"):
+        result = CliRunner().invoke(main, [*TRAIN, "--data", str(stack["data"]), "--seed", seed, "--phase",
+                                           "production", "--register", "FlowModel"], env=env)
+        assert result.exit_code == 0, result.output + repr(result.exception)
+    mlflow.tracking.fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    first, second = runs(mlflow.MlflowClient(stack["server"].url), "NBAProps/Phase4_Production")
+    return first.info.run_id, second.info.run_id
+
+
 @pytest.fixture
 def on_server(stack, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", stack["server"].url)
@@ -67,12 +83,11 @@ def runs(client, experiment: str) -> list:
     return client.search_runs([exp.experiment_id], order_by=["attributes.start_time ASC"]) if exp else []
 
 
-def test_whole_flow_train_register_promote_serve_compare_rollback(stack, on_server, tmp_path):
+def test_whole_flow_train_register_promote_serve_compare_rollback(stack, flow_runs, on_server, tmp_path):
     client = on_server
     name = "FlowModel"
-    cli(*TRAIN, "--data", str(stack["data"]), "--seed", "1", "--phase", "production", "--register", name)
-    cli(*TRAIN, "--data", str(stack["data"]), "--seed", "2", "--phase", "production", "--register", name)
     first, second = runs(client, "NBAProps/Phase4_Production")
+    assert (first.info.run_id, second.info.run_id) == flow_runs
     for run in (first, second):
         assert run.info.status == "FINISHED"
         tags = run.data.tags
@@ -130,11 +145,11 @@ def test_concurrent_training_processes_register_unique_versions(stack, on_server
         assert client.list_artifacts(run.info.run_id, "figures")
 
 
-def test_racing_promotions_end_consistent_with_history(stack, on_server, tmp_path):
+def test_racing_promotions_end_consistent_with_history(stack, flow_runs, on_server, tmp_path):
     client = on_server
     name = "RaceModel"
-    cli(*TRAIN, "--data", str(stack["data"]), "--phase", "tuning", "--register", name)
-    cli(*TRAIN, "--data", str(stack["data"]), "--phase", "tuning", "--seed", "3", "--register", name)
+    for run_id in flow_runs:  # versions 1 and 2
+        cli("register", "--run-id", run_id, "--name", name, "--alias", "none")
     env = client_env(stack["server"])
     moves = 0
     for round_ in range(3):
@@ -203,11 +218,10 @@ def test_failing_artifact_upload_fails_the_run_cleanly(stack, on_server):
     assert not client.search_model_versions("name = 'NeverModel'")
 
 
-def test_racing_registrations_of_one_run_make_one_version(stack, on_server, tmp_path):
+def test_racing_registrations_of_one_run_make_one_version(stack, flow_runs, on_server, tmp_path):
     """Three `register --run-id R` at once used to make versions 1, 2 and 3 of the same run."""
     client = on_server
-    cli(*TRAIN, "--data", str(stack["data"]), "--phase", "tuning", "--seed", "5")
-    run = runs(client, "NBAProps/Phase3_Tuning")[-1]
+    run = client.get_run(flow_runs[1])
     env = client_env(stack["server"])
     racers = [subprocess.Popen(nbaprops("register", "--run-id", run.info.run_id, "--name", "OneRunModel",
                                         "--alias", "none"), env=env, cwd=tmp_path, stdout=subprocess.PIPE,
