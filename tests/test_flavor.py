@@ -143,21 +143,17 @@ def test_a_malformed_checksum_entry_is_an_integrity_error(trained, tmp_path):
         nbaprops_flavor.load_model(str(path))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("backend,edit", [("lightgbm", "num_leaves"), ("lightgbm", "left_child"),
-                                          ("lightgbm", "split_feature"), ("lightgbm", "shifted"),
-                                          ("xgboost", "zeroed"), ("xgboost", "truncated")])
-def test_a_broken_booster_with_a_matching_checksum_raises_instead_of_killing_the_process(trained, tmp_path, backend,
-                                                                                         edit):
-    """LightGBM ends the process (std::terminate) and XGBoost segfaults on some malformed model
-    files; a process loading one, its checksum updated to match, must get an exception."""
+BROKEN_BOOSTERS = [("lightgbm", "num_leaves"), ("lightgbm", "left_child"), ("lightgbm", "split_feature"),
+                   ("lightgbm", "shifted"), ("xgboost", "zeroed"), ("xgboost", "truncated")]
+
+
+def _break_booster(predictor, path: Path, backend: str, edit: str) -> str:
+    """Save ``predictor`` to ``path`` with its stage-2 booster file edited by ``edit`` and the
+    checksum updated to match; returns the file's name."""
     import hashlib
     import re
-    import subprocess
-    import sys
 
-    path = tmp_path / "model"
-    nbaprops_flavor.save_model(trained[backend], path)
+    nbaprops_flavor.save_model(predictor, path)
     name = "pra.txt" if backend == "lightgbm" else "pra.ubj"
     target = path / "predictor" / name
     if backend == "lightgbm":
@@ -179,13 +175,43 @@ def test_a_broken_booster_with_a_matching_checksum_raises_instead_of_killing_the
     mlmodel = mlflow.models.Model.load(str(path))
     mlmodel.flavors["nbaprops"]["sha256"][name] = hashlib.sha256(target.read_bytes()).hexdigest()
     mlmodel.save(str(path / "MLmodel"))
-    code = ("import mlflow_nbaprops.flavor as f\n"
+    return name
+
+
+@pytest.fixture(scope="module")
+def broken_loads(trained, tmp_path_factory) -> tuple[dict[tuple[str, str], str], str]:
+    """One fresh process loads every broken model in turn and prints what each load said (one
+    process for all: a load that killed it leaves the ones after it without an answer)."""
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("broken")
+    paths = {case: root / "-".join(case) for case in BROKEN_BOOSTERS}
+    for (backend, edit), path in paths.items():
+        _break_booster(trained[backend], path, backend, edit)
+    code = ("import sys\nimport mlflow_nbaprops.flavor as f\n"
             "from mlflow_nbaprops.errors import ModelIntegrityError\n"
-            f"try:\n    f.load_model({str(path)!r})\nexcept ModelIntegrityError as e:\n    print('refused:', e)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+            "for path in sys.argv[1:]:\n"
+            "    try:\n        f.load_model(path)\n        print(path, 'loaded', flush=True)\n"
+            "    except ModelIntegrityError as e:\n        print(path, 'refused:', e, flush=True)\n")
+    done = subprocess.run([sys.executable, "-c", code, *map(str, paths.values())], capture_output=True, text=True,
+                          timeout=300)
+    said = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in done.stdout.splitlines() if " " in line}
+    return {case: said.get(str(path), "") for case, path in paths.items()}, (
+        f"exit {done.returncode}: {done.stderr[-500:]}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend,edit", BROKEN_BOOSTERS)
+def test_a_broken_booster_with_a_matching_checksum_raises_instead_of_killing_the_process(broken_loads, backend,
+                                                                                         edit):
+    """LightGBM ends the process (std::terminate) and XGBoost segfaults on some malformed model
+    files; a process loading one, its checksum updated to match, must get an exception."""
+    said, process = broken_loads
+    name = "pra.txt" if backend == "lightgbm" else "pra.ubj"
     library = "LightGBM" if backend == "lightgbm" else "XGBoost"
-    assert done.returncode == 0 and f"refused: model file {name} is not a valid {library} model" in done.stdout, (
-        done.returncode, done.stdout[-500:], done.stderr[-500:])
+    assert said[backend, edit].startswith(f"refused: model file {name} is not a valid {library} model"), (
+        said[backend, edit], process)
 
 
 def test_models_without_checksums_are_refused(trained, tmp_path):
