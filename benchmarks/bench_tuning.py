@@ -1,4 +1,4 @@
-"""Tuning at team scale on this 2-core machine: TRIALS trials of examples/tune_space.yaml on
+"""Tuning at team scale on 2 cores: TRIALS trials of examples/tune_space.yaml on
 2022-23 (monthly refits), WORKERS `nbaprops tune` processes sharing one study, with a throwaway
 PostgreSQL holding both the Optuna storage and a real `mlflow server`'s backend store.
 

@@ -272,11 +272,11 @@ def test_the_daily_loop_replays_the_backtest_row_for_row(league, news, scenario)
     config = BacktestConfig(season, refit_every=7, minutes_params=PARAMS, pra_params=PARAMS, availability=scenario)
     reads = news if config.features.needs_news else None
     backtest = walk_forward(league, config, progress=False, news=reads).predictions
-    nights = sorted(backtest["GAME_DATE"].unique())[-9:]
+    nights = sorted(backtest["GAME_DATE"].unique())[-6:]  # (a refit inside, refreshes between)
     refits = pd.Series(pd.date_range(pd.Timestamp(sorted(backtest["GAME_DATE"].unique())[0]), nights[-1],
                                      freq="7D"))
     client = mlflow.MlflowClient()
-    trained_at = None
+    trained_at, trainings, refreshes = None, 0, 0
     for night in map(pd.Timestamp, nights):
         start = refits[refits <= night].iloc[-1]
         before = league[league["GAME_DATE"] < night]
@@ -286,13 +286,15 @@ def test_the_daily_loop_replays_the_backtest_row_for_row(league, news, scenario)
                                          as_of=start, news=None if reads is None else reads.for_games(history["GAME_ID"]),
                                          fallback=fallback_model(config))
             _register(model)
-            trained_at = start
+            trained_at, trainings = start, trainings + 1
         if before["GAME_DATE"].max() > flavor.load_model(f"models:/{NAME}@production").snapshot.cutoff:
             refresh(f"models:/{NAME}@production", _data(before, reads), alias="production", client=client)
+            refreshes += 1
         tonight = league[league["GAME_DATE"] == night]
         slate = observed_slate(before, tonight) if reads is None else news_slate(before, tonight, reads)
         scored = score_slate(f"models:/{NAME}@production", slate, client=client)
         assert (scored.table.loc[~scored.table["OUT"].eq(True), "answered_by"] == scenario).all()
+    assert trainings >= 2 and refreshes >= 2  # the replay crosses a refit, and refreshes between refits
     report = grade(_data(league), client=client)
     assert sum(len(d) for d in report.graded_dates.values()) == len(nights)
     live = pd.concat([pd.read_parquet(client.download_artifacts(live_run_id(client, lineage), GRADED_ARTIFACT))
@@ -300,7 +302,7 @@ def test_the_daily_loop_replays_the_backtest_row_for_row(league, news, scenario)
     live["GAME_DATE"] = pd.to_datetime(live["GAME_DATE"])
     want = backtest[backtest["GAME_DATE"].isin(nights)]
     both = want.merge(live, on=["PLAYER_ID", "GAME_DATE"], suffixes=("", "_live"), validate="one_to_one")
-    assert len(both) == len(want) > 200
+    assert len(both) == len(want) > 150
     for column in ("pred_MIN", "pred_PRA", "pred_PRA_q10", "pred_PRA_q50", "pred_PRA_q90", "baseline_L10_PRA"):
         np.testing.assert_array_equal(both[f"{column}_live"].to_numpy(), both[column].to_numpy(), err_msg=column)
     np.testing.assert_array_equal(both["PRA_live"], both["PRA"])
