@@ -503,6 +503,30 @@ def test_other_quantiles_hold_end_to_end_through_save_serve_and_signature(split,
     np.testing.assert_array_equal(pyfunc[quantile_columns].to_numpy(float), answer[quantile_columns].to_numpy(float))
 
 
+def test_the_model_declares_its_answer_and_lists_its_slate_columns_but_casts_no_input(trained, split, tmp_path):
+    """No input schema (MLflow would cast, or its CSV reader fail); the slate's columns are in
+    the flavor's ``slate_columns`` and the input example, and a slate read back from CSV (text
+    cells, blanks as NaN) gets the answers the frame gets."""
+    import io
+
+    _, _, slate = split
+    path = tmp_path / "model"
+    nbaprops_flavor.save_model(trained["lightgbm"], path)
+    mlmodel = mlflow.models.Model.load(str(path))
+    assert mlmodel.signature.inputs is None and mlmodel.signature.outputs is not None
+    columns = mlmodel.flavors["nbaprops"]["slate_columns"]
+    assert columns["required"] == ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]
+    assert {"LINE", "MIN_PROJ", "STATUS", "STARTER", "SPREAD", "TOTAL", "ODDS_OVER", "ODDS_UNDER"} == set(
+        columns["optional"])
+    example = json.loads((path / "serving_input_example.json").read_text())["dataframe_split"]["columns"]
+    assert set(columns["required"]) <= set(example)
+    pyfunc = mlflow.pyfunc.load_model(str(path))
+    wire = slate.head(6).assign(GAME_DATE=lambda f: f["GAME_DATE"].dt.strftime("%Y-%m-%d"))
+    from_csv = pd.read_csv(io.StringIO(wire.to_csv(index=False)))
+    np.testing.assert_array_equal(pyfunc.predict(from_csv)["pred_PRA"].to_numpy(float),
+                                  trained["lightgbm"].predict(slate.head(6))["pred_PRA"].to_numpy(float))
+
+
 def test_a_new_booster_library_is_one_backend_entry(split, tmp_path, monkeypatch):
     """Adding a library touches the backend table and nothing else: an entry registered under a
     new name trains, validates its parameter names, saves natively, loads, serves and pins its
