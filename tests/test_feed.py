@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -279,17 +281,35 @@ def test_the_report_file_name_follows_the_leagues_switch_to_quarter_hours():
 # --------------------------------------------------------------------------- nbaprops daily
 
 
+#: (until -> folder): what ``_registered`` made the first time, for the module's next tests
+_REGISTERED: dict[pd.Timestamp, Path] = {}
+
+
 def _registered(tmp_path, until) -> str:
-    """A fast model trained on the pulled seasons up to ``until``, registered @production."""
-    _pull(tmp_path, pd.Timestamp("2022-07-01"), season="2021-22")
-    _pull(tmp_path, until)
-    cli("train", "--data", str(tmp_path / "nba"), "--news", str(tmp_path / "pregame"), "--test-season", SEASON,
-        "--refit-every", "21", "--minutes-params", FAST, "--pra-params", FAST, "--quiet",
-        "--register", "NBAPropsModel")
-    client = mlflow.MlflowClient()
-    version = max(int(v.version) for v in client.search_model_versions("name='NBAPropsModel'"))
-    assert promotion.promote("NBAPropsModel", str(version), "production", "trained", promotion.Criteria()).moved
-    return str(version)
+    """A fast model trained on the pulled seasons up to ``until``, registered @production: the
+    data folders and the tracking store as the first test of the module that asked made them
+    (pulled and trained then), copied into this test's directory and store."""
+    store = Path(mlflow.get_tracking_uri().removeprefix("sqlite:///"))
+    if until in _REGISTERED:
+        made = _REGISTERED[until]
+        for folder in ("nba", "pregame"):
+            shutil.copytree(made / folder, tmp_path / folder)
+        shutil.copyfile(made / "mlflow.db", store)
+    else:
+        _pull(tmp_path, pd.Timestamp("2022-07-01"), season="2021-22")
+        _pull(tmp_path, until)
+        cli("train", "--data", str(tmp_path / "nba"), "--news", str(tmp_path / "pregame"), "--test-season", SEASON,
+            "--refit-every", "21", "--minutes-params", FAST, "--pra-params", FAST, "--quiet",
+            "--register", "NBAPropsModel")
+        client = mlflow.MlflowClient()
+        version = max(int(v.version) for v in client.search_model_versions("name='NBAPropsModel'"))
+        assert promotion.promote("NBAPropsModel", str(version), "production", "trained", promotion.Criteria()).moved
+        made = tmp_path / "registered"
+        for folder in ("nba", "pregame"):
+            shutil.copytree(tmp_path / folder, made / folder)
+        shutil.copyfile(store, made / "mlflow.db")
+        _REGISTERED[until] = made
+    return str(mlflow.MlflowClient().get_model_version_by_alias("NBAPropsModel", "production").version)
 
 
 @pytest.mark.slow
