@@ -31,18 +31,19 @@ def pytest_configure(config) -> None:
         os.environ["NBAPROPS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // int(workers)))
 
 
-#: Seconds the heavy work units took in a whole run (``--durations=0``, 2026-12-05). Under
+#: Seconds the heavy work units took in a whole run (summed test durations, 2026-12-05). Under
 #: pytest-xdist each unit runs on one worker, heaviest first, so the workers finish together
 #: instead of one running a long module alone at the end. Only the order matters: a stale
 #: number costs time, never a result. A unit is a module (its module fixtures are built once),
 #: except where a module's tests share nothing expensive (the README blocks, one unit each) or
 #: share it per parameter (the bad-input matrix, once per tracking store).
-UNIT_SECONDS = {"test_team_scale.py": 130, "test_workflow.py": 83, "test_readme.py::test_the_mlflow_workflow_block": 68,
-                "test_bad_inputs.py[postgresql]": 57, "test_readme.py::test_the_running_it_every_day_block": 47,
-                "test_daily.py": 45, "test_feed.py": 41, "test_bad_inputs.py[sqlite]": 41, "test_flavor.py": 39,
-                "test_tuning.py": 30, "test_readme.py::test_the_nightly_feed_block": 29, "test_backtest.py": 22,
-                "test_readme.py::test_the_tuning_block": 20, "test_model.py": 15, "test_news.py": 14,
-                "test_features.py": 13, "test_slate_state.py": 13, "test_serving.py": 13, "test_context.py": 10}
+UNIT_SECONDS = {"test_team_scale.py": 100, "test_readme.py::test_the_mlflow_workflow_block": 67,
+                "test_workflow.py": 63, "test_bad_inputs.py[postgresql]": 63,
+                "test_readme.py::test_the_running_it_every_day_block": 49, "test_bad_inputs.py[sqlite]": 47,
+                "test_daily.py": 42, "test_feed.py": 38, "test_flavor.py": 35, "test_readme.py::test_the_nightly_feed_block": 32,
+                "test_tuning.py": 24, "test_readme.py::test_the_tuning_block": 23, "test_model.py": 19,
+                "test_serving.py": 15, "test_slate_state.py": 14, "test_news.py": 13, "test_context.py": 12,
+                "test_architecture.py": 11, "test_backtest.py": 10, "test_features.py": 10}
 
 
 def work_unit(nodeid: str) -> str:
@@ -83,7 +84,7 @@ def small_league() -> pd.DataFrame:
 def tune_space(tmp_path) -> Path:
     """A small tuning space whose choices include clearly poor boosters (the pruner has work)."""
     path = tmp_path / "space.yaml"
-    path.write_text("refit_every: 7\n"
+    path.write_text("refit_every: 14\n"
                     "minutes:\n  n_estimators: {low: 20, high: 60, step: 20}\n"
                     "pra:\n  n_estimators: [3, 60]\n  learning_rate: {low: 0.01, high: 0.2, log: true}\n",
                     encoding="utf-8")
