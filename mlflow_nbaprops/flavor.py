@@ -323,6 +323,23 @@ def _load_pyfunc(path: str) -> "_PyFuncModel":
     return _PyFuncModel(predictor)
 
 
+class SlateRefused(MlflowException):
+    """The model's own refusal of a request, kept as the model wrote it: one line that names the
+    column and rows first. MLflow's scoring server rewrites a failed prediction's message to
+    ``Failed to predict data '<the whole input frame>'. Error: <message>``, which echoed the
+    request back and put the column after it (about 3 KB for a wide slate); the rewrite is
+    ignored here (the status, 400 ``INVALID_PARAMETER_VALUE``, is unchanged)."""
+
+    @property
+    def message(self) -> str:
+        return self._refusal
+
+    @message.setter
+    def message(self, value: str) -> None:
+        if not hasattr(self, "_refusal"):  # the first value is the model's; later ones wrap it
+            self._refusal = value
+
+
 class _PyFuncModel:
     """The ``python_function`` face: slate or feature rows in, predictions out; bad input
     becomes an ``MlflowException`` (HTTP 400 from ``mlflow models serve``) naming the problem."""
@@ -339,7 +356,7 @@ class _PyFuncModel:
         try:
             out = self.predictor.predict(data)
         except (DataValidationError, ValueError) as exc:
-            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from exc
+            raise SlateRefused(str(exc), error_code=INVALID_PARAMETER_VALUE) from exc
         # no line -> no probability: null in the JSON answer (a bare NaN is not valid JSON)
         for col in ("p_over", "p_under", "p_over_model", "ev_over", "ev_under"):
             if out[col].isna().any():
@@ -356,6 +373,6 @@ def _sha256(path: Path) -> str:
 
 
 __all__ = [
-    "DATA_DIR", "FLAVOR_NAME", "as_slate_request", "get_default_conda_env", "get_default_pip_requirements",
+    "DATA_DIR", "FLAVOR_NAME", "SlateRefused", "as_slate_request", "get_default_conda_env", "get_default_pip_requirements",
     "load_model", "log_model", "save_model", "slate_example", "slate_signature",
 ]
