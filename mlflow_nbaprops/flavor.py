@@ -62,9 +62,9 @@ from mlflow_nbaprops.model.persistence import FORMAT_VERSION, backend_name, load
 from mlflow_nbaprops.model.predictor import (
     LINE_COLUMN,
     MINUTES_COLUMN,
+    SLATE_COLUMNS,
     SPREAD_COLUMN,
     STARTER_COLUMN,
-    SLATE_COLUMNS,
     STATUS_COLUMN,
     TARGET_COLUMNS,
     TOTAL_COLUMN,
