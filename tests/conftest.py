@@ -115,15 +115,12 @@ def _isolated_mlflow(tmp_path, monkeypatch, _empty_store):
     monkeypatch.setenv("NBAPROPS_CACHE_DIR", str(tmp_path / "nbaprops-cache"))
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     yield
-    # `mlflow.set_experiment` (the CLI calls it) leaves a process-wide active experiment and
-    # sets MLFLOW_EXPERIMENT_ID: both would point the next test at another test's store
     import mlflow
-    import mlflow.tracking.fluent as fluent
+    from stores import forget_active_experiment
 
     while mlflow.active_run():
         mlflow.end_run()
-    fluent._active_experiment_id = None
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    forget_active_experiment()  # (the CLI's: it would point the next test at this test's store)
     monkeypatch.chdir(tmp_path)
 
 

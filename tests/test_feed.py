@@ -13,6 +13,7 @@ import mlflow
 import pandas as pd
 import pytest
 from feedserver import SHORT_TIMEOUT, FeedServer, Recordings, lines_csv
+from stores import store_path
 from test_workflow import FAST, cli
 
 from mlflow_nbaprops import promotion
@@ -289,7 +290,7 @@ def _registered(tmp_path, until) -> str:
     """A fast model trained on the pulled seasons up to ``until``, registered @production: the
     data folders and the tracking store as the first test of the module that asked made them
     (pulled and trained then), copied into this test's directory and store."""
-    store = Path(mlflow.get_tracking_uri().removeprefix("sqlite:///"))
+    store = store_path()
     if until in _REGISTERED:
         made = _REGISTERED[until]
         for folder in ("nba", "pregame"):

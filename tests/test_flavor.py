@@ -179,16 +179,17 @@ def _break_booster(predictor, path: Path, backend: str, edit: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def broken_loads(trained, tmp_path_factory) -> tuple[dict[tuple[str, str], str], str]:
+def broken_loads(trained, tmp_path_factory) -> tuple[dict[tuple[str, str], tuple[str, str]], str]:
     """One fresh process loads every broken model in turn and prints what each load said (one
-    process for all: a load that killed it leaves the ones after it without an answer)."""
+    process for all: a load that killed it leaves the ones after it without an answer). By case:
+    (the broken file's name, what the load said); and how the process ended."""
     import subprocess
     import sys
 
     root = tmp_path_factory.mktemp("broken")
     paths = {case: root / "-".join(case) for case in BROKEN_BOOSTERS}
-    for (backend, edit), path in paths.items():
-        _break_booster(trained[backend], path, backend, edit)
+    names = {(backend, edit): _break_booster(trained[backend], path, backend, edit)
+             for (backend, edit), path in paths.items()}
     code = ("import sys\nimport mlflow_nbaprops.flavor as f\n"
             "from mlflow_nbaprops.errors import ModelIntegrityError\n"
             "for path in sys.argv[1:]:\n"
@@ -197,7 +198,7 @@ def broken_loads(trained, tmp_path_factory) -> tuple[dict[tuple[str, str], str],
     done = subprocess.run([sys.executable, "-c", code, *map(str, paths.values())], capture_output=True, text=True,
                           timeout=300)
     said = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in done.stdout.splitlines() if " " in line}
-    return {case: said.get(str(path), "") for case, path in paths.items()}, (
+    return {case: (names[case], said.get(str(path), "")) for case, path in paths.items()}, (
         f"exit {done.returncode}: {done.stderr[-500:]}")
 
 
@@ -207,11 +208,10 @@ def test_a_broken_booster_with_a_matching_checksum_raises_instead_of_killing_the
                                                                                          edit):
     """LightGBM ends the process (std::terminate) and XGBoost segfaults on some malformed model
     files; a process loading one, its checksum updated to match, must get an exception."""
-    said, process = broken_loads
-    name = "pra.txt" if backend == "lightgbm" else "pra.ubj"
+    loads, process = broken_loads
+    name, said = loads[backend, edit]
     library = "LightGBM" if backend == "lightgbm" else "XGBoost"
-    assert said[backend, edit].startswith(f"refused: model file {name} is not a valid {library} model"), (
-        said[backend, edit], process)
+    assert said.startswith(f"refused: model file {name} is not a valid {library} model"), (said, process)
 
 
 def test_models_without_checksums_are_refused(trained, tmp_path):

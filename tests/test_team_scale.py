@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from pgserver import client_env, mlflow_server, nbaprops, postgres_cluster, restart, why_unavailable
 from processes import free_port, mlflow_cli, running
+from stores import forget_active_experiment
 
 from mlflow_nbaprops import flavor, promotion
 from mlflow_nbaprops.cli import main
@@ -45,14 +46,12 @@ def stack(tmp_path_factory):
 def flow_runs(stack) -> tuple[str, str]:
     """Two trainings on the server (seeds 1 and 2, NBAProps/Phase4_Production), each registered
     as a version of FlowModel at the end of its run; other tests register them under their own names."""
-    env = {"MLFLOW_TRACKING_URI": stack["server"].url, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
-           "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1", "NBAPROPS_CACHE_DIR": str(stack["root"] / "cache")}
+    env = client_env(stack["server"], NBAPROPS_CACHE_DIR=str(stack["root"] / "cache"))
     for seed in ("1", "2"):
         result = CliRunner().invoke(main, [*TRAIN, "--data", str(stack["data"]), "--seed", seed, "--phase",
                                            "production", "--register", "FlowModel"], env=env)
         assert result.exit_code == 0, result.output + repr(result.exception)
-    mlflow.tracking.fluent._active_experiment_id = None
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    forget_active_experiment()
     first, second = runs(mlflow.MlflowClient(stack["server"].url), "NBAProps/Phase4_Production")
     return first.info.run_id, second.info.run_id
 

@@ -3,7 +3,9 @@ standard on the run, data versions, compare, and the registry path with rollback
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from processes import mlflow_cli, python_env
+from stores import forget_active_experiment, store_path
 
 from mlflow_nbaprops.cli import main
 from mlflow_nbaprops.data import write_gamelogs
@@ -86,10 +89,6 @@ def league_file(tmp_path_factory) -> Path:
 def _trained_template(tmp_path_factory, league_file, _empty_store) -> tuple[Path, dict[str, str]]:
     """Three `nbaprops train` runs of ``league_file`` in NBAProps/Phase2_Model, made once per
     module: full with seeds 1 and 2, core with seed 7 (no registrations, no aliases)."""
-    import contextlib
-    import os
-    import shutil
-
     root = tmp_path_factory.mktemp("trained-store")
     store = root / "mlflow.db"
     shutil.copyfile(_empty_store, store)
@@ -98,8 +97,7 @@ def _trained_template(tmp_path_factory, league_file, _empty_store) -> tuple[Path
         for extra in (["--seed", "1"], ["--seed", "2"], ["--feature-set", "core"]):
             result = CliRunner().invoke(main, ["train", *TRAIN_ARGS, "--data", str(league_file), *extra], env=env)
             assert result.exit_code == 0, result.output + repr(result.exception)
-    mlflow.tracking.fluent._active_experiment_id = None
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    forget_active_experiment()
     client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
     experiment = client.get_experiment_by_name("NBAProps/Phase2_Model").experiment_id
     full_1, full_2, core = client.search_runs([experiment], order_by=["attributes.start_time ASC"])
@@ -111,10 +109,8 @@ def _trained_template(tmp_path_factory, league_file, _empty_store) -> tuple[Path
 def trained(_trained_template) -> dict[str, str]:
     """This test's tracking store holds the template's three runs (run ids by "full-1", "full-2",
     "core"); what the test adds stays in its own copy."""
-    import shutil
-
     store, names = _trained_template
-    shutil.copyfile(store, mlflow.get_tracking_uri().removeprefix("sqlite:///"))
+    shutil.copyfile(store, store_path())
     return names
 
 
