@@ -1,6 +1,7 @@
 """What the pre-game news is worth: inactive lists, starting lineups and game lines.
 
     python benchmarks/bench_news.py oneshot [--test-season 2022-23] [--seeds 0 1 2]
+    python benchmarks/bench_news.py candidates [--test-season 2022-23] [--seeds 0 1 2]
     python benchmarks/bench_news.py walkforward [--test-season 2023-24] [--refit-every 7] [--seed 0]
     python benchmarks/bench_news.py seeds [--test-season 2023-24] [--seeds 1 2 3] [--scenario lineups]
     python benchmarks/bench_news.py absences [--before 2023-24]
@@ -10,6 +11,11 @@ every predictable player-game of it (minutes > 0 and an earlier game this season
 scenario's feature set and for the issue's four crude lineup columns on top of ``full`` v4.1 (starter
 tonight, started his previous game, share of starts in his previous 10, tonight minus that share).
 Several seeds give mean and spread. Choices are made on 2022-23 (the default here), never on 2023-24.
+It also scores ``full`` v5.0 and v5.0-inactive, the sets before the dressed roster (v5.1).
+
+``candidates`` scores, the same way, ``full`` v5.1 plus each feature tried beside the dressed roster
+and left out (his share of the dressed roster's PRA, his start streak, his PRA per minute in tonight's
+role, the implied team total against recent scoring, his share of DNP games).
 
 ``walkforward`` runs ``nbaprops backtest``'s weekly walk-forward for every scenario (``none``,
 ``observed``, ``inactive``, ``lineups``) on the same rows and prints them side by side, overall, for
@@ -62,25 +68,33 @@ def oneshot(frame: pd.DataFrame, news, args) -> None:
     observed = build_features(frame, get_feature_set("full", "v4.1"), news=news, extra=tuple(CRUDE))
     print(f"features built in {time.perf_counter() - started:.0f} s", flush=True)
     train_seasons, train, test = split(frame, v5, args.test_season)
-    minutes, pra = frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float)
     changed = ((v5["team_new_starters"] > 0) | (v5["opp_new_starters"] > 0)).to_numpy()[test]
     variants = {f"{scenario} (full {version})": (observed if scenario in ("none", "observed") else v5,
                                                  get_feature_set("full", version).names)
                 for scenario, version in SCENARIO_VERSIONS.items()}
+    for version in ("v5.0-inactive", "v5.0"):  # before the dressed roster (v5.1)
+        variants[f"full {version}"] = (v5, get_feature_set("full", version).names)
     variants["observed + crude four"] = (observed, get_feature_set("full", "v4.1").names + CRUDE)
     for extra in args.extra or []:  # "team_spread,game_total": lineups without those features
         drop = extra.split(",")
         variants[f"lineups - {extra}"[:34]] = (v5, [n for n in get_feature_set("full").names if n not in drop])
     if args.extra is not None:
-        variants["inactive + crude four"] = (v5, get_feature_set("full", "v5.0-inactive").names + CRUDE[:1] + CRUDE[3:])
+        variants["inactive + crude four"] = (v5, get_feature_set("full", "v5.1-inactive").names + CRUDE[:1] + CRUDE[3:])
     print(f"one shot: train {', '.join(train_seasons)} ({int(train.sum()):,} rows), test {args.test_season} "
           f"({int(test.sum()):,} rows, {changed.mean():.1%} with a lineup change); seeds {args.seeds}")
     print(f"{'features':<34}{'PRA MAE':>9}{'sd':>7}{'minutes':>9}{'sd':>7}{'PRA, changed':>14}{'time':>7}")
+    _score(frame, variants, train, test, changed, args.seeds)
+
+
+def _score(frame: pd.DataFrame, variants: dict, train: np.ndarray, test: np.ndarray, changed: np.ndarray,
+           seeds: list[int]) -> None:
+    """One two-stage fit per variant (features, names) and seed; PRA and minutes MAE on ``test``."""
+    minutes, pra = frame["MIN"].to_numpy(float), schema.pra(frame).to_numpy(float)
     dates = frame.loc[train, "GAME_DATE"].to_numpy()
     for label, (built, names) in variants.items():
         scores = []
         clock = time.perf_counter()
-        for seed in args.seeds:
+        for seed in seeds:
             model = TwoStageRegressor(random_state=seed).fit(built.loc[train, names], np.c_[minutes[train], pra[train]],
                                                              groups=dates)
             dist = model.predict_distribution(built.loc[test, names])
@@ -90,6 +104,76 @@ def oneshot(frame: pd.DataFrame, news, args) -> None:
         sd = s.std(axis=0, ddof=1) if len(s) > 1 else np.zeros(3)
         print(f"{label:<34}{s[:, 0].mean():>9.4f}{sd[0]:>7.4f}{s[:, 1].mean():>9.4f}{sd[1]:>7.4f}"
               f"{s[:, 2].mean():>14.4f}{(time.perf_counter() - clock) / len(s):>6.0f}s", flush=True)
+
+
+def _candidates(frame: pd.DataFrame, news, v5: pd.DataFrame) -> pd.DataFrame:
+    """The features tried beside the dressed roster and left out of v5.1 (each from games before the
+    row's date, or tonight's news): his share of the dressed roster's last-10 PRA, his start streak,
+    his PRA per minute in tonight's role (last 15 games in it), the implied team total against the
+    two teams' recent scoring, and his share of dressed-but-unused (DNP) games among his last 10."""
+    pre = news.pregame
+    f = frame[["GAME_ID", "GAME_DATE", "PLAYER_ID", "TEAM", "OPPONENT", "MIN"]].assign(
+        PRA=schema.pra(frame).to_numpy(float), row=np.arange(len(frame)))
+    f["STARTER"] = pre.set_index(["GAME_ID", "PLAYER_ID"])["STARTER"].reindex(
+        pd.MultiIndex.from_arrays([f["GAME_ID"], f["PLAYER_ID"]])).to_numpy(float)
+    f = f.sort_values(["PLAYER_ID", "GAME_DATE", "GAME_ID"]).reset_index(drop=True)
+    by = f.groupby("PLAYER_ID")
+    f["pra_after"] = by["PRA"].transform(lambda s: s.rolling(10, min_periods=1).mean())
+    starts = (f["STARTER"] == 1).astype(int)
+    f["streak_before"] = starts.groupby([f["PLAYER_ID"], (starts == 0).groupby(f["PLAYER_ID"]).cumsum()]).cumsum()
+    f["streak_before"] = f.groupby("PLAYER_ID")["streak_before"].shift(1)
+    for flag, name in ((1, "ppm_starter"), (0, "ppm_bench")):
+        sub = f[(f["STARTER"] == flag) & (f["MIN"] > 0)]
+        rate = (sub.groupby("PLAYER_ID")["PRA"].transform(lambda s: s.rolling(15, min_periods=3).sum())
+                / sub.groupby("PLAYER_ID")["MIN"].transform(lambda s: s.rolling(15, min_periods=3).sum()))
+        f[name] = pd.Series(np.nan, index=f.index).fillna(rate).groupby(f["PLAYER_ID"]).ffill()
+        f[name] = f.groupby("PLAYER_ID")[name].shift(1)
+    f = f.sort_values("row").reset_index(drop=True)
+    out = pd.DataFrame(index=v5.index)
+    out["start_streak"] = f["streak_before"].to_numpy()
+    tonight = v5["starter_tonight"].to_numpy()
+    out["ppm_in_role"] = np.where(tonight == 1, f["ppm_starter"], np.where(tonight == 0, f["ppm_bench"], np.nan))
+    # his share of the dressed roster's last-10 PRA (as of each dressed player's previous game)
+    dressed = pre[pre["STATUS"] != "INACTIVE"][["GAME_ID", "GAME_DATE", "TEAM", "PLAYER_ID"]].copy()
+    dressed["GAME_DATE"] = pd.to_datetime(dressed["GAME_DATE"]).astype("datetime64[ns]")
+    after = f[["PLAYER_ID", "GAME_DATE", "pra_after"]].assign(GAME_DATE=lambda d: d["GAME_DATE"].astype("datetime64[ns]"))
+    dressed = pd.merge_asof(dressed.sort_values("GAME_DATE"), after.sort_values("GAME_DATE"), on="GAME_DATE",
+                            by="PLAYER_ID", allow_exact_matches=False)
+    dressed["pra_after"] = dressed["pra_after"].fillna(0.0)
+    dressed["team_pra"] = dressed.groupby(["GAME_ID", "TEAM"])["pra_after"].transform("sum")
+    at = dressed.set_index(["GAME_ID", "PLAYER_ID"]).reindex(pd.MultiIndex.from_arrays([frame["GAME_ID"], frame["PLAYER_ID"]]))
+    out["pra_share_dressed"] = (at["pra_after"] / at["team_pra"]).to_numpy()
+    # the implied team total against the two teams' recent scoring (last 10 games before)
+    tp = frame.groupby(["GAME_ID", "TEAM", "OPPONENT", "GAME_DATE"], as_index=False)["PTS"].sum().sort_values(["TEAM", "GAME_DATE"])
+    tp["pts_l10"] = tp.groupby("TEAM")["PTS"].transform(lambda s: s.shift(1).rolling(10, min_periods=3).mean())
+    tp = tp.merge(tp[["GAME_ID", "TEAM", "PTS"]].rename(columns={"TEAM": "OPPONENT", "PTS": "OPP_PTS"}), on=["GAME_ID", "OPPONENT"])
+    tp["allowed_l10"] = tp.groupby("TEAM")["OPP_PTS"].transform(lambda s: s.shift(1).rolling(10, min_periods=3).mean())
+    tp = tp.set_index(["GAME_ID", "TEAM"])
+    scored = tp["pts_l10"].reindex(pd.MultiIndex.from_arrays([frame["GAME_ID"], frame["TEAM"]])).to_numpy()
+    allowed = tp["allowed_l10"].reindex(pd.MultiIndex.from_arrays([frame["GAME_ID"], frame["OPPONENT"]])).to_numpy()
+    out["implied_vs_recent"] = v5["team_implied_total"].to_numpy() - (scored + allowed) / 2
+    # his share of DNP among his last 10 listings as dressed
+    listed = pre[["GAME_ID", "GAME_DATE", "PLAYER_ID", "STATUS"]].sort_values(["PLAYER_ID", "GAME_DATE", "GAME_ID"])
+    flags = listed.assign(dnp=(listed["STATUS"] == "DNP").astype(float), dressed=(listed["STATUS"] != "INACTIVE").astype(float))
+    roll = lambda c: flags.groupby("PLAYER_ID")[c].transform(lambda s: s.shift(1).rolling(10, min_periods=1).sum())  # noqa: E731
+    flags["dnp_share"] = roll("dnp") / roll("dressed").replace(0, np.nan)
+    out["dnp_dressed_l10"] = flags.set_index(["GAME_ID", "PLAYER_ID"])["dnp_share"].reindex(
+        pd.MultiIndex.from_arrays([frame["GAME_ID"], frame["PLAYER_ID"]])).to_numpy()
+    return out
+
+
+def candidates(frame: pd.DataFrame, news, args) -> None:
+    v5 = build_features(frame, get_feature_set("full"), news=news)
+    tried = _candidates(frame, news, v5)
+    built = pd.concat([v5, tried], axis=1)
+    _, train, test = split(frame, v5, args.test_season)
+    changed = ((v5["team_new_starters"] > 0) | (v5["opp_new_starters"] > 0)).to_numpy()[test]
+    names = get_feature_set("full").names
+    variants = {"lineups (full v5.1)": (built, names)}
+    variants.update({f"v5.1 + {c}": (built, names + [c]) for c in tried.columns})
+    print(f"one shot, test {args.test_season}; seeds {args.seeds}")
+    print(f"{'features':<34}{'PRA MAE':>9}{'sd':>7}{'minutes':>9}{'sd':>7}{'PRA, changed':>14}{'time':>7}")
+    _score(frame, variants, train, test, changed, args.seeds)
 
 
 def _segments(result, features: pd.DataFrame, frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -166,7 +250,7 @@ def absences(frame: pd.DataFrame, news, args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["oneshot", "walkforward", "seeds", "absences"])
+    parser.add_argument("mode", choices=["oneshot", "candidates", "walkforward", "seeds", "absences"])
     parser.add_argument("--data", default=str(SHARED / "nba"))
     parser.add_argument("--news", nargs="+", default=[str(SHARED / "pregame"),
                                                        *sorted(str(p) for p in (SHARED / "market").glob("game_lines_*"))])
@@ -179,10 +263,10 @@ def main() -> None:
     parser.add_argument("--before", default="2023-24")
     parser.add_argument("--extra", nargs="*", help="oneshot: also lineups without these comma-separated features")
     args = parser.parse_args()
-    args.test_season = args.test_season or ("2022-23" if args.mode == "oneshot" else "2023-24")
+    args.test_season = args.test_season or ("2022-23" if args.mode in ("oneshot", "candidates") else "2023-24")
     frame = load_gamelogs(args.data).frame.reset_index(drop=True)
     news = load_news(args.news, frame)
-    {"oneshot": oneshot, "walkforward": walkforward, "seeds": seeds, "absences": absences}[args.mode](frame, news, args)
+    {"oneshot": oneshot, "candidates": candidates, "walkforward": walkforward, "seeds": seeds, "absences": absences}[args.mode](frame, news, args)
 
 
 if __name__ == "__main__":

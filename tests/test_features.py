@@ -50,7 +50,7 @@ def test_every_feature_is_defined_once_with_tier_sources_window_description():
     full = get_feature_set("full")
     assert set(full.tiers()) == {"core", "contextual", "temporal", "availability", "starts", "lineup", "market"}
     assert all(full.tiers().values())
-    assert full.version == "v5.0" and len(full.hash) == 16 and full.absences == "inactive_list"
+    assert full.version == "v5.1" and len(full.hash) == 16 and full.absences == "inactive_list"
 
 
 def test_older_versions_stay_registered_and_none_means_box_scores_only():
@@ -64,7 +64,7 @@ def test_older_versions_stay_registered_and_none_means_box_scores_only():
     assert diff(v2, full)["added"] == sorted(news) and not diff(v2, full)["changed"]
     assert box_scores_only(get_feature_set("core")) is get_feature_set("core")
     with pytest.raises(KeyError, match="unknown version 'v9' of feature set 'full'; known: v2.0, v3.0, v4.0, v4.1, "
-                                       "v5.0, v5.0-inactive"):
+                                       "v5.0, v5.0-inactive, v5.1, v5.1-inactive"):
         get_feature_set("full", "v9")
 
 
@@ -353,8 +353,9 @@ def test_real_absences_at_the_rotation_line_do_not_read_tonights_score():
 
 
 def test_declaring_a_player_below_the_rotation_line_out_moves_no_feature(league):
-    """A reserve (last-10 minutes under the line) declared out changes nothing for anybody: his
-    absences in the logs are partly tonight's game script, so none is counted (history or slate)."""
+    """A reserve (last-10 minutes under the line) declared out changes no absence feature for anybody:
+    his absences in the logs are partly tonight's game script, so none is counted (history or slate).
+    Only tonight's dressed roster (v5.1) counts him out, which is what the declaration says."""
     day = np.sort(league["GAME_DATE"].unique())[-20]
     history = league[league["GAME_DATE"] < day]
     slate = league.loc[league["GAME_DATE"] == day, ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]]
@@ -365,23 +366,32 @@ def test_declaring_a_player_below_the_rotation_line_out_moves_no_feature(league)
     reserves = [p for p, role in roles.items() if p in recent and 8 <= role < 22]
     rotation = [p for p, role in roles.items() if p in recent and role >= 22]
     assert reserves and rotation
-    names = get_feature_set("full").names
-    def built(out):
+    roster = ["roster_n", "team_roster_min", "min_roster_share", "team_roster_role_min", "min_projected"]
+    names = [n for n in get_feature_set("full").names if n not in roster]
+    def built(out, columns=names):
         declared = pd.DataFrame({"PLAYER_ID": out, "TEAM": team, "GAME_DATE": day})
         b = build_features(history, "full", targets=slate, absences=declared)
-        return b.loc[b["is_target"], names].reset_index(drop=True)
+        return b.loc[b["is_target"], columns].reset_index(drop=True)
     pd.testing.assert_frame_equal(built(reserves), built([]), check_exact=True)
+    on_slate = [p for p in reserves if p in set(slate.loc[slate["TEAM"] == team, "PLAYER_ID"])]
+    mates = (slate["TEAM"] == team).to_numpy() & ~slate["PLAYER_ID"].isin(reserves).to_numpy()
+    fewer = built([], ["roster_n"]) - built(reserves, ["roster_n"])
+    assert on_slate and (fewer.loc[mates, "roster_n"] == len(on_slate)).all()
     moved = built(rotation[:1]) != built([])  # a rotation player's absence does move his teammates
     assert moved["team_out_n"].any() and moved["min_expected_tonight"].any()
 
 
 def test_an_upcoming_game_reads_absences_only_from_what_the_caller_declares(league, features):
     """Slate rows: a team-game listing only some players is not read as 'the rest are out';
-    declared absences give exactly the features the game got when it was history."""
+    declared absences give exactly the features the game got when it was history. (Not the dressed
+    roster: without a pregame list a history game's box score says who played, not who dressed, so
+    it counts its rotation candidates only; a slate's rows are dressed. With lists the two agree:
+    test_news's served-night test.)"""
     day = np.sort(league["GAME_DATE"].unique())[-20]
     history = league[league["GAME_DATE"] < day]
     slate = league.loc[league["GAME_DATE"] == day, ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "GAME_ID"]]
-    names = [c for c in features.columns if c in FEATURES]
+    roster = {"roster_n", "team_roster_min", "min_roster_share", "team_roster_role_min", "min_projected"}
+    names = [c for c in features.columns if c in FEATURES and c not in roster]
     absent = []
     for team in slate["TEAM"].unique():
         rotation = _rotation_before(league, team, day)

@@ -25,6 +25,7 @@ from mlflow_nbaprops.data.news import News
 from mlflow_nbaprops.errors import DataLoadError, DataValidationError
 from mlflow_nbaprops.evaluation import BacktestConfig, walk_forward
 from mlflow_nbaprops.features import build_features, get_feature_set, scenario_feature_set
+from mlflow_nbaprops.features.registry import diff
 from mlflow_nbaprops.features.snapshot import HistorySnapshot
 from mlflow_nbaprops.model.predictor import PropsPredictor, news_slate, validate_slate
 from mlflow_nbaprops.tracking.training import fallback_model
@@ -228,6 +229,48 @@ def test_start_history_lineups_and_lines_match_a_hand_computation(league):
     assert built.loc[row, "team_implied_total"] == (line["TOTAL"] - spread) / 2
 
 
+def _last10_minutes_before(frame: pd.DataFrame, player: int, day) -> float:
+    """His mean minutes over his last 10 games before ``day`` (0 without any)."""
+    earlier = frame[(frame["PLAYER_ID"] == player) & (frame["GAME_DATE"] < day)].sort_values("GAME_DATE")
+    return float(earlier["MIN"].iloc[-10:].mean()) if len(earlier) else 0.0
+
+
+def test_the_dressed_roster_counts_who_dressed_and_shares_out_240_minutes(league):
+    """v5.1: a team-game's roster is who its list dressed (played or DNP, not INACTIVE); each row gets
+    the roster's size, its players' summed last-10 minutes, and his share of 240 by them and, with the
+    lineup, by tonight's roles. A DNP player counts (dressed before tip-off); declaring him inactive
+    takes him out for every teammate."""
+    frame, news = league
+    pre = news.pregame
+    dnp = pre[pre["STATUS"] == "DNP"]
+    game, team = next((g, t) for g, t in dnp[["GAME_ID", "TEAM"]].itertuples(index=False)
+                      if frame.loc[frame["GAME_ID"] == g, "SEASON"].iloc[0] == frame["SEASON"].max())
+    built = build_features(frame, V5, news=news)
+    listed = pre[(pre["GAME_ID"] == game) & (pre["TEAM"] == team)]
+    dressed = listed[listed["STATUS"] != "INACTIVE"]
+    day = frame.loc[frame["GAME_ID"] == game, "GAME_DATE"].iloc[0]
+    minutes = {p: _last10_minutes_before(frame, p, day) for p in dressed["PLAYER_ID"]}
+    mates = frame.index[(frame["GAME_ID"] == game) & (frame["TEAM"] == team)]
+    row = mates[0]
+    me = frame.loc[row, "PLAYER_ID"]
+    assert built.loc[row, "roster_n"] == len(dressed)
+    assert built.loc[row, "team_roster_min"] == pytest.approx(sum(minutes.values()))
+    assert built.loc[row, "min_roster_share"] == pytest.approx(240 * minutes[me] / sum(minutes.values()))
+    # by tonight's roles: the starters' minutes in their last starts, the others' off the bench
+    assert built.loc[row, "min_projected"] == pytest.approx(
+        240 * built.loc[row, "min_in_role_tonight"] / built.loc[row, "team_roster_role_min"])
+    assert built.loc[mates, "team_roster_role_min"].nunique() == 1
+    # a DNP player declared inactive instead: one fewer dressed, his minutes gone, for every teammate
+    sat = dnp[(dnp["GAME_ID"] == game) & (dnp["TEAM"] == team)]["PLAYER_ID"].iloc[0]
+    flip = (pre["GAME_ID"] == game) & (pre["PLAYER_ID"] == sat)
+    moved = build_features(frame, V5, news=News(pre.assign(STATUS=pre["STATUS"].where(~flip, "INACTIVE")), news.lines))
+    assert (moved.loc[mates, "roster_n"] == built.loc[mates, "roster_n"] - 1).all()
+    assert moved.loc[mates, "team_roster_min"].to_numpy() == pytest.approx(
+        built.loc[mates, "team_roster_min"].to_numpy() - minutes[sat])
+    others = ~frame.index.isin(mates)
+    pd.testing.assert_frame_equal(moved.loc[others, V5.names], built.loc[others, V5.names], check_exact=True)
+
+
 def test_missing_news_leaves_its_features_missing_not_guessed(league):
     frame, news = league
     game = frame["GAME_ID"].iloc[len(frame) // 2]
@@ -299,9 +342,16 @@ def test_news_features_read_nothing_of_a_games_date_or_after_bit_for_bit(league)
 def test_old_versions_keep_their_hashes_and_each_scenario_its_set():
     assert get_feature_set("full", "v4.1").hash == "f754f5c00588badb"
     assert get_feature_set("full", "v4.0").hash == "835ecb3c679e53e5"
+    assert get_feature_set("full", "v5.0").hash == "de957f1036d75edf"
+    assert get_feature_set("full", "v5.0-inactive").hash == "a8a0cb079e893e52"
+    assert diff(get_feature_set("full", "v5.0"), V5) == {
+        "added": ["min_projected", "min_roster_share", "roster_n", "team_roster_min", "team_roster_role_min"],
+        "removed": [], "changed": []}
     assert [scenario_feature_set("full", s).version for s in ("none", "observed", "inactive", "lineups")] == [
-        "v2.0", "v4.1", "v5.0-inactive", "v5.0"]
-    inactive = get_feature_set("full", "v5.0-inactive")
+        "v2.0", "v4.1", "v5.1-inactive", "v5.1"]
+    inactive = get_feature_set("full", "v5.1-inactive")
+    assert set(inactive.names) - set(get_feature_set("full", "v5.0-inactive").names) == {
+        "roster_n", "team_roster_min", "min_roster_share"}
     assert set(inactive.names) < set(V5.names) and inactive.absences == V5.absences == "inactive_list"
     assert inactive.news_tiers == ["starts"] and V5.news_tiers == ["starts", "lineup", "market"]
     assert get_feature_set("full", "v4.1").absences == "box_score" and not get_feature_set("full", "v4.1").needs_news
@@ -364,6 +414,11 @@ def test_a_lineups_model_answers_rows_without_a_lineup_with_its_inactive_model(l
     fallback = PropsPredictor(model.fallback, model.fallback_set, model.snapshot, {"scenario": "inactive"})
     direct = fallback.predict(blank.drop(columns=["STARTER", "SPREAD", "TOTAL"]))
     np.testing.assert_array_equal(out.loc[mine & playing, "pred_PRA"], direct.loc[mine & playing, "pred_PRA"])
+    # the dressed roster: a slate listing whole teams reads it as the backtest does; a partial one is told
+    assert not out["warning"].str.contains("players of TEAM on the slate").any()
+    few = slate[playing].groupby("TEAM").head(3)
+    told = model.predict(few)["warning"]
+    assert told.str.contains("only 3 players of TEAM on the slate not ruled out: tonight's dressed roster counts").all()
 
 
 @pytest.mark.parametrize("change,column,text", [

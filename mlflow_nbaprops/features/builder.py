@@ -336,10 +336,14 @@ class _Computer:
             order_r, wr = _Windows.grouped([player_codes, in_role], day)
             through = self._scatter(order_r, wr.mean_through(r["MIN"].to_numpy(dtype=float)[order_r], 10))
             through[in_role == 0] = np.nan
-            last = pd.Series(through[order]).groupby(w.codes).ffill().groupby(w.codes).shift(1)
-            set_(name, last.to_numpy(dtype=float))
+            after = pd.Series(through[order]).groupby(w.codes).ffill()
+            set_(name, after.groupby(w.codes).shift(1).to_numpy(dtype=float))
+            if flag == 0.0:  # as the team's next game sees it (a dressed player who does not start)
+                self._bench_after = self._scatter(order, after.to_numpy(dtype=float))
         # last-10 mean minutes *including* each game: his role as the team's next game sees it
         self._role_after = self._scatter(order, w.mean_through(minutes, 10))
+        # the same number as tonight sees it: his previous game's (what a dressed teammate's is read as)
+        self._role_before = self._scatter(order, w.previous(self._role_after[order]))
         self._pra_after = self._scatter(order, w.mean_through(pra, 10))
         self._usage_after = self._scatter(order, w.mean_through(usage, 10))
         # his start share of his last 10 games including each one (history rows; NaN: lineup unknown)
@@ -494,7 +498,8 @@ class _Computer:
         role, pra, usage = (np.nan_to_num(v[pair_row]) for v in (self._role_after, self._pra_after, self._usage_after))
         # what the slate path reuses: each team-game's rotation candidates and their roles
         share = self._share_after[pair_row]
-        self.pairs = (pair_tg, pair_player, role, pra, usage, offset == 0, share)
+        bench = self._bench_after[pair_row]
+        self.pairs = (pair_tg, pair_player, role, pra, usage, offset == 0, share, bench)
         # the absences of the player's last 10 games this season (history rows only: a slate's
         # declarations describe no game he has played). This season's: a snapshot holds this
         # season and the last whole, so each of those games' candidates and roles are in it
@@ -509,6 +514,58 @@ class _Computer:
                                         np.nan_to_num(self.out["min_l10"]), self.out["min_as_starter_l10"],
                                         self.out["min_as_bench_l10"], pair_tg, pair_player, role, share, absent))
         self.out.update(market_features(r["SPREAD"].to_numpy(dtype=float), r["TOTAL"].to_numpy(dtype=float)))
+        # tonight's dressed roster: the rotation candidates nobody ruled out, and the rows: a slate's
+        # not ruled out; a history game's if its list says who dressed (then also its dressed players
+        # who did not play, DNP). Without a list a box score says who played, not who dressed: a
+        # fringe player's presence is tonight's game script, so only the candidates count
+        dressed = np.zeros(self.n, dtype=bool)
+        dressed[target] = ~declared_out(r["TEAM"].to_numpy(dtype=object)[target], day[target], player[target],
+                                        self.absences)
+        dressed[real] = self._listed(tg)[row_tg[real]]
+        dnp_tg, dnp_player, dnp_role, dnp_bench = self._dressed_unused(tg)
+        self.out.update(roster_features(
+            len(tg), row_tg, player, dressed, self.out["starter_tonight"], np.nan_to_num(self._role_before),
+            self.out["min_in_role_tonight"],
+            np.r_[pair_tg[~absent], dnp_tg], np.r_[pair_player[~absent], dnp_player],
+            np.r_[role[~absent], dnp_role], np.r_[self._bench_after[pair_row][~absent], dnp_bench]))
+
+    def _listed(self, tg: pd.DataFrame) -> np.ndarray:
+        """Per team-game: True if a pregame list names its players."""
+        pre = self.pregame
+        if pre is None or len(pre) == 0:
+            return np.zeros(len(tg), dtype=bool)
+        return pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]]).isin(
+            pd.MultiIndex.from_arrays([pre["GAME_ID"].to_numpy(object), pre["TEAM"].to_numpy(object)]))
+
+    def _dressed_unused(self, tg: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """History team-games' dressed players who did not play (``DNP`` on the game's list): their
+        team-game, id, and last-10 minutes and bench minutes as of their last game before it (0 and
+        NaN without one). Empty without pregame lists (an upcoming game has no list)."""
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+        pre = self.pregame
+        if pre is None or len(pre) == 0:
+            return empty
+        dnp = pre[pre["STATUS"].to_numpy(dtype=object) == "DNP"]
+        at = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]]).get_indexer(
+            pd.MultiIndex.from_arrays([dnp["GAME_ID"].to_numpy(object), dnp["TEAM"].to_numpy(object)]))
+        keep = at >= 0
+        keep[keep] = tg["real"].to_numpy()[at[keep]]
+        at, ids = at[keep], dnp["PLAYER_ID"].to_numpy(dtype=np.int64)[keep]
+        if not len(at):
+            return empty
+        r = self.rows
+        real = np.flatnonzero(~r["is_target"].to_numpy())
+        key = r["PLAYER_ID"].to_numpy(dtype=np.int64)[real] * 100_000 + _days(r["GAME_DATE"])[real]
+        sort = np.argsort(key, kind="stable")
+        key, real = key[sort], real[sort]
+        wanted = ids * 100_000 + _days(tg["GAME_DATE"])[at]
+        last = np.searchsorted(key, wanted, side="left") - 1  # his last game strictly before
+        found = last >= 0
+        found[found] = key[last[found]] // 100_000 == ids[found]
+        row = real[np.where(found, last, 0)]
+        role = np.where(found, np.nan_to_num(self._role_after[row]), 0.0)
+        bench = np.where(found, self._bench_after[row], np.nan)
+        return at, ids, role, bench
 
     def _declared_absent(self, tg: pd.DataFrame, pair_tg: np.ndarray, pair_player: np.ndarray,
                          present: np.ndarray) -> np.ndarray:
@@ -521,8 +578,7 @@ class _Computer:
             return ~present
         games = tg["GAME_ID"].to_numpy(dtype=object)
         teams = tg["TEAM"].to_numpy(dtype=object)
-        listed = pd.MultiIndex.from_arrays([games, teams]).isin(
-            pd.MultiIndex.from_arrays([pre["GAME_ID"].to_numpy(object), pre["TEAM"].to_numpy(object)]))[pair_tg]
+        listed = self._listed(tg)[pair_tg]
         status = pd.Series(pre["STATUS"].to_numpy(object), index=pd.MultiIndex.from_arrays(
             [pre["GAME_ID"].to_numpy(object), pre["TEAM"].to_numpy(object), pre["PLAYER_ID"].to_numpy(np.int64)]))
         theirs = status.reindex(pd.MultiIndex.from_arrays([games[pair_tg], teams[pair_tg], pair_player])).to_numpy(object)
@@ -606,15 +662,20 @@ def upcoming_absent(pair_team: np.ndarray, pair_day: np.ndarray, pair_tg: np.nda
     """Which rotation candidates of *upcoming* team-games are out: declared in ``absences``, or
     on the slate that day in another game (traded since his last game; the batch builder sees
     that as his absence too). A candidate nobody says anything about plays."""
-    declared = np.zeros(len(pair_tg), dtype=bool)
-    if absences is not None and len(absences):
-        declared = pd.MultiIndex.from_arrays([pair_team, pair_day, pair_player]).isin(
-            pd.MultiIndex.from_arrays([absences["TEAM"].astype(str).to_numpy(dtype=object),
-                                       _days(absences["GAME_DATE"]), absences["PLAYER_ID"].to_numpy(dtype=np.int64)]))
+    declared = declared_out(pair_team, pair_day, pair_player, absences)
     on_slate = pd.MultiIndex.from_arrays([pair_player, pair_day]).isin(
         pd.MultiIndex.from_arrays([target_player, target_day]))
     here = pd.MultiIndex.from_arrays([pair_tg, pair_player]).isin(pd.MultiIndex.from_arrays([target_tg, target_player]))
     return declared | (on_slate & ~here)
+
+
+def declared_out(team: np.ndarray, day: np.ndarray, player: np.ndarray, absences: pd.DataFrame | None) -> np.ndarray:
+    """Which (team, day, player) rows ``absences`` declares out of their upcoming game."""
+    if absences is None or not len(absences):
+        return np.zeros(len(player), dtype=bool)
+    return pd.MultiIndex.from_arrays([team, day, player]).isin(
+        pd.MultiIndex.from_arrays([absences["TEAM"].astype(str).to_numpy(dtype=object), _days(absences["GAME_DATE"]),
+                                   absences["PLAYER_ID"].to_numpy(dtype=np.int64)]))
 
 
 def per_team_game(n_tg: int, pair_tg: np.ndarray, weights: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
@@ -740,6 +801,50 @@ def lineup_features(n_tg: int, row_tg: np.ndarray, opp_tg: np.ndarray, player: n
             "team_starters_min": at(starters_min, row_tg), "opp_new_starters": at(new_n, opp_tg),
             "team_lost_starter_min": at(lost_min, row_tg), "team_benched_starters": at(benched, row_tg),
             "team_benched_starter_min": at(benched_min, row_tg), "opp_lost_starter_min": at(lost_min, opp_tg)}
+
+
+def roster_features(n_tg: int, row_tg: np.ndarray, player: np.ndarray, row_dressed: np.ndarray,
+                    starter_tonight: np.ndarray, own_role: np.ndarray, own_in_role: np.ndarray,
+                    other_tg: np.ndarray, other_player: np.ndarray, other_role: np.ndarray,
+                    other_bench: np.ndarray) -> dict[str, np.ndarray]:
+    """Tonight's dressed roster and each row's share of its 240 minutes.
+
+    The roster of a team-game: its rows not ruled out (``row_dressed``) and the others given
+    (``other_*``: rotation candidates nobody ruled out, dressed players who did not play), each
+    once. A player's minutes are his last-10 mean (``own_role`` / ``other_role``, 0 without
+    history); with a lineup (``starter_tonight`` not NaN) also his minutes in tonight's role:
+    ``own_in_role`` for the rows, bench minutes for the others (who do not start), each falling
+    back to the last-10 mean. Sums run over the roster sorted by (team-game, player), so the batch
+    builder and the slate path add the same numbers in the same order."""
+    lineup_known = ~np.isnan(starter_tonight)
+    row_l = np.where(lineup_known, np.where(np.isnan(own_in_role), own_role, own_in_role), np.nan)
+    rows = row_dressed & (row_tg >= 0)
+    m_tg = np.r_[row_tg[rows], other_tg].astype(np.int64)
+    m_player = np.r_[player[rows], other_player].astype(np.int64)
+    m_role = np.r_[own_role[rows], other_role].astype(float)
+    m_bench = np.r_[row_l[rows], np.where(np.isnan(other_bench), other_role, other_bench)].astype(float)
+    order = np.lexsort((np.arange(len(m_tg)), m_player, m_tg))
+    m_tg, m_player, m_role, m_bench = m_tg[order], m_player[order], m_role[order], m_bench[order]
+    if len(m_tg):  # a player listed twice (a row and a candidate) counts once, as the row
+        first = np.r_[True, (m_tg[1:] != m_tg[:-1]) | (m_player[1:] != m_player[:-1])]
+        m_tg, m_player, m_role, m_bench = m_tg[first], m_player[first], m_role[first], m_bench[first]
+    known_tg = np.zeros(n_tg, dtype=bool)
+    known_tg[row_tg[lineup_known & (row_tg >= 0)]] = True
+    count = np.bincount(m_tg, minlength=n_tg).astype(float)
+    role_sum = np.bincount(m_tg, weights=m_role, minlength=n_tg)
+    in_role_sum = np.bincount(m_tg, weights=np.nan_to_num(m_bench), minlength=n_tg)
+    hit = pd.MultiIndex.from_arrays([m_tg, m_player]).get_indexer(pd.MultiIndex.from_arrays([row_tg, player]))
+    member = hit >= 0
+    mine = np.where(member, hit, 0)
+    at = at_team_game
+    total = at(role_sum, row_tg) - np.where(member, m_role[mine] if len(m_tg) else 0.0, 0.0) + own_role
+    total_l = at(in_role_sum, row_tg) - np.where(member, m_bench[mine] if len(m_tg) else 0.0, 0.0) + row_l
+    total_l = np.where(at(known_tg.astype(float), row_tg) == 1, total_l, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {"roster_n": at(count, row_tg) - member + 1.0, "team_roster_min": total,
+                "min_roster_share": np.where(total > 0, own_role * 5 * REGULATION_MINUTES / total, np.nan),
+                "team_roster_role_min": total_l,
+                "min_projected": np.where(total_l > 0, row_l * 5 * REGULATION_MINUTES / total_l, np.nan)}
 
 
 def market_features(spread: np.ndarray, total: np.ndarray) -> dict[str, np.ndarray]:

@@ -37,7 +37,9 @@ from mlflow_nbaprops.features.builder import (
     _stack,
     availability_features,
     lineup_features,
+    declared_out,
     market_features,
+    roster_features,
     upcoming_absent,
 )
 from mlflow_nbaprops.features.registry import FeatureSet
@@ -50,7 +52,8 @@ TONIGHT = ("team_out_n", "team_out_min", "team_out_min_new", "team_out_pra", "te
            "out_usage_expected", "out_min_similar", "team_back_min", "out_min_vs_recent",
            "starter_tonight", "start_vs_share", "min_in_role_tonight", "team_new_starters", "team_new_starter_min", "team_starters_min",
            "opp_new_starters", "team_lost_starter_min", "team_benched_starters", "team_benched_starter_min",
-           "opp_lost_starter_min", "team_spread", "game_total", "team_implied_total", "abs_spread")
+           "opp_lost_starter_min", "team_spread", "game_total", "team_implied_total", "abs_spread",
+           "roster_n", "team_roster_min", "min_roster_share", "team_roster_role_min", "min_projected")
 _DUMMY = "~probe"  # the opponent of the odd team out in the probe's pairing (never a real team)
 #: The probe's players with no history (ids -1, -2, ...: one per team, each his own player):
 #: what any player new to the snapshot gets.
@@ -62,9 +65,9 @@ class Night:
     """The probe's results for one game date."""
 
     day: pd.Timestamp
-    players: pd.DataFrame  # index (PLAYER_ID, TEAM): every feature, plus out_min_recent, _own_min and _own_usage
+    players: pd.DataFrame  # index (PLAYER_ID, TEAM): every feature, plus out_min_recent, _own_min, _own_usage, _role_before
     teams: pd.DataFrame  # index TEAM: the levels an opponent's row reads
-    candidates: pd.DataFrame  # TEAM, PLAYER_ID, role, pra, usage, first, share: rotation candidates, builder order
+    candidates: pd.DataFrame  # TEAM, PLAYER_ID, role, pra, usage, first, share, bench: rotation candidates, builder order
 
     def covers(self, targets: pd.DataFrame) -> np.ndarray:
         """Rows whose (player, team) the probe holds and whose opponent it knows."""
@@ -163,6 +166,11 @@ class Night:
                                    rows[:, columns["min_as_starter_l10"]], rows[:, columns["min_as_bench_l10"]],
                                    pair_tg, pair_player, c["role"].to_numpy()[pick], c["share"].to_numpy()[pick], absent))
         out.update(market_features(news["SPREAD"], news["TOTAL"]))
+        dressed = ~declared_out(team, np.full(len(player), day), player, absences)
+        out.update(roster_features(len(games), row_tg, player, dressed, out["starter_tonight"],
+                                   rows[:, columns["_role_before"]], out["min_in_role_tonight"],
+                                   pair_tg[~absent], pair_player[~absent], c["role"].to_numpy()[pick][~absent],
+                                   c["bench"].to_numpy()[pick][~absent]))
         return out
 
 
@@ -205,6 +213,7 @@ def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, fea
                                         "min_as_bench_l10")})
     players["_own_min"] = np.nan_to_num(feats["min_l10"][target])
     players["_own_usage"] = np.nan_to_num(computer._usage_l10[target])
+    players["_role_before"] = np.nan_to_num(computer._role_before[target])
     players.index = pd.MultiIndex.from_arrays([ordered.loc[target, "PLAYER_ID"].to_numpy(dtype=np.int64),
                                                ordered.loc[target, "TEAM"].astype(str).to_numpy(dtype=object)],
                                               names=["PLAYER_ID", "TEAM"])
@@ -219,9 +228,10 @@ def build_night(rows: pd.DataFrame, league: pd.DataFrame, day: pd.Timestamp, fea
     # (not ``~real``: a history game whose other side has no rows gets a mirrored, unreal team-game)
     upcoming = (~tg["real"].to_numpy()) & (_days(tg["GAME_DATE"]) == _days(pd.Series([day]))[0])
     levels = tg.loc[upcoming].set_index("TEAM")[list(OPPONENT_LEVELS.values())].drop(index=_DUMMY, errors="ignore")
-    pair_tg, pair_player, role, pra, usage, first, share = computer.pairs
+    pair_tg, pair_player, role, pra, usage, first, share, bench = computer.pairs
     tonight = upcoming[pair_tg]
     candidates = pd.DataFrame({"TEAM": tg["TEAM"].to_numpy(dtype=object)[pair_tg[tonight]],
                                "PLAYER_ID": pair_player[tonight], "role": role[tonight], "pra": pra[tonight],
-                               "usage": usage[tonight], "first": first[tonight], "share": share[tonight]})
+                               "usage": usage[tonight], "first": first[tonight], "share": share[tonight],
+                               "bench": bench[tonight]})
     return Night(day, players, levels, candidates)

@@ -433,6 +433,56 @@ FEATURE_SET_VERSIONS[("full", "v5.0-inactive")] = FeatureSet(
     "history of starts, absences from the inactive lists). A v5.0 model answers a row without an announced "
     "lineup with it. v5.0: " + _FULL_V5_DESCRIPTION,
 )
+FEATURE_SET_VERSIONS[("full", "v5.0")] = FeatureSet("full", "v5.0", tuple(FEATURES.values()), _FULL_V5_DESCRIPTION)
+
+
+def _roster(params: tuple[tuple[str, float | str], ...]) -> list[Feature]:
+    """Tonight's dressed roster (``full`` v5.1): who is dressed, and his share of the team's 240 minutes.
+
+    The roster of a history game: its box score's players and the players its list dressed who did
+    not play (``DNP``); without a list, its box score's. Of a slate: its rows not ruled out, plus the
+    rotation candidates nobody ruled out (a partial slate still counts the regulars). Each player's
+    minutes are his last-10 mean as of his previous game, so nothing of tonight is read but who is
+    dressed (and, for the ``lineup`` pair, who starts)."""
+    features = [
+        _f("roster_n", "availability", "STATUS TEAM GAME_ID", "tonight's dressed roster",
+           "players of his team dressed tonight (not ruled out), himself included"),
+        _f("team_roster_min", "availability", "STATUS MIN TEAM GAME_ID", "tonight's dressed roster, last 10 games",
+           "summed last-10 mean minutes of tonight's dressed roster, himself included: the minutes its "
+           "players are used to, against the 240 there are"),
+        _f("min_roster_share", "availability", "STATUS MIN TEAM GAME_ID", "tonight's dressed roster, last 10 games",
+           "his last-10 mean minutes x 240 / team_roster_min: his minutes if tonight's 240 were shared out as "
+           "the dressed players' recent minutes say"),
+        _f("team_roster_role_min", "lineup", "STATUS STARTER MIN TEAM GAME_ID", "tonight's dressed roster and lineup",
+           "team_roster_min with each player's minutes in tonight's role: the starters' in their last 10 starts, "
+           "the others' in their last 10 games off the bench (else their last-10 mean)"),
+        _f("min_projected", "lineup", "STATUS STARTER MIN TEAM GAME_ID", "tonight's dressed roster and lineup",
+           "his minutes in tonight's role x 240 / team_roster_role_min: tonight's 240 minutes shared out by role"),
+    ]
+    return [replace(f, params=params) for f in features]
+
+
+_ROSTER = _roster((*_ROTATION_PARAMS, ("absences", INACTIVE_LIST)))
+FEATURES.update({f.name: f for f in _ROSTER})
+_AVAILABILITY = [n for n, f in FEATURES.items() if f.tier == AVAILABILITY_TIER]
+
+_FULL_V5_1_DESCRIPTION = (
+    "v5.0 plus tonight's dressed roster: how many players are dressed, the minutes they are used to, and "
+    "the player's share of the team's 240 minutes, by recent minutes (known hours before tip-off) and by "
+    "tonight's roles once the lineup is announced. Chosen on 2022-23 (one fit on the four seasons before it, "
+    "3 seeds; never 2023-24): PRA / minutes MAE 5.691 / 4.375 vs v5.0's 5.708 / 4.397 with lineups, 5.759 / "
+    "4.549 vs 5.770 / 4.566 with the inactive lists only. Tried and left out, each within a seed sd or worse: "
+    "his share of the dressed roster's PRA, his start streak, his PRA per minute in tonight's role, the implied "
+    "team total against the teams' recent scoring, his share of dressed-but-unused games (docs/benchmarks.md). "
+    "v5.0: " + _FULL_V5_DESCRIPTION
+)
+FEATURE_SET_VERSIONS[("full", "v5.1-inactive")] = FeatureSet(
+    "full", "v5.1-inactive",
+    tuple(FEATURES[n] for n in _BOX_SCORES + _AVAILABILITY) + tuple(f for f in FEATURES.values() if f.tier == STARTS_TIER),
+    "What is known hours before tip-off: v5.1 without tonight's lineups and game lines (box scores, the "
+    "history of starts, absences and the dressed roster from the inactive lists). A v5.1 model answers a row "
+    "without an announced lineup with it. v5.1: " + _FULL_V5_1_DESCRIPTION,
+)
 
 FEATURE_SETS: dict[str, FeatureSet] = {
     "core": FeatureSet(
@@ -440,7 +490,7 @@ FEATURE_SETS: dict[str, FeatureSet] = {
         "The player's own recent minutes and production only: the minimum a props model needs. "
         "v1.1 adds overtime-free minute shares and foul rate (minutes MAE down on 2022-23).",
     ),
-    "full": FeatureSet("full", "v5.0", tuple(FEATURES.values()), _FULL_V5_DESCRIPTION),
+    "full": FeatureSet("full", "v5.1", tuple(FEATURES.values()), _FULL_V5_1_DESCRIPTION),
 }
 DEFAULT_FEATURE_SET = "full"
 
@@ -487,7 +537,7 @@ AVAILABILITY_SCENARIOS = tuple(SCENARIOS)
 NEWS_SCENARIOS = tuple(name for name, s in SCENARIOS.items() if s.absences == INACTIVE_LIST)
 #: The version of ``full`` each scenario trains (a set without availability or news features, such as
 #: ``core``, is the same in every scenario).
-SCENARIO_VERSIONS = {"none": "v2.0", "observed": "v4.1", "inactive": "v5.0-inactive", "lineups": "v5.0"}
+SCENARIO_VERSIONS = {"none": "v2.0", "observed": "v4.1", "inactive": "v5.1-inactive", "lineups": "v5.1"}
 #: A model trained in a scenario answers a row that lacks its news with the model of this one (a
 #: ``lineups`` model: a row without an announced lineup gets the ``inactive`` model).
 FALLBACK_SCENARIO = {"lineups": "inactive"}
@@ -506,7 +556,7 @@ def scenario_feature_set(name: str, availability: str = "observed") -> FeatureSe
 
 def box_scores_only(fs: FeatureSet) -> FeatureSet:
     """``fs`` without the availability and news tiers (``--availability none``): the registered version of
-    the same set that holds exactly the other features (``full`` v5.0, v4.1, v4.0 or v3.0 -> v2.0), or
+    the same set that holds exactly the other features (``full`` v5.x, v4.1, v4.0 or v3.0 -> v2.0), or
     ``fs`` itself when it has no such features."""
     kept = tuple(f for f in fs.features if f.tier != AVAILABILITY_TIER and f.tier not in NEWS_TIERS)
     if len(kept) == len(fs.features):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,10 @@ NUMERIC_OUTPUT_COLUMNS = [*output_columns(), *MARKET_COLUMNS]
 OUTPUT_COLUMNS = [*NUMERIC_OUTPUT_COLUMNS, *FLAG_COLUMNS]
 #: A slate date this many days past the data cutoff gets a staleness warning.
 STALE_AFTER_DAYS = 30
+#: A team lists at least 8 dressed players for a game (the league's minimum): fewer on a slate is a
+#: partial slate, and a model reading the dressed roster (``roster_n``) says so.
+MIN_DRESSED = 8
+ROSTER_FEATURE = "roster_n"
 #: Optional slate columns: tonight's announced lineup (1: he starts, 0: he does not, empty: not
 #: announced), his team's point spread (negative: favoured) and the game's total.
 STARTER_COLUMN, SPREAD_COLUMN, TOTAL_COLUMN = "STARTER", "SPREAD", "TOTAL"
@@ -293,6 +298,8 @@ class PropsPredictor:
         _append(warning, np.where(unknown, prior, ""))
         if self.feature_set.tiers()[AVAILABILITY_TIER]:
             _append(warning, _no_news(targets))
+        if ROSTER_FEATURE in self.feature_set.names:
+            _append(warning, _thin_roster(targets, out_tonight))
         _append(warning, self._team_warnings(targets, unknown))
         void = "no forecast (a prop on him is void)"
         _append(warning, np.where(by_status, f"{NOT_PLAYING}: {STATUS_COLUMN} rules him out, {void}", ""))
@@ -486,6 +493,17 @@ def _no_news(targets: pd.DataFrame) -> np.ndarray:
             text[i] = (f"no availability news ({STATUS_COLUMN}) for {' or '.join(silent)}: every rotation player "
                        "taken as available")
     return text
+
+
+def _thin_roster(targets: pd.DataFrame, out_tonight: np.ndarray) -> np.ndarray:
+    """Per row: a warning if his team lists fewer than ``MIN_DRESSED`` players not ruled out (a
+    partial slate: the dressed roster then counts them and the team's rotation players only)."""
+    keys = list(zip(targets["TEAM"].tolist(), targets["GAME_DATE"].tolist()))  # (a dict: a one-row slate stays cheap)
+    dressed = Counter(key for key, out in zip(keys, out_tonight.tolist()) if not out)
+    listed = [dressed[key] for key in keys]
+    return np.array([f"only {n} player{'s' if n != 1 else ''} of TEAM on the slate not ruled out: tonight's dressed "
+                     "roster counts them and the team's rotation players, not its whole bench (list every player "
+                     "for the backtest's numbers)" if n < MIN_DRESSED else "" for n in listed], dtype=object)
 
 
 def _debut_prior(debuts: pd.DataFrame) -> dict[str, Any]:
