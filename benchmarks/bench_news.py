@@ -136,17 +136,21 @@ def _candidates(frame: pd.DataFrame, news, v5: pd.DataFrame) -> pd.DataFrame:
     # his share of the dressed roster's last-10 PRA (as of each dressed player's previous game)
     dressed = pre[pre["STATUS"] != "INACTIVE"][["GAME_ID", "GAME_DATE", "TEAM", "PLAYER_ID"]].copy()
     dressed["GAME_DATE"] = pd.to_datetime(dressed["GAME_DATE"]).astype("datetime64[ns]")
-    after = f[["PLAYER_ID", "GAME_DATE", "pra_after"]].assign(GAME_DATE=lambda d: d["GAME_DATE"].astype("datetime64[ns]"))
+    after = f[["PLAYER_ID", "GAME_DATE", "pra_after"]].assign(
+        GAME_DATE=lambda d: d["GAME_DATE"].astype("datetime64[ns]"))
     dressed = pd.merge_asof(dressed.sort_values("GAME_DATE"), after.sort_values("GAME_DATE"), on="GAME_DATE",
                             by="PLAYER_ID", allow_exact_matches=False)
     dressed["pra_after"] = dressed["pra_after"].fillna(0.0)
     dressed["team_pra"] = dressed.groupby(["GAME_ID", "TEAM"])["pra_after"].transform("sum")
-    at = dressed.set_index(["GAME_ID", "PLAYER_ID"]).reindex(pd.MultiIndex.from_arrays([frame["GAME_ID"], frame["PLAYER_ID"]]))
+    rows = pd.MultiIndex.from_arrays([frame["GAME_ID"], frame["PLAYER_ID"]])
+    at = dressed.set_index(["GAME_ID", "PLAYER_ID"]).reindex(rows)
     out["pra_share_dressed"] = (at["pra_after"] / at["team_pra"]).to_numpy()
     # the implied team total against the two teams' recent scoring (last 10 games before)
-    tp = frame.groupby(["GAME_ID", "TEAM", "OPPONENT", "GAME_DATE"], as_index=False)["PTS"].sum().sort_values(["TEAM", "GAME_DATE"])
+    tp = frame.groupby(["GAME_ID", "TEAM", "OPPONENT", "GAME_DATE"], as_index=False)["PTS"].sum()
+    tp = tp.sort_values(["TEAM", "GAME_DATE"])
     tp["pts_l10"] = tp.groupby("TEAM")["PTS"].transform(lambda s: s.shift(1).rolling(10, min_periods=3).mean())
-    tp = tp.merge(tp[["GAME_ID", "TEAM", "PTS"]].rename(columns={"TEAM": "OPPONENT", "PTS": "OPP_PTS"}), on=["GAME_ID", "OPPONENT"])
+    tp = tp.merge(tp[["GAME_ID", "TEAM", "PTS"]].rename(columns={"TEAM": "OPPONENT", "PTS": "OPP_PTS"}),
+                  on=["GAME_ID", "OPPONENT"])
     tp["allowed_l10"] = tp.groupby("TEAM")["OPP_PTS"].transform(lambda s: s.shift(1).rolling(10, min_periods=3).mean())
     tp = tp.set_index(["GAME_ID", "TEAM"])
     scored = tp["pts_l10"].reindex(pd.MultiIndex.from_arrays([frame["GAME_ID"], frame["TEAM"]])).to_numpy()
@@ -154,11 +158,14 @@ def _candidates(frame: pd.DataFrame, news, v5: pd.DataFrame) -> pd.DataFrame:
     out["implied_vs_recent"] = v5["team_implied_total"].to_numpy() - (scored + allowed) / 2
     # his share of DNP among his last 10 listings as dressed
     listed = pre[["GAME_ID", "GAME_DATE", "PLAYER_ID", "STATUS"]].sort_values(["PLAYER_ID", "GAME_DATE", "GAME_ID"])
-    flags = listed.assign(dnp=(listed["STATUS"] == "DNP").astype(float), dressed=(listed["STATUS"] != "INACTIVE").astype(float))
-    roll = lambda c: flags.groupby("PLAYER_ID")[c].transform(lambda s: s.shift(1).rolling(10, min_periods=1).sum())  # noqa: E731
+    flags = listed.assign(dnp=(listed["STATUS"] == "DNP").astype(float),
+                          dressed=(listed["STATUS"] != "INACTIVE").astype(float))
+
+    def roll(column: str) -> pd.Series:
+        return flags.groupby("PLAYER_ID")[column].transform(lambda s: s.shift(1).rolling(10, min_periods=1).sum())
+
     flags["dnp_share"] = roll("dnp") / roll("dressed").replace(0, np.nan)
-    out["dnp_dressed_l10"] = flags.set_index(["GAME_ID", "PLAYER_ID"])["dnp_share"].reindex(
-        pd.MultiIndex.from_arrays([frame["GAME_ID"], frame["PLAYER_ID"]])).to_numpy()
+    out["dnp_dressed_l10"] = flags.set_index(["GAME_ID", "PLAYER_ID"])["dnp_share"].reindex(rows).to_numpy()
     return out
 
 
@@ -266,7 +273,9 @@ def main() -> None:
     args.test_season = args.test_season or ("2022-23" if args.mode in ("oneshot", "candidates") else "2023-24")
     frame = load_gamelogs(args.data).frame.reset_index(drop=True)
     news = load_news(args.news, frame)
-    {"oneshot": oneshot, "candidates": candidates, "walkforward": walkforward, "seeds": seeds, "absences": absences}[args.mode](frame, news, args)
+    modes = {"oneshot": oneshot, "candidates": candidates, "walkforward": walkforward, "seeds": seeds,
+             "absences": absences}
+    modes[args.mode](frame, news, args)
 
 
 if __name__ == "__main__":
