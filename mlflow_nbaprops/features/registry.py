@@ -440,8 +440,9 @@ def _roster(params: tuple[tuple[str, float | str], ...]) -> list[Feature]:
     """Tonight's dressed roster (``full`` v5.1): who is dressed, and his share of the team's 240 minutes.
 
     The roster of a history game: its box score's players and the players its list dressed who did
-    not play (``DNP``); without a list, its box score's. Of a slate: its rows not ruled out, plus the
-    rotation candidates nobody ruled out (a partial slate still counts the regulars). Each player's
+    not play (``DNP``); without a list, its rotation candidates not absent (a box score says who
+    played, not who dressed). Of a slate: its rows not ruled out, plus the rotation candidates nobody
+    ruled out (a partial slate still counts the regulars). Each player's
     minutes are his last-10 mean as of his previous game, so nothing of tonight is read but who is
     dressed (and, for the ``lineup`` pair, who starts)."""
     features = [
