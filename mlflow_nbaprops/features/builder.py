@@ -527,7 +527,7 @@ class _Computer:
             len(tg), row_tg, player, dressed, self.out["starter_tonight"], np.nan_to_num(self._role_before),
             self.out["min_in_role_tonight"],
             np.r_[pair_tg[~absent], dnp_tg], np.r_[pair_player[~absent], dnp_player],
-            np.r_[role[~absent], dnp_role], np.r_[self._bench_after[pair_row][~absent], dnp_bench]))
+            np.r_[role[~absent], dnp_role], np.r_[bench[~absent], dnp_bench]))
 
     def _listed(self, tg: pd.DataFrame) -> np.ndarray:
         """Per team-game: True if a pregame list names its players."""
@@ -822,24 +822,22 @@ def roster_features(n_tg: int, row_tg: np.ndarray, player: np.ndarray, row_dress
     m_tg = np.r_[row_tg[rows], other_tg].astype(np.int64)
     m_player = np.r_[player[rows], other_player].astype(np.int64)
     m_role = np.r_[own_role[rows], other_role].astype(float)
-    m_bench = np.r_[row_l[rows], np.where(np.isnan(other_bench), other_role, other_bench)].astype(float)
+    m_in_role = np.r_[row_l[rows], np.where(np.isnan(other_bench), other_role, other_bench)].astype(float)
     order = np.lexsort((np.arange(len(m_tg)), m_player, m_tg))
-    m_tg, m_player, m_role, m_bench = m_tg[order], m_player[order], m_role[order], m_bench[order]
+    m_tg, m_player, m_role, m_in_role = m_tg[order], m_player[order], m_role[order], m_in_role[order]
     if len(m_tg):  # a player listed twice (a row and a candidate) counts once, as the row
         first = np.r_[True, (m_tg[1:] != m_tg[:-1]) | (m_player[1:] != m_player[:-1])]
-        m_tg, m_player, m_role, m_bench = m_tg[first], m_player[first], m_role[first], m_bench[first]
-    known_tg = np.zeros(n_tg, dtype=bool)
-    known_tg[row_tg[lineup_known & (row_tg >= 0)]] = True
+        m_tg, m_player, m_role, m_in_role = m_tg[first], m_player[first], m_role[first], m_in_role[first]
     count = np.bincount(m_tg, minlength=n_tg).astype(float)
     role_sum = np.bincount(m_tg, weights=m_role, minlength=n_tg)
-    in_role_sum = np.bincount(m_tg, weights=np.nan_to_num(m_bench), minlength=n_tg)
+    in_role_sum = np.bincount(m_tg, weights=np.nan_to_num(m_in_role), minlength=n_tg)
     hit = pd.MultiIndex.from_arrays([m_tg, m_player]).get_indexer(pd.MultiIndex.from_arrays([row_tg, player]))
     member = hit >= 0
     mine = np.where(member, hit, 0)
     at = at_team_game
     total = at(role_sum, row_tg) - np.where(member, m_role[mine] if len(m_tg) else 0.0, 0.0) + own_role
-    total_l = at(in_role_sum, row_tg) - np.where(member, m_bench[mine] if len(m_tg) else 0.0, 0.0) + row_l
-    total_l = np.where(at(known_tg.astype(float), row_tg) == 1, total_l, np.nan)
+    # (NaN where his team-game's lineup is unknown: row_l is, for every row of it)
+    total_l = at(in_role_sum, row_tg) - np.where(member, m_in_role[mine] if len(m_tg) else 0.0, 0.0) + row_l
     with np.errstate(invalid="ignore", divide="ignore"):
         return {"roster_n": at(count, row_tg) - member + 1.0, "team_roster_min": total,
                 "min_roster_share": np.where(total > 0, own_role * 5 * REGULATION_MINUTES / total, np.nan),

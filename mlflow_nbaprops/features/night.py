@@ -155,8 +155,9 @@ class Night:
         absent = upcoming_absent(pair_team, np.full(len(pick), day), pair_tg, pair_player, absences, player,
                                  np.full(len(player), day), row_tg)
         columns, _ = self._matrix
+        role = c["role"].to_numpy()[pick]
         out = availability_features(
-            len(games), pair_tg, pair_player, absent, c["role"].to_numpy()[pick], c["pra"].to_numpy()[pick],
+            len(games), pair_tg, pair_player, absent, role, c["pra"].to_numpy()[pick],
             c["usage"].to_numpy()[pick], c["first"].to_numpy()[pick], row_tg, opp_tg, player,
             rows[:, columns["_own_min"]], rows[:, columns["_own_usage"]], rows[:, columns["out_min_recent"]])
         news = {c: pd.to_numeric(targets[c], errors="coerce").to_numpy(dtype=float) if c in targets
@@ -164,12 +165,12 @@ class Night:
         out.update(lineup_features(len(games), row_tg, opp_tg, player, news["STARTER"],
                                    rows[:, columns["start_share_l10"]], rows[:, columns["_own_min"]],
                                    rows[:, columns["min_as_starter_l10"]], rows[:, columns["min_as_bench_l10"]],
-                                   pair_tg, pair_player, c["role"].to_numpy()[pick], c["share"].to_numpy()[pick], absent))
+                                   pair_tg, pair_player, role, c["share"].to_numpy()[pick], absent))
         out.update(market_features(news["SPREAD"], news["TOTAL"]))
         dressed = ~declared_out(team, np.full(len(player), day), player, absences)
         out.update(roster_features(len(games), row_tg, player, dressed, out["starter_tonight"],
                                    rows[:, columns["_role_before"]], out["min_in_role_tonight"],
-                                   pair_tg[~absent], pair_player[~absent], c["role"].to_numpy()[pick][~absent],
+                                   pair_tg[~absent], pair_player[~absent], role[~absent],
                                    c["bench"].to_numpy()[pick][~absent]))
         return out
 
