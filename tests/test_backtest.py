@@ -3,6 +3,8 @@ the real nba_api files are, on a season after them)."""
 
 from __future__ import annotations
 
+from dataclasses import replace as dataclasses_replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,6 +115,122 @@ def test_a_point_only_backtest_scores_the_same_forecasts_and_fits_less(league, r
     assert not {"single_pra_mae", "coverage_80", "brier", "bets"} & set(points.metrics)
     assert "pred_PRA_q10" not in points.predictions and points.predictions["pred_PRA_single"].isna().all()
     assert "point predictions only" in points.summary() and "single-stage" not in points.summary()
+
+
+def _fits_by_thread(monkeypatch) -> list[tuple[str, int]]:
+    """(thread name, booster threads) of every two-stage fit from now on (a spy: the fit runs)."""
+    import threading
+
+    from mlflow_nbaprops.model import two_stage
+
+    fits: list[tuple[str, int]] = []
+    fit = two_stage.TwoStageRegressor.fit
+
+    def spied(self, *args, **kwargs):
+        fits.append((threading.current_thread().name, self.n_jobs))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(two_stage.TwoStageRegressor, "fit", spied)
+    return fits
+
+
+@pytest.mark.parametrize("backend", ["lightgbm", "xgboost"])
+def test_refits_side_by_side_give_the_one_core_numbers_bit_for_bit(league, monkeypatch, backend):
+    """Two cores: the refits run two at a time, one booster thread each. One core: in turn. The
+    predictions, the single-stage forecasts and the distribution are the same to the bit."""
+    import dataclasses
+
+    pytest.importorskip(backend)
+    config = BacktestConfig(test_season="2022-23", refit_every=10, minutes_params=FAST, pra_params=FAST,
+                            backend=backend)
+    monkeypatch.setenv("NBAPROPS_MAX_THREADS", "2")
+    fits = _fits_by_thread(monkeypatch)
+    both = walk_forward(league, config, progress=False)
+    assert len(both.folds) >= 3
+    assert {threads for _, threads in fits} == {1} and all(name.startswith("nbaprops-refit") for name, _ in fits)
+    assert len({name for name, _ in fits}) == 2
+    fits.clear()
+    alone = walk_forward(league, dataclasses.replace(config, n_jobs=1), progress=False)
+    assert {name for name, _ in fits} == {"MainThread"}
+    pd.testing.assert_frame_equal(alone.predictions, both.predictions, check_exact=True)
+    assert alone.metrics == both.metrics
+    pd.testing.assert_frame_equal(alone.folds, both.folds, check_exact=True)
+
+
+def test_a_pruned_backtest_cancels_the_refits_not_started(league, monkeypatch):
+    """A tuner pruning a trial (``on_fold`` raises after the first refit): the refits still queued
+    are never fitted, and no refit thread outlives the backtest."""
+    import threading
+
+    class Pruned(Exception):
+        pass
+
+    def prune(fold, n_folds, mae):
+        raise Pruned
+
+    monkeypatch.setenv("NBAPROPS_MAX_THREADS", "2")
+    fits = _fits_by_thread(monkeypatch)
+    config = BacktestConfig(test_season="2022-23", refit_every=3, minutes_params=FAST, pra_params=FAST)
+    with pytest.raises(Pruned):
+        walk_forward(league, config, progress=False, on_fold=prune)
+    assert not [t for t in threading.enumerate() if t.name.startswith("nbaprops-refit")]
+    fitted = len(fits)
+    refits = len(walk_forward(league, dataclasses_replace(config, point_only=True), progress=False).folds)
+    assert refits >= 8
+    assert 1 <= fitted <= refits // 2  # the refits still queued at the prune never ran
+
+
+def test_closing_the_refits_cancels_those_not_started_and_waits_for_the_running_ones(monkeypatch):
+    """What a prune does to the refit pool, exactly: with refit 0 done, refits 1 and 2 running
+    (held until after the close), the other six are cancelled and the running two end."""
+    import threading
+
+    from mlflow_nbaprops.evaluation.backtest import _Refit, _run_refits
+    from mlflow_nbaprops.model.backends import get_backend
+
+    monkeypatch.setenv("NBAPROPS_MAX_THREADS", "2")
+    started, release, running = [], threading.Event(), threading.Semaphore(0)
+
+    def refit(job, threads):
+        started.append((job.fold, threads))
+        if job.fold:
+            running.release()
+            release.wait(30)
+        return job.fold
+
+    rows = np.zeros(3, dtype=bool)
+    jobs = [_Refit(k, pd.Timestamp("2023-01-01"), pd.Timestamp("2023-01-08"), rows, rows) for k in range(9)]
+    results = _run_refits(refit, jobs, 2, get_backend("lightgbm"))
+    assert next(results) == 0
+    assert running.acquire(timeout=30) and running.acquire(timeout=30)  # refits 1 and 2 are running
+    threading.Timer(0.5, release.set).start()  # they end only after the close has cancelled the rest
+    results.close()
+    assert sorted(started) == [(0, 1), (1, 1), (2, 1)]
+    assert not [t for t in threading.enumerate() if t.name.startswith("nbaprops-refit")]
+
+
+def test_lightgbm_side_by_side_runs_every_call_on_one_thread_and_restores_the_setting_after():
+    """LightGBM's thread count is process-wide: while refits run side by side it is capped at one
+    (otherwise a predict resetting it to every core overruns a concurrent fit's buffers: a
+    segfault), and the cap is lifted after, an error included."""
+    import ctypes
+
+    from mlflow_nbaprops.model.backends import _lightgbm_lib, get_backend
+
+    lib = _lightgbm_lib()
+    cap = ctypes.c_int(0)
+
+    def current() -> int:
+        assert lib.LGBM_GetMaxThreads(ctypes.byref(cap)) == 0
+        return cap.value
+
+    before = current()
+    with get_backend("lightgbm").one_thread_each():
+        assert current() == 1
+    assert current() == before
+    with pytest.raises(KeyError), get_backend("lightgbm").one_thread_each():
+        raise KeyError("a refit failed")
+    assert current() == before
 
 
 def test_data_without_lines_uses_a_labelled_proxy(league):

@@ -12,11 +12,13 @@ with cloudpickle (the caller decides whether such files may be loaded).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import importlib
 import importlib.metadata
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -98,6 +100,12 @@ class Backend:
                 return pinned
         return [self.distributions[0]]
 
+    @contextlib.contextmanager
+    def one_thread_each(self) -> Iterator[None]:
+        """The library's setting while several of its boosters fit (and predict) side by side in
+        one process, each on one thread. Most libraries keep threads per booster: nothing to do."""
+        yield
+
     def failed(self, exc: BaseException) -> bool:
         """True if ``exc`` is the library's own error (reported naming the stage and its params)."""
         return isinstance(exc, (ValueError, TypeError)) or type(exc).__module__.split(".")[0] == self.module
@@ -119,6 +127,25 @@ class LightGBM(Backend):
 
     def known_params(self) -> frozenset[str] | None:
         return _lightgbm_params()
+
+    @contextlib.contextmanager
+    def one_thread_each(self):
+        """LightGBM keeps one process-wide thread count: every call sets it (a ``predict`` without
+        ``num_threads`` to "every core"), and a call sizes per-thread buffers from it before its
+        parallel loop reads it again. Two boosters in two threads then interleave a one-thread and
+        an every-core call, and the loop overruns its buffers (a segfault in Dataset construction,
+        seen here). Capped at one thread process-wide (``LGBM_SetMaxThreads``, restored after),
+        every call agrees."""
+        lib = _lightgbm_lib()
+        if lib is None:
+            raise BackendMissingError("the lightgbm library cannot be loaded to cap its threads: " + self.install_hint)
+        before = ctypes.c_int(-1)
+        if lib.LGBM_GetMaxThreads(ctypes.byref(before)) != 0 or lib.LGBM_SetMaxThreads(ctypes.c_int(1)) != 0:
+            raise RuntimeError("lightgbm refused to cap its threads (LGBM_SetMaxThreads)")
+        try:
+            yield
+        finally:
+            lib.LGBM_SetMaxThreads(before)
 
     def make(self, params, random_state, n_jobs):
         return self.library().LGBMRegressor(random_state=random_state, n_jobs=n_jobs, verbosity=-1, **params)
@@ -260,21 +287,33 @@ def _pinned(distribution: str) -> list[str]:
         return []
 
 
+@functools.cache
+def _lightgbm_lib() -> ctypes.CDLL | None:
+    """LightGBM's C library (the one its Python package loaded: the same process-wide state);
+    None if it cannot be loaded."""
+    try:
+        lightgbm = importlib.import_module("lightgbm")
+        found = sorted(Path(lightgbm.__file__).parent.glob("**/lib_lightgbm.*"))
+        return ctypes.cdll.LoadLibrary(str(found[0]))
+    except (ImportError, IndexError, OSError):
+        return None
+
+
 @functools.lru_cache(maxsize=None)
 def _lightgbm_aliases() -> dict[str, str] | None:
     """LightGBM's alias -> parameter map from its C API (``LGBM_DumpParamAliases``, documented;
     the Python package lists them nowhere public); None if the library cannot be read."""
+    lib = _lightgbm_lib()
+    if lib is None:
+        return None
     try:
-        lightgbm = importlib.import_module("lightgbm")
-        found = sorted(Path(lightgbm.__file__).parent.glob("**/lib_lightgbm.*"))
-        lib = ctypes.cdll.LoadLibrary(str(found[0]))
         size = 1 << 20
         written = ctypes.c_int64(0)
         buffer = ctypes.create_string_buffer(size)
         if lib.LGBM_DumpParamAliases(ctypes.c_int64(size), ctypes.byref(written), buffer) != 0 or written.value > size:
             return None
         groups = json.loads(buffer.value.decode("utf-8"))
-    except (ImportError, IndexError, OSError, AttributeError, ValueError):
+    except (AttributeError, ValueError):
         return None
     return {alias: name for name, aliases in groups.items() for alias in (name, *aliases)}
 
