@@ -340,9 +340,9 @@ def _run_refits(refit: Callable[[_Refit, int], tuple], jobs: list[_Refit], n_job
     """``refit(job, threads)`` of every job, yielded in the jobs' order.
 
     With two or more cores to use (``n_jobs``, capped by ``NBAPROPS_MAX_THREADS``; <= 0: every
-    core), the refits run side by side, one booster thread each: a booster's second thread adds
-    ~80 % (binning and the per-tree bookkeeping do not split), a second refit ~100 %, so a weekly
-    season takes ~15 % less (docs/benchmarks.md). The numbers are the same bit for bit: LightGBM
+    core), the refits run side by side, one booster thread each: a booster's second thread makes
+    a fit 1.8 times as fast, while two refits side by side get through nearly twice the work of
+    one, so a weekly season takes ~15 % less (docs/benchmarks.md). The numbers are the same bit for bit: LightGBM
     and XGBoost give the same trees on one thread or two (tested). ``backend``'s library is set
     for that meanwhile (:meth:`~mlflow_nbaprops.model.backends.Backend.one_thread_each`). Closing
     the generator (a tuner pruning the backtest) cancels the refits not started and waits for the
