@@ -342,11 +342,11 @@ def _run_refits(refit: Callable[[_Refit, int], tuple], jobs: list[_Refit], n_job
     With two or more cores to use (``n_jobs``, capped by ``NBAPROPS_MAX_THREADS``; <= 0: every
     core), the refits run side by side, one booster thread each: a booster's second thread makes
     a fit 1.8 times as fast, while two refits side by side get through nearly twice the work of
-    one, so a weekly season takes ~15 % less (docs/benchmarks.md). The numbers are the same bit for bit: LightGBM
-    and XGBoost give the same trees on one thread or two (tested). ``backend``'s library is set
-    for that meanwhile (:meth:`~mlflow_nbaprops.model.backends.Backend.one_thread_each`). Closing
-    the generator (a tuner pruning the backtest) cancels the refits not started and waits for the
-    running ones.
+    one, so a weekly season takes ~15 % less (docs/benchmarks.md). The numbers are the same bit
+    for bit: LightGBM and XGBoost give the same trees on one thread or two (tested).
+    ``backend``'s library is set for that meanwhile
+    (:meth:`~mlflow_nbaprops.model.backends.Backend.one_thread_each`). Closing the generator (a
+    tuner pruning the backtest) cancels the refits not started and waits for the running ones.
     """
     cores = booster_threads(n_jobs)
     workers = min(cores if cores > 0 else os.cpu_count() or 1, len(jobs))
