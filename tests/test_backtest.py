@@ -138,8 +138,6 @@ def _fits_by_thread(monkeypatch) -> list[tuple[str, int]]:
 def test_refits_side_by_side_give_the_one_core_numbers_bit_for_bit(league, monkeypatch, backend):
     """Two cores: the refits run two at a time, one booster thread each. One core: in turn. The
     predictions, the single-stage forecasts and the distribution are the same to the bit."""
-    import dataclasses
-
     pytest.importorskip(backend)
     config = BacktestConfig(test_season="2022-23", refit_every=10, minutes_params=FAST, pra_params=FAST,
                             backend=backend)
@@ -150,7 +148,7 @@ def test_refits_side_by_side_give_the_one_core_numbers_bit_for_bit(league, monke
     assert {threads for _, threads in fits} == {1} and all(name.startswith("nbaprops-refit") for name, _ in fits)
     assert len({name for name, _ in fits}) == 2
     fits.clear()
-    alone = walk_forward(league, dataclasses.replace(config, n_jobs=1), progress=False)
+    alone = walk_forward(league, dataclasses_replace(config, n_jobs=1), progress=False)
     assert {name for name, _ in fits} == {"MainThread"}
     pd.testing.assert_frame_equal(alone.predictions, both.predictions, check_exact=True)
     assert alone.metrics == both.metrics
@@ -180,12 +178,12 @@ def test_a_pruned_backtest_cancels_the_refits_not_started(league, monkeypatch):
     assert 1 <= fitted <= refits // 2  # the refits still queued at the prune never ran
 
 
-def test_closing_the_refits_cancels_those_not_started_and_waits_for_the_running_ones(monkeypatch):
-    """What a prune does to the refit pool, exactly: with refit 0 done, refits 1 and 2 running
-    (held until after the close), the other six are cancelled and the running two end."""
+def _held_pool(monkeypatch, n_jobs: int = 9):
+    """A refit pool of ``n_jobs`` jobs on two workers whose refits after the first wait for
+    ``release`` (each says it started on ``running``), and what it started."""
     import threading
 
-    from mlflow_nbaprops.evaluation.backtest import _Refit, _run_refits
+    from mlflow_nbaprops.evaluation.backtest import _Refit, _RefitPool
     from mlflow_nbaprops.model.backends import get_backend
 
     monkeypatch.setenv("NBAPROPS_MAX_THREADS", "2")
@@ -199,38 +197,115 @@ def test_closing_the_refits_cancels_those_not_started_and_waits_for_the_running_
         return job.fold
 
     rows = np.zeros(3, dtype=bool)
-    jobs = [_Refit(k, pd.Timestamp("2023-01-01"), pd.Timestamp("2023-01-08"), rows, rows) for k in range(9)]
-    results = _run_refits(refit, jobs, 2, get_backend("lightgbm"))
+    jobs = [_Refit(k, pd.Timestamp("2023-01-01"), pd.Timestamp("2023-01-08"), rows, rows) for k in range(n_jobs)]
+    return _RefitPool(refit, jobs, 2, get_backend("lightgbm")), started, release, running
+
+
+def _lightgbm_cap() -> int:
+    import ctypes
+
+    from mlflow_nbaprops.model.backends import _lightgbm_lib
+
+    cap = ctypes.c_int(0)
+    assert _lightgbm_lib().LGBM_GetMaxThreads(ctypes.byref(cap)) == 0
+    return cap.value
+
+
+def test_closing_the_refits_cancels_those_not_started_and_waits_for_the_running_ones(monkeypatch):
+    """What a prune does to the refit pool, exactly: with refit 0 done, refits 1 and 2 running
+    (held until after the close began), the other six never start and the running two end."""
+    import threading
+
+    pool, started, release, running = _held_pool(monkeypatch)
+    before = _lightgbm_cap()
+    results = iter(pool)
     assert next(results) == 0
     assert running.acquire(timeout=30) and running.acquire(timeout=30)  # refits 1 and 2 are running
-    threading.Timer(0.5, release.set).start()  # they end only after the close has cancelled the rest
-    results.close()
+    assert _lightgbm_cap() == 1
+    threading.Timer(1.0, release.set).start()  # they end only after the close has begun
+    pool.close()
     assert sorted(started) == [(0, 1), (1, 1), (2, 1)]
     assert not [t for t in threading.enumerate() if t.name.startswith("nbaprops-refit")]
+    assert _lightgbm_cap() == before
+
+
+def test_ctrl_c_is_not_held_up_by_the_refits_under_way(monkeypatch):
+    """After Ctrl-C the pool returns at once, the refits under way end in the background (daemon
+    threads: they do not keep the process alive), nothing more starts, and LightGBM's thread
+    setting is lifted when the last of them ends."""
+    import threading
+    import time
+
+    pool, started, release, running = _held_pool(monkeypatch)
+    before = _lightgbm_cap()
+    results = iter(pool)
+    assert next(results) == 0
+    assert running.acquire(timeout=30) and running.acquire(timeout=30)
+    workers = [t for t in threading.enumerate() if t.name.startswith("nbaprops-refit")]
+    assert len(workers) == 2 and all(t.daemon for t in workers)
+    began = time.monotonic()
+    pool.close(wait=False)
+    assert time.monotonic() - began < 0.5 and all(t.is_alive() for t in workers)
+    release.set()
+    for thread in workers:
+        thread.join(30)
+    assert sorted(started) == [(0, 1), (1, 1), (2, 1)]
+    assert _lightgbm_cap() == before
+
+
+def test_a_backtest_interrupted_mid_refit_returns_at_once(league, monkeypatch):
+    """Ctrl-C in a backtest whose refits run side by side (here raised where a tuner's report
+    runs): walk_forward re-raises it without waiting for the refit in progress."""
+    import threading
+    import time
+
+    from mlflow_nbaprops.model import two_stage
+
+    config = BacktestConfig(test_season="2022-23", refit_every=7, minutes_params=FAST, pra_params=FAST)
+    first = walk_forward(league, dataclasses_replace(config, n_jobs=1, point_only=True), progress=False)
+    first_rows = int(first.folds["n_train"].iloc[0])
+    fit = two_stage.TwoStageRegressor.fit
+    calls = []
+
+    def slow_after_the_first(self, X, *args, **kwargs):
+        calls.append(1)
+        if len(X) != first_rows:
+            time.sleep(5)  # every refit after the first: long, under way when the interrupt comes
+        return fit(self, X, *args, **kwargs)
+
+    interrupted_at = []
+
+    def interrupt(fold, n_folds, mae):
+        interrupted_at.append(time.monotonic())
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv("NBAPROPS_MAX_THREADS", "2")
+    monkeypatch.setattr(two_stage.TwoStageRegressor, "fit", slow_after_the_first)
+    before = _lightgbm_cap()
+    with pytest.raises(KeyboardInterrupt):
+        walk_forward(league, config, progress=False, on_fold=interrupt)
+    assert time.monotonic() - interrupted_at[0] < 2.0  # not the five seconds of the refit under way
+    workers = [t for t in threading.enumerate() if t.name.startswith("nbaprops-refit")]
+    assert workers  # the refit under way ends in the background
+    for thread in workers:
+        thread.join(60)
+    # refit 0, the one beside it, and the one refit 0's worker took next: nothing after the interrupt
+    assert _lightgbm_cap() == before and len(calls) <= 3
 
 
 def test_lightgbm_side_by_side_runs_every_call_on_one_thread_and_restores_the_setting_after():
     """LightGBM's thread count is process-wide: while refits run side by side it is capped at one
     (otherwise a predict resetting it to every core overruns a concurrent fit's buffers: a
     segfault), and the cap is lifted after, an error included."""
-    import ctypes
+    from mlflow_nbaprops.model.backends import get_backend
 
-    from mlflow_nbaprops.model.backends import _lightgbm_lib, get_backend
-
-    lib = _lightgbm_lib()
-    cap = ctypes.c_int(0)
-
-    def current() -> int:
-        assert lib.LGBM_GetMaxThreads(ctypes.byref(cap)) == 0
-        return cap.value
-
-    before = current()
+    before = _lightgbm_cap()
     with get_backend("lightgbm").one_thread_each():
-        assert current() == 1
-    assert current() == before
+        assert _lightgbm_cap() == 1
+    assert _lightgbm_cap() == before
     with pytest.raises(KeyError), get_backend("lightgbm").one_thread_each():
         raise KeyError("a refit failed")
-    assert current() == before
+    assert _lightgbm_cap() == before
 
 
 def test_data_without_lines_uses_a_labelled_proxy(league):

@@ -8,10 +8,12 @@ always current to the day"); only the model weights are as old as the last refit
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -271,9 +273,10 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
     model = None
     bar = _progress(len(refits), progress)
     bar.update(len(refits) - len(jobs))  # the refits with nothing to predict or too little to train on
-    results = _run_refits(refit, jobs, config.n_jobs, backend_for(config.backend))
+    pool = _RefitPool(refit, jobs, config.n_jobs, backend_for(config.backend))
+    interrupted = False
     try:
-        for job, (dist, model, quoted) in zip(jobs, results):
+        for job, (dist, model, quoted) in zip(jobs, pool):
             predictions.append(dist)
             if quoted is not None:
                 quote_probabilities.append(quoted)
@@ -283,8 +286,11 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
             if on_fold is not None:
                 errors_so_far.append(np.abs(dist["pred_PRA"].to_numpy() - pra[dist.index]))
                 on_fold(job.fold, len(refits), float(np.concatenate(errors_so_far).mean()))
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
-        results.close()  # a pruned backtest (on_fold raised) cancels the refits not started
+        pool.close(wait=not interrupted)  # a pruned backtest (on_fold raised) starts no more refits
     bar.close()
 
     pred = pd.concat(predictions)
@@ -335,9 +341,8 @@ class _Refit:
     predict_rows: np.ndarray
 
 
-def _run_refits(refit: Callable[[_Refit, int], tuple], jobs: list[_Refit], n_jobs: int,
-                backend: Backend) -> Iterator[tuple]:
-    """``refit(job, threads)`` of every job, yielded in the jobs' order.
+class _RefitPool:
+    """``refit(job, threads)`` of every job, its results in the jobs' order (iterate it once).
 
     With two or more cores to use (``n_jobs``, capped by ``NBAPROPS_MAX_THREADS``; <= 0: every
     core), the refits run side by side, one booster thread each: a booster's second thread makes
@@ -345,23 +350,74 @@ def _run_refits(refit: Callable[[_Refit, int], tuple], jobs: list[_Refit], n_job
     one, so a weekly season takes ~15 % less (docs/benchmarks.md). The numbers are the same bit
     for bit: LightGBM and XGBoost give the same trees on one thread or two (tested).
     ``backend``'s library is set for that meanwhile
-    (:meth:`~mlflow_nbaprops.model.backends.Backend.one_thread_each`). Closing the generator (a
-    tuner pruning the backtest) cancels the refits not started and waits for the running ones.
+    (:meth:`~mlflow_nbaprops.model.backends.Backend.one_thread_each`).
+
+    :meth:`close` ends it: the refits not started never start. The running ones are waited for
+    (a tuner's pruned trial: the next trial gets the cores), except after Ctrl-C: the workers are
+    daemon threads, so the interrupt is not held up by the refits under way.
     """
-    cores = booster_threads(n_jobs)
-    workers = min(cores if cores > 0 else os.cpu_count() or 1, len(jobs))
-    if workers <= 1 or backend is FOREIGN:  # a user's own estimator threads as it likes: in turn
-        for job in jobs:
-            yield refit(job, n_jobs)
-        return
-    with backend.one_thread_each():
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="nbaprops-refit")
-        try:
-            futures = [pool.submit(refit, job, 1) for job in jobs]
-            for future in futures:
-                yield future.result()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __init__(self, refit: Callable[[_Refit, int], tuple], jobs: list[_Refit], n_jobs: int,
+                 backend: Backend) -> None:
+        self.refit, self.jobs, self.n_jobs, self.backend = refit, jobs, n_jobs, backend
+        cores = booster_threads(n_jobs)
+        workers = min(cores if cores > 0 else os.cpu_count() or 1, len(jobs))
+        # a user's own estimator threads as it likes: its refits run in turn
+        self.workers = 1 if backend is FOREIGN else workers
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._capped: contextlib.ExitStack | None = None
+        self._left = 0
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> Iterator[tuple]:
+        if self.workers <= 1:
+            for job in self.jobs:
+                if self._stop.is_set():
+                    return
+                yield self.refit(job, self.n_jobs)
+            return
+        results = [Future() for _ in self.jobs]
+        queue = list(enumerate(self.jobs))[::-1]  # popped from the end: in the jobs' order
+
+        def work() -> None:
+            try:
+                while not self._stop.is_set():
+                    with self._lock:
+                        if not queue:
+                            return
+                        k, job = queue.pop()
+                    try:
+                        results[k].set_result(self.refit(job, 1))
+                    except BaseException as exc:  # handed to the consumer, which re-raises it
+                        results[k].set_exception(exc)
+            finally:
+                self._worker_done()
+
+        self._capped = contextlib.ExitStack()
+        self._capped.enter_context(self.backend.one_thread_each())
+        self._left = self.workers
+        self._threads = [threading.Thread(target=work, name=f"nbaprops-refit-{k}", daemon=True)
+                         for k in range(self.workers)]
+        for thread in self._threads:
+            thread.start()
+        for future in results:
+            yield future.result()
+
+    def _worker_done(self) -> None:
+        """The last worker out lifts the library's one-thread setting (also after an abandon)."""
+        with self._lock:
+            self._left -= 1
+            last = self._left == 0
+        if last and self._capped is not None:
+            self._capped.close()
+
+    def close(self, wait: bool = True) -> None:
+        """No refit starts from now on; ``wait``: return once the running ones have ended."""
+        self._stop.set()
+        if wait:
+            for thread in self._threads:
+                thread.join()
 
 
 def _market_of(frame: pd.DataFrame, lines, book: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
