@@ -384,8 +384,11 @@ def tune_worker_interrupted(env) -> tuple[str, str]:
     cmd = [str(Path(sys.executable).parent / "nbaprops"), "tune", "--space", space, "--data", str(env["league"]),
            "--validation-season", "2022-23", "--trials", "3", "--study", "interrupted",
            "--storage", f"sqlite:///{env['root'] / 'tune.db'}", "--no-pruning"]
+    # Ctrl-C's default action in the worker, whatever the suite inherited: a shell's background job
+    # (`nohup ... &`) ignores SIGINT, a child inherits that, and Python then installs no handler
     proc = subprocess.Popen(cmd, env=python_env(MLFLOW_TRACKING_URI=env["uri"]), cwd=env["root"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     with _use_tracking_uri(env["uri"]):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
