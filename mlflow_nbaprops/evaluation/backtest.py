@@ -371,10 +371,8 @@ class _RefitPool:
         self._lock = threading.Lock()
 
     def __iter__(self) -> Iterator[tuple]:
-        if self.workers <= 1:
+        if self.workers <= 1:  # in turn, in the consumer's thread: it stops by not asking for more
             for job in self.jobs:
-                if self._stop.is_set():
-                    return
                 yield self.refit(job, self.n_jobs)
             return
         results = [Future() for _ in self.jobs]
