@@ -382,6 +382,41 @@ def data_pull(data_dir: Path, news_dir: Path, season: str | None, until: str | N
     click.echo(result.summary())
 
 
+@data.command("injuries")
+@click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--data", "data_paths", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="Game-log files or folders: the games (GAME_ID) and the players' names (PLAYER_ID).")
+@_NEWS
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
+              help="The history table (.csv, .csv.gz or .parquet); a run adds the reports it does not hold yet.")
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Processes reading the PDFs (default: one per core).")
+@_translate_errors
+def data_injuries(reports: tuple[Path, ...], data_paths: tuple[Path, ...], news_paths: tuple[str, ...], output: Path,
+                  workers: int | None) -> None:
+    """The official injury reports (PDFs, or folders of them) as a history table: one row per report
+    and listed player, with REPORT_TIME (ET), the game, TEAM, PLAYER_ID (matched by name on the logs'
+    and pregame lists' players; unmatched names listed, never guessed), STATUS, REASON and its kind.
+    Incremental and resumable: only reports the table lacks are read; the table is written atomically."""
+    from mlflow_nbaprops.data import load_gamelogs, load_news, split_paths
+    from mlflow_nbaprops.feed import require_feed
+    from mlflow_nbaprops.feed.reports import injury_history
+
+    require_feed()
+    _check_output(output, inputs=(*reports, *data_paths, *split_paths(news_paths)))
+    logs = load_gamelogs(data_paths).frame
+    pregame = load_news(split_paths(news_paths), logs).pregame if split_paths(news_paths) else None
+    result = injury_history(reports, output, logs, pregame, workers=workers, say=lambda m: click.echo(m, err=True))
+    shown = sorted(result.unmatched.items(), key=lambda item: -item[1])
+    if shown:
+        click.echo(f"note: {len(shown)} name(s) no player of the logs or lists has (PLAYER_ID left empty): "
+                   + ", ".join(f"{name} x{count}" for name, count in shown[:20])
+                   + (f", and {len(shown) - 20} more" if len(shown) > 20 else ""), err=True)
+    click.echo(result.summary())
+    if result.skipped:
+        raise click.ClickException(f"{len(result.skipped)} file(s) skipped (see above); the others are in {output}")
+
+
 def _check_season(season: str) -> None:
     import re
 

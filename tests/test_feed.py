@@ -262,11 +262,12 @@ def test_the_injury_report_is_read_as_the_official_pdf_lays_it_out(server):
 
     rec = server.recordings
     rec.injury_extra = [("ATL", "Jackson Jr., Jaren", "Doubtful", "Injury/Illness - Right Knee; Soreness")] * 40
-    rows, unsubmitted = parse_injury_report(rec.injury_pdf())
+    rows = parse_injury_report(rec.injury_pdf()).rows
     want = rec.injury_rows()
     assert len(rows) == len(want) > 30  # over two pages
     assert rows["STATUS"].isin(["OUT", "DOUBTFUL"]).all() and "Jaren Jackson Jr." in set(rows["PLAYER_NAME"])
     assert rows["REASON"].str.startswith("Injury/Illness").all() and rows["TEAM_NAME"].ne("").all()
+    assert rows["TEAM"].eq("ATL").sum() >= 40 and rows["GAME_TIME"].eq("19:30").all()
     with pytest.raises(FeedError, match="not a readable PDF"):
         parse_injury_report(b"<html>maintenance</html>", "report")
 

@@ -122,12 +122,7 @@ def _pull_logs(folder: Path, season: str, until: dt.date, client: StatsClient, r
     if since is not None:
         params["date_from_nullable"] = f"{since:%m/%d/%Y}"
     found = client.get(LeagueGameFinder, {"LeagueGameFinderResults": GAMELOG_COLUMNS}, **params)
-    new = found["LeagueGameFinderResults"][list(GAMELOG_COLUMNS)].copy()
-    new["GAME_ID"] = new["GAME_ID"].astype(str).str.zfill(10)
-    new["GAME_DATE"] = pd.to_datetime(new["GAME_DATE"]).dt.strftime("%Y-%m-%d")
-    new = new[pd.to_datetime(new["GAME_DATE"]).dt.date <= until]
-    if since is not None:
-        new = new[pd.to_datetime(new["GAME_DATE"]).dt.date >= since]
+    new = gamelog_rows(found["LeagueGameFinderResults"], since, until, say)
     if held is not None:
         known = set(zip(held["PLAYER_ID"].astype(str), held["GAME_ID"]))
         new = new[[key not in known for key in zip(new["PLAYER_ID"].astype(str), new["GAME_ID"])]]
@@ -144,6 +139,24 @@ def _pull_logs(folder: Path, season: str, until: dt.date, client: StatsClient, r
     else:
         say(f"game logs: no new games since {since}")
     return frame
+
+
+def gamelog_rows(answer: pd.DataFrame, since: dt.date | None, until: dt.date, say: Say = print) -> pd.DataFrame:
+    """The rows of a LeagueGameFinder answer the season file keeps: its columns, regular-season games
+    dated ``since`` .. ``until``, ids as ten-digit text and dates as ``YYYY-MM-DD``."""
+    new = answer[list(GAMELOG_COLUMNS)].copy()
+    new["GAME_ID"] = new["GAME_ID"].astype(str).str.zfill(10)
+    # the site answers some requests with every season type (preseason, the In-Season Tournament's
+    # final, play-in, playoffs); a regular-season game's SEASON_ID starts with 2, its GAME_ID with 002
+    regular = new["SEASON_ID"].astype(str).str.startswith("2") & new["GAME_ID"].str.startswith("002")
+    if not regular.all():
+        say(f"game logs: {int((~regular).sum())} rows of other season types (preseason, playoffs, ...) left out")
+        new = new[regular]
+    new["GAME_DATE"] = pd.to_datetime(new["GAME_DATE"]).dt.strftime("%Y-%m-%d")
+    new = new[pd.to_datetime(new["GAME_DATE"]).dt.date <= until]
+    if since is not None:
+        new = new[pd.to_datetime(new["GAME_DATE"]).dt.date >= since]
+    return new
 
 
 def _finish_logs(raw: pd.DataFrame, path: Path, result: Pulled) -> pd.DataFrame:

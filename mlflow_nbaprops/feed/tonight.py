@@ -66,6 +66,7 @@ class Tonight:
     two_way: int = 0
     unknown_injured: list[str] = field(default_factory=list)
     not_submitted: list[str] = field(default_factory=list)
+    other_games: int = 0  # report entries dated tonight for games not on tonight's schedule (not applied)
     lineups: int = 0
     report: str = ""
     requests: int = 0
@@ -77,6 +78,9 @@ class Tonight:
                   ("injury report lists players no roster knows (not applied): {}", self.unknown_injured),
                   ("injury report NOT YET SUBMITTED for {}: STATUS left empty", self.not_submitted))
         out = [text.format(", ".join(names)) for text, names in listed if names]
+        if self.other_games:
+            out.append(f"injury report lists {self.other_games} player(s) tonight for games not on the schedule "
+                       "(not applied)")
         if self.two_way:
             out.append(f"{self.two_way} two-way players on tonight's rosters (slated like the others)")
         return out
@@ -191,8 +195,8 @@ def _departed(history: pd.DataFrame, rosters: pd.DataFrame, fixtures: pd.DataFra
 
 def _apply_injury_report(client: StatsClient, day: dt.date, source: str | None, rows: pd.DataFrame,
                          result: Tonight, say: Callable[[str], None]) -> None:
-    from nba_api.stats.static import teams
-
+    """STATUS and REASON from the report's entries for tonight's games (its date and matchup: a 5 PM
+    report also lists tomorrow's); a player not listed is AVAILABLE, a team NOT YET SUBMITTED stays empty."""
     url = source or client.config.injury_url.format(date=f"{day:%Y-%m-%d}", hour=report_hour(day))
     if source and Path(source).is_file():
         pdf: bytes | None = Path(source).read_bytes()
@@ -203,12 +207,16 @@ def _apply_injury_report(client: StatsClient, day: dt.date, source: str | None, 
         result.report = f"not published at {url}: STATUS left empty"
         say(f"injury report: {result.report}")
         return
-    listed, unsubmitted = parse_injury_report(pdf, url)
-    names = {team["full_name"]: team["abbreviation"] for team in teams.get_teams()}
-    playing = set(rows["TEAM"])
-    listed["TEAM"] = listed["TEAM_NAME"].map(names)
-    listed = listed[listed["TEAM"].isin(playing)]
-    result.not_submitted = sorted({names.get(t, t) for t in unsubmitted} & playing)
+    report = parse_injury_report(pdf, url)
+    games = rows.drop_duplicates("GAME_ID")
+    tonight = {f"{away}@{home}" for away, home in zip(np.where(games["HOME"], games["OPPONENT"], games["TEAM"]),
+                                                       np.where(games["HOME"], games["TEAM"], games["OPPONENT"]))}
+    mine = f"{day:%Y-%m-%d}"
+    listed = report.rows[(report.rows["GAME_DATE"] == mine) & report.rows["MATCHUP"].isin(tonight)]
+    silent = report.not_submitted[(report.not_submitted["GAME_DATE"] == mine)
+                                  & report.not_submitted["MATCHUP"].isin(tonight)]
+    result.not_submitted = sorted(set(silent["TEAM"]))
+    result.other_games = int((report.rows["GAME_DATE"] == mine).sum() - len(listed))
     keys = rows["PLAYER_NAME"].map(name_key)
     applied = 0
     for entry in listed.itertuples(index=False):
@@ -219,9 +227,10 @@ def _apply_injury_report(client: StatsClient, day: dt.date, source: str | None, 
         rows.loc[match, "STATUS"] = entry.STATUS
         rows.loc[match, "REASON"] = entry.REASON
         applied += 1
-    silent = rows["TEAM"].isin(result.not_submitted)
-    rows.loc[rows["STATUS"].eq("") & ~silent, "STATUS"] = "AVAILABLE"
-    result.report = f"{applied} players applied from {url}"
+    unsubmitted = rows["TEAM"].isin(result.not_submitted)
+    rows.loc[rows["STATUS"].eq("") & ~unsubmitted, "STATUS"] = "AVAILABLE"
+    when = f" of {report.published:%Y-%m-%d %I:%M %p} ET" if report.published else ""
+    result.report = f"{applied} players applied from {url}{when}"
     say(f"injury report: {result.report}" + (f", {len(result.unknown_injured)} unknown" if result.unknown_injured else ""))
 
 
