@@ -365,10 +365,15 @@ def data_slice(paths: tuple[Path, ...], since: str | None, until: str | None, ou
 @click.option("--lines-url", default=None, envvar="NBAPROPS_LINES_URL",
               help="A CSV of game lines (GAME_ID, GAME_DATE, HOME_TEAM, AWAY_TEAM, SPREAD_HOME, TOTAL) your source "
                    "serves; merged into game_lines_<season>.csv.gz. [env NBAPROPS_LINES_URL]")
+@click.option("--reports", "reports_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Also fetch the league's injury reports (12:30, 5:30 and 6:30 PM ET of every game day pulled) "
+                   "into this folder, and add them to the season's history, --news/injury_reports_<season>.csv.gz.")
 @_translate_errors
-def data_pull(data_dir: Path, news_dir: Path, season: str | None, until: str | None, lines_url: str | None) -> None:
+def data_pull(data_dir: Path, news_dir: Path, season: str | None, until: str | None, lines_url: str | None,
+              reports_dir: Path | None) -> None:
     """Game logs and pregame lists from nba_api, only the games the folders do not hold yet
-    (resumes where an interrupted pull stopped). Polite: one request per 0.6 s, retries with backoff."""
+    (resumes where an interrupted pull stopped), and with --reports the league's injury reports.
+    Polite: one request per 0.6 s, retries with backoff."""
     import datetime as dt
 
     from mlflow_nbaprops.data.schema import season_of
@@ -378,7 +383,10 @@ def data_pull(data_dir: Path, news_dir: Path, season: str | None, until: str | N
     last = _date(until, "--until").date() if until else dt.date.today() - dt.timedelta(days=1)
     season = season or season_of(_date(f"{last}", "--until"))
     _check_season(season)
-    result = pull(data_dir, news_dir, season, last, lines_url=lines_url, say=lambda m: click.echo(m, err=True))
+    result = pull(data_dir, news_dir, season, last, lines_url=lines_url, reports_dir=reports_dir,
+                  say=lambda m: click.echo(m, err=True))
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(result.summary())
 
 

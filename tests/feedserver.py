@@ -307,6 +307,9 @@ class FeedServer:
         if path.startswith("/stats/"):
             return json.dumps(getattr(self.recordings, name)(query)).encode(), "application/json"
         if path.startswith("/injury/"):
+            named = getattr(self.recordings, "injury_file", None)  # a site of real reports, by file name
+            if named is not None:
+                return named(path.rsplit("/", 1)[-1]), "application/pdf"
             if not self.recordings.report_published or f"{self.recordings.tonight:%Y-%m-%d}" not in path:
                 raise KeyError(path)
             return self.recordings.injury_pdf(), "application/pdf"

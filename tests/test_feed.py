@@ -275,9 +275,13 @@ def test_the_injury_report_is_read_as_the_official_pdf_lays_it_out(server):
 def test_the_report_file_name_follows_the_leagues_switch_to_quarter_hours():
     import datetime as dt
 
-    from mlflow_nbaprops.feed.tonight import report_hour
+    from mlflow_nbaprops.feed.injury import report_name
 
-    assert report_hour(dt.date(2025, 12, 21)) == "05PM" and report_hour(dt.date(2025, 12, 22)) == "05_00PM"
+    assert report_name(dt.date(2025, 12, 21)) == "05PM" and report_name(dt.date(2025, 12, 22)) == "05_30PM"
+    assert report_name(dt.date(2024, 1, 15), dt.time(12, 30)) == "12PM"  # the 12:30 PM publication
+    assert report_name(dt.date(2026, 1, 13), dt.time(13, 30)) == "01_30PM"
+    with pytest.raises(ValueError, match="half past"):
+        report_name(dt.date(2024, 1, 15), dt.time(17, 0))
 
 
 # --------------------------------------------------------------------------- nbaprops daily

@@ -69,6 +69,15 @@ class RealSite:
     def injury_pdf(self) -> bytes:
         return self.report.read_bytes()
 
+    def injury_file(self, name: str) -> bytes:
+        """Any of the league's real reports, by its file name (a 404 for one not published)."""
+        if self.report is not None:
+            return self.report.read_bytes()
+        found = sorted(INJURY.glob(f"*/{name}"))
+        if not found:
+            raise KeyError(name)
+        return found[0].read_bytes()
+
 
 @pytest.fixture
 def site(monkeypatch):
@@ -200,3 +209,33 @@ def test_the_league_s_real_5_30_report_sets_tonight_s_statuses_and_only_tonight_
     night._apply_injury_report(client, dt.date(2024, 1, 16), str(INJURY / "2023-24/Injury-Report_2024-01-15_05PM.pdf"),
                                rows, tomorrow, say=lambda m: None)
     assert tomorrow.not_submitted == ["LAC", "OKC"] and rows.loc[[0, 1], "STATUS"].eq("").all()
+
+
+def test_the_days_reports_are_fetched_as_the_league_names_them_and_made_the_seasons_history(site, tmp_path):
+    """``data pull --reports``: each game day's 12:30, 5:30 and 6:30 PM publications the folder lacks,
+    byte for byte as published (a publication the site has not got is said, not an error), then the
+    season's history beside the pregame lists, which the news loader reads with them."""
+    from mlflow_nbaprops.data import load_gamelogs, load_news
+    from mlflow_nbaprops.feed.reports import pull_reports
+    from mlflow_nbaprops.feed.season import Pulled, _pull_reports, injury_reports_file
+
+    site("2024-01-16")
+    days = [dt.date(2024, 1, 15), dt.date(2024, 1, 16), dt.date(2030, 1, 1)]
+    said: list[str] = []
+    written, absent = pull_reports(StatsClient(), days, tmp_path / "reports", said.append)
+    assert [f.name for f in written] == [f"Injury-Report_2024-01-{d}_{h}.pdf" for d in (15, 16)
+                                         for h in ("12PM", "05PM", "06PM")]
+    assert all(f.read_bytes() == (INJURY / "2023-24" / f.name).read_bytes() for f in written)
+    assert absent == [f"Injury-Report_2030-01-01_{h}.pdf" for h in ("12_30PM", "05_30PM", "06_30PM")]  # new names
+    assert pull_reports(StatsClient(), days[:2], tmp_path / "reports", said.append) == ([], [])  # nothing again
+
+    logs = load_gamelogs(REAL_DATA / "leaguegamefinder_players_2023-24.csv.gz").frame
+    logs = logs[logs["GAME_DATE"].isin(pd.to_datetime(["2024-01-15", "2024-01-16"]))]
+    result = Pulled("2023-24")
+    _pull_reports(tmp_path / "reports", tmp_path / "news", "2023-24", logs, StatsClient(), result, said.append)
+    table = injury_reports_file(tmp_path / "news", "2023-24")
+    assert result.report_rows > 300 and str(table) in result.files
+    news = load_news(table, logs)
+    assert news.reports["REPORT_TIME"].nunique() == 6 and news.version.reports == 6
+    lebron = news.reports[(news.reports["PLAYER_ID"] == 2544) & (news.reports["GAME_DATE"] == "2024-01-15")]
+    assert lebron["STATUS"].tolist() == ["QUESTIONABLE", "QUESTIONABLE", "QUESTIONABLE"]

@@ -204,3 +204,43 @@ def test_data_injuries_with_the_pregame_lists_matches_players_who_never_played(s
     alone = injury_history([report], tmp_path / "a.csv", logs, workers=1, say=lambda m: None)
     both = injury_history([report], tmp_path / "b.csv", logs, pregame, workers=1, say=lambda m: None)
     assert sum(both.unmatched.values()) < sum(alone.unmatched.values())
+
+
+# --------------------------------------------------------------------------- the history as news
+
+
+def _history(rows: list[dict]) -> pd.DataFrame:
+    base = {"REPORT_TIME": "2024-01-15T17:30", "GAME_DATE": "2024-01-15", "GAME_TIME": "22:30",
+            "MATCHUP": "OKC@LAL", "GAME_ID": "", "TEAM": "LAL", "PLAYER_ID": "2544", "PLAYER_NAME": "LeBron James",
+            "STATUS": "QUESTIONABLE", "REASON": "Injury/Illness - Left Ankle; Sprain", "REASON_KIND": "injury",
+            "SOURCE": "Injury-Report_2024-01-15_05PM.pdf"}
+    return pd.DataFrame([{**base, **row} for row in rows])
+
+
+def test_the_news_loader_reads_the_history_by_its_columns_and_names_each_bad_row(tmp_path):
+    from mlflow_nbaprops.data import load_news
+    from mlflow_nbaprops.errors import DataValidationError
+
+    good = _history([{}, {"PLAYER_ID": "", "PLAYER_NAME": "Justin Lewis", "TEAM": "OKC", "STATUS": "OUT"},
+                     {"PLAYER_ID": "", "PLAYER_NAME": "", "TEAM": "OKC", "STATUS": "NOT_SUBMITTED",
+                      "GAME_DATE": "2024-01-16", "MATCHUP": "OKC@LAC", "REPORT_TIME": "2024-01-15T17:30"}])
+    good.to_csv(tmp_path / "injuries.csv", index=False)
+    news = load_news(tmp_path / "injuries.csv")
+    assert len(news.reports) == 3 and news.pregame.empty and news.version.reports == 1
+    assert str(news.reports["REPORT_TIME"].iloc[0]) == "2024-01-15 17:30:00"
+    assert news.reports["PLAYER_ID"].isna().sum() == 2  # unmatched and not-submitted rows keep no id
+    assert "3 injury-report rows of 1 reports" in news.version.summary()
+
+    bad = _history([{"STATUS": "MAYBE"}, {"REPORT_TIME": "01/15/2024 5:30 PM", "PLAYER_ID": "1"},
+                    {"TEAM": "BOS", "PLAYER_ID": "2"}, {"PLAYER_ID": "3", "SOURCE": "other.pdf"},
+                    {"PLAYER_ID": "", "PLAYER_NAME": ""}])
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(DataValidationError) as caught:
+        load_news(tmp_path / "bad.csv")
+    message = str(caught.value)
+    for expected in ("column STATUS: must be one of OUT", "column REPORT_TIME: must be the publication's time",
+                     "column TEAM: not one of the two teams of its MATCHUP",
+                     "column REPORT_TIME: two report files for one publication time",
+                     "column PLAYER_NAME: a listed player needs a PLAYER_ID or a name"):
+        assert expected in message, message
+    assert "bad.csv rows 1" in message

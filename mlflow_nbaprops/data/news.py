@@ -8,7 +8,10 @@ files or a folder holding both kinds):
   for a game. ``STARTER`` is 1/0; ``STATUS`` is ``PLAYED``, ``INACTIVE`` (the inactive list: known
   before tip-off) or ``DNP`` (dressed, not used: known only after the game);
 - **game lines** (``../shared/data/market/game_lines_*``): ``GAME_ID, GAME_DATE, HOME_TEAM,
-  AWAY_TEAM, SPREAD_HOME, TOTAL``, one row per game (an empty spread or total: no line).
+  AWAY_TEAM, SPREAD_HOME, TOTAL``, one row per game (an empty spread or total: no line);
+- **injury reports** (``nbaprops data injuries``): the league's reports as a history table, one row
+  per report and listed player (``schema.INJURY_REPORT_COLUMNS``), recognised by ``REPORT_TIME``.
+  A report row of a game the logs do not hold yet is kept (a report lists the next day's games).
 
 Validation follows the game logs' standard: every problem names the file, the column, the first
 rows (1-based data rows) and how many; nothing is dropped silently. Against the game logs, a news
@@ -46,9 +49,13 @@ from mlflow_nbaprops.errors import DataLoadError, DataValidationError
 
 _logger = logging.getLogger(__name__)
 
-PREGAME, GAME_LINES = "pregame", "game lines"
+PREGAME, GAME_LINES, INJURY_REPORTS = "pregame", "game lines", "injury reports"
 _DIGEST_FORMAT = "nbaprops-news-v1"
 _PROPS_COLUMNS = {"BOOK", "LINE_PRA"}
+_COLUMNS = {PREGAME: schema.PREGAME_COLUMNS, GAME_LINES: schema.GAME_LINE_COLUMNS,
+            INJURY_REPORTS: schema.INJURY_REPORT_COLUMNS}
+#: What of a report row its version covers (the file it came from is not content)
+_REPORT_DIGEST_COLUMNS = tuple(c for c in schema.INJURY_REPORT_COLUMNS if c != "SOURCE")
 #: STARTER cells read as 1 / 0.
 _STARTER_WORDS = {**dict.fromkeys(("1", "1.0", "true", "t", "yes", "y"), True),
                   **dict.fromkeys(("0", "0.0", "false", "f", "no", "n"), False)}
@@ -65,11 +72,14 @@ class NewsVersion:
     date_min: str
     date_max: str
     source: str
+    report_rows: int = 0
+    reports: int = 0
 
     def summary(self) -> str:
         dates = f"{self.date_min}..{self.date_max}" if self.date_min else "no dates"
+        reports = f", {self.report_rows:,} injury-report rows of {self.reports:,} reports" if self.reports else ""
         return (f"{self.pregame_rows:,} pregame rows in {self.pregame_games:,} games, game lines for "
-                f"{self.line_games:,} games, {dates}, source {self.source}")
+                f"{self.line_games:,} games{reports}, {dates}, source {self.source}")
 
 
 @dataclass
@@ -85,6 +95,8 @@ class News:
     notes: list[str] = field(default_factory=list)
     quarantined: pd.DataFrame = field(default_factory=pd.DataFrame)
     problems: list[Problem] = field(default_factory=list)
+    #: the league's injury reports (``schema.INJURY_REPORT_COLUMNS``; ``REPORT_TIME`` a timestamp)
+    reports: pd.DataFrame = field(default_factory=lambda: _empty(schema.INJURY_REPORT_COLUMNS))
 
     @property
     def empty(self) -> bool:
@@ -97,18 +109,23 @@ class News:
         for kind, frame, columns in ((PREGAME, self.pregame, schema.PREGAME_COLUMNS),
                                      (GAME_LINES, self.lines, schema.GAME_LINE_COLUMNS)):
             sha.update(f"|{kind}:{content_digest(frame, columns)}".encode())
-        dates = pd.concat([self.pregame["GAME_DATE"], self.lines["GAME_DATE"]])
+        if len(self.reports):  # (news without reports keeps the digest it always had)
+            reports = self.reports.assign(REPORT_TIME=self.reports["REPORT_TIME"].dt.strftime("%Y-%m-%dT%H:%M"))
+            sha.update(f"|{INJURY_REPORTS}:{content_digest(reports, _REPORT_DIGEST_COLUMNS)}".encode())
+        dates = pd.concat([self.pregame["GAME_DATE"], self.lines["GAME_DATE"], self.reports["GAME_DATE"]])
         return NewsVersion(
             digest=sha.hexdigest()[:DIGEST_LENGTH], pregame_rows=len(self.pregame),
             pregame_games=int(self.pregame["GAME_ID"].nunique()), line_games=int(self.lines["GAME_ID"].nunique()),
             date_min=f"{dates.min():%Y-%m-%d}" if len(dates) else "", date_max=f"{dates.max():%Y-%m-%d}" if len(dates) else "",
-            source=_source(self.files))
+            source=_source(self.files), report_rows=len(self.reports),
+            reports=int(self.reports["REPORT_TIME"].nunique()))
 
     def for_games(self, game_ids) -> "News":
         """The news of these games only (a snapshot's, a slice's)."""
         keep = set(pd.unique(pd.Series(list(game_ids), dtype=object).astype(str)))
         return News(self.pregame[self.pregame["GAME_ID"].isin(keep)].reset_index(drop=True),
-                    self.lines[self.lines["GAME_ID"].isin(keep)].reset_index(drop=True), list(self.files))
+                    self.lines[self.lines["GAME_ID"].isin(keep)].reset_index(drop=True), list(self.files),
+                    reports=self.reports[self.reports["GAME_ID"].isin(keep)].reset_index(drop=True))
 
     def merged(self, newer: "News") -> "News":
         """This news with ``newer``'s rows added; a game both hold takes ``newer``'s rows."""
@@ -116,7 +133,10 @@ class News:
                              newer.pregame], ignore_index=True)
         lines = pd.concat([self.lines[~self.lines["GAME_ID"].isin(set(newer.lines["GAME_ID"]))], newer.lines],
                           ignore_index=True)
-        return News(_sorted(pregame, PREGAME), _sorted(lines, GAME_LINES), [*self.files, *newer.files])
+        reports = pd.concat([self.reports[~self.reports["REPORT_TIME"].isin(set(newer.reports["REPORT_TIME"]))],
+                             newer.reports], ignore_index=True)
+        return News(_sorted(pregame, PREGAME), _sorted(lines, GAME_LINES), [*self.files, *newer.files],
+                    reports=_sorted(reports, INJURY_REPORTS))
 
     def coverage(self, logs: pd.DataFrame) -> dict[str, float]:
         """Shares of the logs' team-games with a complete lineup (five starters listed), with any
@@ -145,33 +165,36 @@ def load_news(paths: PathLike | Iterable[PathLike], logs: pd.DataFrame | None = 
         raise ValueError(f"on_bad_rows must be 'raise' or 'quarantine', not {on_bad_rows!r}")
     files = find_files(paths, what="news")
     flags = RowFlags()
-    parts: dict[str, list[pd.DataFrame]] = {PREGAME: [], GAME_LINES: []}
+    parts: dict[str, list[pd.DataFrame]] = {PREGAME: [], GAME_LINES: [], INJURY_REPORTS: []}
+    readers = {PREGAME: _pregame, GAME_LINES: _game_lines, INJURY_REPORTS: _injury_reports}
     for path in files:
         raw = _read_file(path, "news")
         kind = _kind(raw, str(path))
-        parts[kind].append((_pregame if kind == PREGAME else _game_lines)(raw, str(path), flags))
-    pregame = pd.concat(parts[PREGAME], ignore_index=True) if parts[PREGAME] else _bookkept(PREGAME)
-    lines = pd.concat(parts[GAME_LINES], ignore_index=True) if parts[GAME_LINES] else _bookkept(GAME_LINES)
+        parts[kind].append(readers[kind](raw, str(path), flags))
+    pregame, lines, reports = (pd.concat(parts[kind], ignore_index=True) if parts[kind] else _bookkept(kind)
+                               for kind in (PREGAME, GAME_LINES, INJURY_REPORTS))
     _check_pregame(pregame, flags)
     _check_lines(lines, flags)
+    _check_reports(reports, flags)
     skipped: dict[str, int] = {}
     notes: list[str] = []
     if logs is not None:
         pregame, lines = _against_logs(pregame, lines, logs, flags, skipped, notes)
+        _reports_against_logs(reports, logs, flags)
     problems = flags.problems()
     quarantined = pd.DataFrame()
     if problems:
         if on_bad_rows == "raise":
             raise DataValidationError(format_problems(problems, "news"), problems)
-        bad = [flags.mask(frame) for frame in (pregame, lines)]
+        bad = [flags.mask(frame) for frame in (pregame, lines, reports)]
         quarantined = pd.concat([frame.loc[mask].assign(reason=flags.reasons(frame)[mask])
-                                 for frame, mask in zip((pregame, lines), bad)], ignore_index=True)
-        pregame, lines = pregame.loc[~bad[0]], lines.loc[~bad[1]]
+                                 for frame, mask in zip((pregame, lines, reports), bad)], ignore_index=True)
+        pregame, lines, reports = pregame.loc[~bad[0]], lines.loc[~bad[1]], reports.loc[~bad[2]]
         _logger.warning("quarantined %d news row(s):\n%s", len(quarantined), format_problems(problems, "news"))
     for what, count in skipped.items():
         _logger.warning("news: %d %s", count, what)
     news = News(_finish(pregame, PREGAME), _finish(lines, GAME_LINES), [str(f) for f in files], skipped, notes,
-                quarantined, problems)
+                quarantined, problems, reports=_finish(reports, INJURY_REPORTS))
     return news
 
 
@@ -216,6 +239,10 @@ def write_news(news: News, folder: PathLike, stem: str = "news") -> list[str]:
 def _empty(columns) -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     frame["GAME_DATE"] = pd.Series(dtype="datetime64[ns]")
+    if "REPORT_TIME" in frame:
+        frame["REPORT_TIME"] = pd.Series(dtype="datetime64[ns]")
+        frame["PLAYER_ID"] = pd.Series(dtype="Int64")
+        return frame
     for col in ("SPREAD_HOME", "TOTAL"):
         if col in frame:
             frame[col] = pd.Series(dtype=float)
@@ -226,7 +253,7 @@ def _empty(columns) -> pd.DataFrame:
 
 
 def _bookkept(kind: str) -> pd.DataFrame:
-    frame = _empty(schema.PREGAME_COLUMNS if kind == PREGAME else schema.GAME_LINE_COLUMNS)
+    frame = _empty(_COLUMNS[kind])
     return frame.assign(_file=pd.Series(dtype=object), _row=pd.Series(dtype="int64"))
 
 
@@ -243,6 +270,14 @@ def _kind(raw: pd.DataFrame, source: str) -> str:
     columns = set(raw.columns)
     if _PROPS_COLUMNS <= columns:
         raise DataLoadError(f"{source}: this is a player-props file (BOOK, LINE_PRA): pass it with --lines, not as news")
+    if "REPORT_TIME" in columns:
+        missing = [c for c in schema.INJURY_REPORT_REQUIRED if c not in columns]
+        if missing:
+            raise DataValidationError(
+                f"{source}: an injury-report history is missing required column(s) {', '.join(missing)} "
+                f"(has: {', '.join(map(str, raw.columns))})",
+                [Problem("missing_columns", ", ".join(missing), "missing required columns", len(raw), {source: []})])
+        return INJURY_REPORTS
     if {"STARTER", "STATUS"} & columns and not {"SPREAD_HOME", "TOTAL"} & columns:
         missing = [c for c in schema.PREGAME_REQUIRED if c not in columns]
         if missing:
@@ -261,7 +296,8 @@ def _kind(raw: pd.DataFrame, source: str) -> str:
         return GAME_LINES
     raise DataLoadError(
         f"{source}: not a news file: a pregame file has {', '.join(schema.PREGAME_REQUIRED)}; a game-lines file "
-        f"has {', '.join(schema.GAME_LINE_COLUMNS)} (this one has: {', '.join(map(str, raw.columns))[:300]})")
+        f"has {', '.join(schema.GAME_LINE_COLUMNS)}; an injury-report history has "
+        f"{', '.join(schema.INJURY_REPORT_REQUIRED)} (this one has: {', '.join(map(str, raw.columns))[:300]})")
 
 
 def _start(raw: pd.DataFrame, source: str, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -337,6 +373,84 @@ def _game_lines(raw: pd.DataFrame, source: str, flags: RowFlags) -> pd.DataFrame
     if nulls.any():
         flags.add(source, "missing_value", "GAME_ID", "empty value in required column", out["_row"][nulls])
     return out
+
+
+def _injury_reports(raw: pd.DataFrame, source: str, flags: RowFlags) -> pd.DataFrame:
+    out = _start(raw, source, schema.INJURY_REPORT_COLUMNS)
+    text = _as_text(raw["REPORT_TIME"]).str.strip()
+    stamp = pd.to_datetime(text, format="%Y-%m-%dT%H:%M", errors="coerce")
+    bad = stamp.isna()
+    if bad.any():
+        flags.add(source, "bad_time", "REPORT_TIME", "must be the publication's time, YYYY-MM-DDTHH:MM (ET)",
+                  out["_row"][bad], raw["REPORT_TIME"][bad])
+    out["REPORT_TIME"] = stamp
+    out["GAME_DATE"] = _dates(raw["GAME_DATE"], source, flags, out)
+    clock = _as_text(raw["GAME_TIME"]).str.strip()
+    bad = ~clock.fillna("").str.fullmatch(r"([01]\d|2[0-3]):[0-5]\d")
+    if bad.any():
+        flags.add(source, "bad_time", "GAME_TIME", "must be the tip-off, HH:MM (ET, 24-hour)", out["_row"][bad],
+                  raw["GAME_TIME"][bad])
+    out["GAME_TIME"] = clock
+    out["MATCHUP"] = _text(raw, "MATCHUP", source, flags, out)
+    out["TEAM"] = _text(raw, "TEAM", source, flags, out)
+    bad = out["TEAM"].notna() & ~np.array([t in str(m).split("@") for t, m in zip(out["TEAM"], out["MATCHUP"])],
+                                           dtype=bool)
+    if bad.any():
+        flags.add(source, "team_mismatch", "TEAM", "not one of the two teams of its MATCHUP", out["_row"][bad],
+                  out["TEAM"][bad])
+    status = _as_text(raw["STATUS"]).str.strip().str.upper()
+    known = (*schema.REPORT_STATUSES, schema.NOT_SUBMITTED)
+    bad = ~status.isin(known)
+    if bad.any():
+        flags.add(source, "unknown_status", "STATUS", f"must be one of {', '.join(known)}", out["_row"][bad],
+                  raw["STATUS"][bad])
+    out["STATUS"] = status.where(~bad, None)
+    given = _as_text(raw["PLAYER_ID"]).str.strip().replace("", None).notna()
+    player = _numbers(raw["PLAYER_ID"].where(given, None), "PLAYER_ID", source, flags, out)
+    bad = player.notna() & (player <= 0)
+    if bad.any():
+        flags.add(source, "not_positive", "PLAYER_ID", "must be a whole number above 0 (or empty: not matched)",
+                  out["_row"][bad], player[bad])
+    out["PLAYER_ID"] = player
+    out["GAME_ID"] = _game_id(raw["GAME_ID"]) if "GAME_ID" in raw.columns else None
+    for col in ("PLAYER_NAME", "REASON", "REASON_KIND", "SOURCE"):
+        out[col] = _as_text(raw[col]).fillna("") if col in raw.columns else ""
+    listed = (out["STATUS"] != schema.NOT_SUBMITTED) & out["STATUS"].notna()
+    nameless = listed & out["PLAYER_ID"].isna() & (out["PLAYER_NAME"].str.strip() == "")
+    if nameless.any():
+        flags.add(source, "missing_value", "PLAYER_NAME", "a listed player needs a PLAYER_ID or a name",
+                  out["_row"][nameless])
+    return out
+
+
+def _check_reports(reports: pd.DataFrame, flags: RowFlags) -> None:
+    if not len(reports):
+        return
+    key = reports[["REPORT_TIME", "GAME_DATE", "TEAM", "PLAYER_ID"]]
+    twice = reports["PLAYER_ID"].notna() & key.duplicated(keep="first")
+    _flag(reports, flags, twice, "duplicate", "REPORT_TIME, GAME_DATE, PLAYER_ID",
+          "the same player twice for one game in one report (first kept)",
+          (reports["REPORT_TIME"].astype(str) + " " + reports["PLAYER_ID"].astype("string").fillna("?")).to_numpy(object))
+    files = reports.groupby("REPORT_TIME", sort=False)["SOURCE"].transform("nunique")
+    _flag(reports, flags, files > 1, "duplicate", "REPORT_TIME", "two report files for one publication time",
+          reports["REPORT_TIME"].astype(str).to_numpy(object))
+
+
+def _reports_against_logs(reports: pd.DataFrame, logs: pd.DataFrame, flags: RowFlags) -> None:
+    """A report row naming a game the logs hold must agree with them on its date and teams (one of a
+    game the logs do not hold yet is kept: a report lists the next day's games)."""
+    if not len(reports):
+        return
+    games = logs.drop_duplicates(["GAME_ID", "TEAM"])[["GAME_ID", "TEAM", "GAME_DATE"]]
+    dates = games.drop_duplicates("GAME_ID").set_index("GAME_ID")["GAME_DATE"]
+    held = reports["GAME_ID"].isin(dates.index).to_numpy()
+    _flag(reports, flags, held & (reports["GAME_DATE"].to_numpy() != dates.reindex(reports["GAME_ID"]).to_numpy()),
+          "date_conflict", "GAME_DATE", "differs from the game logs' date of that game",
+          reports["GAME_ID"].to_numpy(object))
+    in_game = pd.MultiIndex.from_frame(reports[["GAME_ID", "TEAM"]].astype(object)).isin(
+        pd.MultiIndex.from_frame(games[["GAME_ID", "TEAM"]]))
+    _flag(reports, flags, held & ~in_game, "team_mismatch", "TEAM", "not one of the game's two teams in the game logs",
+          (reports["GAME_ID"].astype(str) + ": " + reports["TEAM"].astype(str)).to_numpy(object))
 
 
 def _flag(frame: pd.DataFrame, flags: RowFlags, mask, check: str, column: str, description: str, values=None):
@@ -425,9 +539,12 @@ def _against_logs(pre: pd.DataFrame, lines: pd.DataFrame, logs: pd.DataFrame, fl
 
 
 def _finish(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    columns = schema.PREGAME_COLUMNS if kind == PREGAME else schema.GAME_LINE_COLUMNS
+    columns = _COLUMNS[kind]
     frame = frame[[c for c in columns if c in frame.columns]].copy()
-    if kind == PREGAME:
+    if kind == INJURY_REPORTS:
+        frame["PLAYER_ID"] = frame["PLAYER_ID"].astype("Int64")
+        frame["REPORT_TIME"] = frame["REPORT_TIME"].astype("datetime64[ns]")
+    elif kind == PREGAME:
         frame["PLAYER_ID"] = frame["PLAYER_ID"].astype("int64")
         frame["STARTER"] = frame["STARTER"].astype(bool)
     else:
@@ -436,5 +553,6 @@ def _finish(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 
 def _sorted(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    keys = ["GAME_DATE", "GAME_ID", "TEAM", "PLAYER_ID"] if kind == PREGAME else ["GAME_DATE", "GAME_ID"]
+    keys = {PREGAME: ["GAME_DATE", "GAME_ID", "TEAM", "PLAYER_ID"], GAME_LINES: ["GAME_DATE", "GAME_ID"],
+            INJURY_REPORTS: ["REPORT_TIME", "GAME_DATE", "GAME_TIME", "MATCHUP", "TEAM", "PLAYER_NAME"]}[kind]
     return frame.sort_values(keys, kind="mergesort").reset_index(drop=True)

@@ -118,6 +118,18 @@ PREGAME_STATUSES: tuple[str, ...] = ("PLAYED", "INACTIVE", "DNP")
 #: A team starts five.
 STARTERS_PER_TEAM = 5
 
+#: The league's injury reports as a history table (``nbaprops data injuries``): one row per report and
+#: listed player. ``REPORT_TIME`` is the publication's time, ET, to the minute (``2024-01-15T17:30``);
+#: ``GAME_TIME`` the tip-off, ET (``19:30``); ``GAME_ID`` and ``PLAYER_ID`` may be empty (a game the
+#: logs do not hold yet, a name no log or list knows). A team the report says is not yet submitted
+#: is one row with ``STATUS`` ``NOT_SUBMITTED`` and no player.
+INJURY_REPORT_COLUMNS: tuple[str, ...] = ("REPORT_TIME", "GAME_DATE", "GAME_TIME", "MATCHUP", "GAME_ID", "TEAM",
+                                          "PLAYER_ID", "PLAYER_NAME", "STATUS", "REASON", "REASON_KIND", "SOURCE")
+INJURY_REPORT_REQUIRED: tuple[str, ...] = ("REPORT_TIME", "GAME_DATE", "GAME_TIME", "MATCHUP", "TEAM", "PLAYER_ID",
+                                           "STATUS")
+REPORT_STATUSES: tuple[str, ...] = ("OUT", "DOUBTFUL", "QUESTIONABLE", "PROBABLE", "AVAILABLE")
+NOT_SUBMITTED = "NOT_SUBMITTED"
+
 #: A game-lines file: one row per game, the home team's point spread (negative: home favoured) and
 #: the game's over/under total.
 GAME_LINE_COLUMNS: tuple[str, ...] = ("GAME_ID", "GAME_DATE", "HOME_TEAM", "AWAY_TEAM", "SPREAD_HOME", "TOTAL")

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.errors import FeedError
 
 #: One row per listed player. GAME_DATE ISO, GAME_TIME 24-hour ET (``19:30``), TEAM the tricode.
@@ -42,7 +43,7 @@ NOT_SUBMITTED_COLUMNS = ("GAME_DATE", "GAME_TIME", "MATCHUP", "TEAM", "TEAM_NAME
 #: The header's labels, spaces removed, and the column each starts.
 HEADER = (("GameDate", "GAME_DATE"), ("GameTime", "GAME_TIME"), ("Matchup", "MATCHUP"), ("Team", "TEAM_NAME"),
           ("PlayerName", "PLAYER_NAME"), ("CurrentStatus", "STATUS"), ("Reason", "REASON"))
-STATUSES = ("OUT", "DOUBTFUL", "QUESTIONABLE", "PROBABLE", "AVAILABLE")
+STATUSES = schema.REPORT_STATUSES
 #: The kinds of reason, in the order they are tried: a kind whose mark starts the reason's letters
 #: (lower case, nothing else) or, for a mark ending in ``*``, stands anywhere in them.
 REASON_KINDS = (("injury", ("injury", "illness", "concussion*")), ("g_league", ("gleague",)), ("rest", ("rest",)),
@@ -56,6 +57,14 @@ _TITLE = re.compile(r"InjuryReport:(\d\d/\d\d/\d\d)(\d\d:\d\d)(AM|PM)")
 _FOOTER = re.compile(r"Page\d+of\d+")
 #: Names the report gives a team that are not nba_api's full name.
 TEAM_ALIASES = {"LA Clippers": "LAC"}
+#: The league named a publication by its hour until it moved to publications every 15 minutes
+#: (``05PM``: the report published at 5:30 PM ET), by its time since (``05_30PM``); the first day of
+#: the new names as ``nbainjuries`` has it.
+QUARTER_HOURLY_SINCE = dt.date(2025, 12, 22)
+#: The publications of a game day the package reads, ET: 12:30 PM (before the afternoon tip-offs),
+#: 5:30 PM (the evening's: most bets are placed after it), 6:30 PM (the last before a 7 PM tip-off).
+PUBLICATIONS = (dt.time(12, 30), dt.time(17, 30), dt.time(18, 30))
+EVENING = dt.time(17, 30)
 
 
 @dataclass
@@ -105,6 +114,17 @@ def parse_injury_report(pdf: bytes, source: str = "injury report") -> InjuryRepo
                           pages=pages, spaceless=reader.spaceless, outside=reader.outside)
     report.status_counts = {s: int((rows["STATUS"] == s).sum()) for s in STATUSES}
     return report
+
+
+def report_name(day: dt.date, at: dt.time = EVENING) -> str:
+    """The time part of the league's file name for the publication of ``day`` at ``at`` (ET):
+    ``Injury-Report_<date>_<this>.pdf``."""
+    twelve = f"{at:%I}{at:%p}"
+    if day >= QUARTER_HOURLY_SINCE:
+        return f"{at:%I}_{at:%M}{at:%p}"
+    if at.minute != 30:
+        raise ValueError(f"before {QUARTER_HOURLY_SINCE} the report was published at half past the hour, not {at:%H:%M}")
+    return twelve
 
 
 def read_injury_report(path: str | Path) -> InjuryReport:

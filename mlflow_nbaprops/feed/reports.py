@@ -20,6 +20,7 @@ time another file already has, is skipped, counted and reported.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -28,13 +29,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.data.loader import read_table, write_table
 from mlflow_nbaprops.errors import FeedError
 from mlflow_nbaprops.feed.injury import InjuryReport, name_key, read_injury_report
 
-HISTORY_COLUMNS = ("REPORT_TIME", "GAME_DATE", "GAME_TIME", "MATCHUP", "GAME_ID", "TEAM", "PLAYER_ID",
-                   "PLAYER_NAME", "STATUS", "REASON", "REASON_KIND", "SOURCE")
-NOT_SUBMITTED = "NOT_SUBMITTED"
+HISTORY_COLUMNS = schema.INJURY_REPORT_COLUMNS
+NOT_SUBMITTED = schema.NOT_SUBMITTED
 #: The table is written after this many new reports (and when the run stops).
 CHECKPOINT = 128
 
@@ -123,7 +124,8 @@ class PlayerIndex:
         known = [logs[["PLAYER_ID", "PLAYER_NAME", "TEAM", "GAME_DATE"]]]
         if pregame is not None and len(pregame) and "PLAYER_NAME" in pregame:
             known.append(pregame[["PLAYER_ID", "PLAYER_NAME", "TEAM", "GAME_DATE"]])
-        seen = pd.concat(known, ignore_index=True).dropna(subset=["PLAYER_NAME"])
+        seen = pd.concat(known, ignore_index=True).dropna(subset=["PLAYER_NAME", "PLAYER_ID"])
+        seen["PLAYER_ID"] = pd.to_numeric(seen["PLAYER_ID"]).astype("int64")
         seen["GAME_DATE"] = pd.to_datetime(seen["GAME_DATE"])
         seen = seen.sort_values("GAME_DATE", kind="stable")
         names = seen.drop_duplicates("PLAYER_ID", keep="last")
@@ -217,3 +219,39 @@ class _Serial:
     @staticmethod
     def map(function, items, chunksize: int = 1):
         return map(function, items)
+
+
+def pull_reports(client, days: Iterable[dt.date], folder: Path, say: Say = print) -> tuple[list[Path], list[str]]:
+    """The league's publications (``PUBLICATIONS``) of each of ``days`` that ``folder`` lacks, fetched
+    from the site (``client.config.injury_url``) and written as the league names them, each atomically.
+    Returns the files written and the publications the site does not have (403/404: not published)."""
+    from mlflow_nbaprops.feed.injury import PUBLICATIONS, report_name
+
+    folder = Path(folder)
+    written: list[Path] = []
+    absent: list[str] = []
+    wanted = [(day, at) for day in sorted(set(days)) for at in PUBLICATIONS]
+    todo = [(day, at, f"Injury-Report_{day:%Y-%m-%d}_{report_name(day, at)}.pdf") for day, at in wanted]
+    todo = [(day, at, name) for day, at, name in todo if not (folder / name).exists()]
+    if todo:
+        say(f"injury reports: {len(todo)} publication(s) to fetch into {folder}")
+    for day, at, name in todo:
+        body = client.get_bytes(client.config.injury_url.format(date=f"{day:%Y-%m-%d}", hour=report_name(day, at)),
+                                "injury report")
+        if body is None:
+            absent.append(name)
+            continue
+        if not body.startswith(b"%PDF"):
+            raise FeedError(f"injury report {name}: the site's answer is not a PDF ({body[:40]!r}...): nothing written")
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.tmp-{os.getpid()}"
+        try:
+            tmp.write_bytes(body)
+            os.replace(tmp, folder / name)
+        finally:
+            tmp.unlink(missing_ok=True)
+        written.append(folder / name)
+    if absent:
+        say(f"injury reports: {len(absent)} publication(s) not on the site (not published): {', '.join(absent[:6])}"
+            + (" ..." if len(absent) > 6 else ""))
+    return written, absent

@@ -13,6 +13,10 @@
   pull resumes with the games still missing.
 - **Game lines** (optional): a CSV in the ``game_lines`` format at a URL the user configures, merged
   into ``game_lines_<season>.csv.gz`` (a game's newer row replaces its older one).
+- **Injury reports** (optional, ``reports_dir``): the league's 12:30, 5:30 and 6:30 PM ET publications
+  of every game day of the logs that the folder lacks, as the league names them, and the season's
+  report history (``injury_reports_<season>.csv.gz`` beside the pregame lists, the format of
+  ``nbaprops data injuries``), only the new reports read.
 """
 
 from __future__ import annotations
@@ -72,6 +76,8 @@ class Pulled:
     pregame_games: int = 0
     pregame_missing: int = 0
     line_games: int = 0
+    reports: int = 0  # injury reports fetched
+    report_rows: int = 0  # rows of the season's report history
     files: list[str] = field(default_factory=list)
     version: str = ""
     requests: int = 0
@@ -82,13 +88,16 @@ class Pulled:
         if self.pregame_missing:
             news += f" ({self.pregame_missing:,} still missing)"
         lines = f", game lines for {self.line_games:,} games" if self.line_games else ""
+        if self.report_rows:
+            lines += f", {self.reports:,} new injury report(s) ({self.report_rows:,} history rows)"
         return (f"pulled {self.season}: {self.new_rows:,} new rows in {self.new_games:,} games, {news}{lines}; "
                 f"{self.requests:,} requests; data version {self.version or '(no game logs)'}")
 
 
 def pull(data_dir: Path, news_dir: Path, season: str, until: dt.date, client: StatsClient | None = None,
-         lines_url: str | None = None, say: Say = print) -> Pulled:
-    """Bring ``data_dir``'s and ``news_dir``'s files of ``season`` up to ``until`` (inclusive)."""
+         lines_url: str | None = None, reports_dir: Path | None = None, say: Say = print) -> Pulled:
+    """Bring ``data_dir``'s and ``news_dir``'s files of ``season`` up to ``until`` (inclusive), and
+    ``reports_dir``'s injury reports with their history beside the pregame lists."""
     client = client or StatsClient()
     result = Pulled(season)
     logs = _pull_logs(Path(data_dir), season, until, client, result, say)
@@ -96,6 +105,8 @@ def pull(data_dir: Path, news_dir: Path, season: str, until: dt.date, client: St
         _pull_pregame(Path(news_dir), season, logs, client, result, say)
     if lines_url:
         _pull_lines(Path(news_dir), season, lines_url, client, result, say)
+    if reports_dir is not None and logs is not None:
+        _pull_reports(Path(reports_dir), Path(news_dir), season, logs, client, result, say)
     result.requests = client.requests
     return result
 
@@ -243,6 +254,38 @@ def game_lists(client: StatsClient, game_id: str, day: pd.Timestamp, played: set
 
 def _full_name(frame: pd.DataFrame) -> pd.Series:
     return (frame["firstName"].fillna("").astype(str) + " " + frame["familyName"].fillna("").astype(str)).str.strip()
+
+
+# --------------------------------------------------------------------------- injury reports
+
+
+def injury_reports_file(folder: Path, season: str) -> Path:
+    return Path(folder) / f"injury_reports_{season}.csv.gz"
+
+
+def _pull_reports(folder: Path, news_dir: Path, season: str, logs: pd.DataFrame, client: StatsClient,
+                  result: Pulled, say: Say) -> None:
+    from mlflow_nbaprops.feed.reports import injury_history, pull_reports
+
+    days = sorted({d.date() for d in logs["GAME_DATE"]})
+    written, _ = pull_reports(client, days, folder, say)
+    result.reports = len(written)
+    files = [f for day in days for f in sorted(folder.glob(f"Injury-Report_{day:%Y-%m-%d}_*.pdf"))]
+    if not files:
+        say(f"injury reports: none in {folder} for {season}")
+        return
+    path = pregame_file(news_dir, season)
+    pregame = _read_raw(path, "pregame lists") if path.exists() else None
+    history = injury_history(files, injury_reports_file(news_dir, season), logs, pregame, say=say)
+    result.report_rows = history.rows
+    if history.read:
+        result.files.append(str(history.output))
+    for skipped in history.skipped:
+        result.notes.append(f"injury report skipped: {skipped}")
+    if history.unmatched:
+        result.notes.append(f"injury reports name {len(history.unmatched)} player(s) no log or list knows "
+                            f"(PLAYER_ID left empty): {', '.join(sorted(history.unmatched)[:10])}")
+    say(f"injury reports: {history.summary()}")
 
 
 # --------------------------------------------------------------------------- game lines

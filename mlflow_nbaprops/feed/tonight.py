@@ -31,7 +31,7 @@ import pandas as pd
 from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.errors import FeedError
 from mlflow_nbaprops.feed.http import StatsClient
-from mlflow_nbaprops.feed.injury import name_key, parse_injury_report
+from mlflow_nbaprops.feed.injury import name_key, parse_injury_report, report_name
 from mlflow_nbaprops.redact import redact_url
 
 _logger = logging.getLogger(__name__)
@@ -40,16 +40,6 @@ GAME_COLUMNS = ("gameId", "gameCode", "gameStatus", "gameStatusText")
 LINE_SCORE_COLUMNS = ("gameId", "teamId", "teamTricode")
 ROSTER_COLUMNS = ("TeamID", "PLAYER", "PLAYER_ID")
 LINEUP_COLUMNS = ("gameId", "teamTricode", "personId", "position")
-#: The injury report read: its 5 PM ET publication (the one before the early tip-offs). Its file name
-#: gave the hour as ``05PM`` until the league moved to 15-minute publications on 2025-12-22, and
-#: ``05_00PM`` since (the dates ``nbainjuries`` uses too).
-REPORT_HOUR, REPORT_HOUR_BEFORE = "05_00PM", "05PM"
-QUARTER_HOURLY_SINCE = dt.date(2025, 12, 22)
-
-
-def report_hour(day: dt.date) -> str:
-    """The hour part of the 5 PM report's file name on ``day``."""
-    return REPORT_HOUR if day >= QUARTER_HOURLY_SINCE else REPORT_HOUR_BEFORE
 SLATE_COLUMNS = ("PLAYER_ID", "PLAYER_NAME", "GAME_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME", "STATUS", "STARTER",
                  "SPREAD", "TOTAL", "REASON")
 
@@ -197,7 +187,7 @@ def _apply_injury_report(client: StatsClient, day: dt.date, source: str | None, 
                          result: Tonight, say: Callable[[str], None]) -> None:
     """STATUS and REASON from the report's entries for tonight's games (its date and matchup: a 5 PM
     report also lists tomorrow's); a player not listed is AVAILABLE, a team NOT YET SUBMITTED stays empty."""
-    url = source or client.config.injury_url.format(date=f"{day:%Y-%m-%d}", hour=report_hour(day))
+    url = source or client.config.injury_url.format(date=f"{day:%Y-%m-%d}", hour=report_name(day))
     if source and Path(source).is_file():
         pdf: bytes | None = Path(source).read_bytes()
     else:
