@@ -4,11 +4,13 @@
 
 nba.com cannot be reached here, so the stand-in server of the tests (``tests/feedserver.py``)
 answers in nba_api's wire shape from the real game logs and pregame lists of ``../shared/data``:
-thirty teams, real rosters (everyone on a team's list that night), real inactive lists (on the
-injury report as Out), real starters (announced for every game). The data folders start as a
+thirty teams, real rosters (everyone on a team's list that night), real inactive lists, real starters
+(announced for every game). The data folders start as a
 user's would the morning after ``--night`` minus two: the season files up to then (written in
 the pull's format from the shared files, in a temporary folder, never in the repository).
 
+The injury report is the league's own 5:30 PM publication of the night (``../shared/data/injury``),
+served byte for byte; without that folder, the night's inactive players are listed Out in a stand-in.
 A fast model (25 trees a stage) is trained on them and made production, then two nights run:
 ``--night`` (pull of the night before, refresh, slate, predict, nothing to grade yet, monitor)
 and the night after (which grades the first). Printed: each night's output and its wall time,
@@ -77,6 +79,15 @@ def main() -> None:
 
         recordings = Recordings(league, news, night)
         recordings.lineups_for = set(league.loc[league["GAME_DATE"].isin(nights), "GAME_ID"])
+        reports = SHARED / "injury"
+        if reports.is_dir():  # the league's own 5:30 PM reports of those nights, as the site serves them
+            def real_report(name: str) -> bytes:
+                found = sorted(reports.glob(f"*/{name}"))
+                if not found:
+                    raise KeyError(name)  # not published: the site's 404
+                return found[0].read_bytes()
+
+            recordings.injury_file = real_report
         with FeedServer(recordings) as server:
             os.environ.update({**server.env(), "NBAPROPS_FEED_INTERVAL": str(args.interval),
                                "NBAPROPS_FEED_TIMEOUT": "30"})

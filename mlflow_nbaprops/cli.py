@@ -439,7 +439,7 @@ def _check_season(season: str) -> None:
 @click.option("--line", default=None, type=FiniteNumber(0), help="A PRA line for every row (default: none).")
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help=".csv, .csv.gz or .parquet")
 @click.option("--injury-report", default=None,
-              help="Feed: the injury report PDF (URL or file; default: the official one of --date at 5 PM ET).")
+              help="Feed: the injury report PDF (URL or file; default: the official one of --date at 5:30 PM ET).")
 @click.option("--no-lineups", is_flag=True, help="Feed: do not ask for tonight's starting lineups.")
 @_NEWS
 @_translate_errors
@@ -932,7 +932,7 @@ def monitor_command(name, alias, window_days, tolerance_pct, min_rows, output_di
 @click.option("--output-dir", default="daily", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where the night's slate, predictions, journal and monitoring figure go.")
 @click.option("--injury-report", default=None, help="The injury report PDF (URL or file; default: the official "
-                                                    "one of the night at 5 PM ET).")
+                                                    "one of the night at 5:30 PM ET).")
 @click.option("--lines-url", default=None, envvar="NBAPROPS_LINES_URL",
               help="A CSV of game lines your source serves (see `data pull`). [env NBAPROPS_LINES_URL]")
 @click.option("--min-rows", default=200, show_default=True, type=WholeNumber(1),

@@ -9,7 +9,8 @@ drift from the real shape. The injury report is a PDF laid out like the official
 columns; game, time, matchup and team printed only on the first row they apply to).
 
 The server is a real HTTP server on 127.0.0.1; ``faults`` scripts what an endpoint answers next
-(``"429"``, ``"500"``, ``"404"``, ``"sleep"``, ``"malformed"``, ``"rename:OLD:NEW"``), one entry per request.
+(``"429"``, ``"500"``, ``"404"``, ``"sleep"``, ``"malformed"``, ``"empty"`` (a ``{}`` body),
+``"rename:OLD:NEW"``), one entry per request.
 """
 
 from __future__ import annotations
@@ -277,6 +278,8 @@ class FeedServer:
                     return self._send(404, b"not found")
                 if fault == "malformed":
                     body = body[: len(body) // 2]
+                elif fault == "empty":
+                    body = b"{}"
                 elif fault and fault.startswith("rename:"):
                     _, old, new = fault.split(":")
                     body = body.replace(f'"{old}"'.encode(), f'"{new}"'.encode())

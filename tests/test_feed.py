@@ -257,6 +257,18 @@ def test_tonight_slate_from_the_feed(server, league_and_news, tonight, tmp_path)
     assert not slate.duplicated("PLAYER_ID").any() and len(gone)
 
 
+@pytest.mark.parametrize("fault,missing", [("rename:games:matches", "scoreboard.games"), ("empty", "scoreboard")])
+def test_a_scoreboard_without_its_games_is_an_error_not_a_night_without_games(server, tonight, fault, missing):
+    """nba_api reads a renamed or missing ``games`` as an empty schedule: the night would end with
+    nothing scored and exit 0. The feed says what is missing instead."""
+    from mlflow_nbaprops.feed import tonight_slate
+
+    server.faults["scoreboardv3"].append(fault)
+    with pytest.raises(FeedError, match=f"scoreboardv3 .*the answer has no {missing} "):
+        tonight_slate(tonight.date(), None, say=lambda m: None)
+    assert len(tonight_slate(tonight.date(), None, say=lambda m: None).slate)  # the next answer is read as ever
+
+
 def test_the_injury_report_is_read_as_the_official_pdf_lays_it_out(server):
     from mlflow_nbaprops.feed import parse_injury_report
 

@@ -30,6 +30,10 @@ STATS_URL = "https://stats.nba.com/stats/{endpoint}"
 #: The official injury report: one PDF per publication (hourly on game days; the 5 PM ET one is read).
 INJURY_URL = "https://ak-static.cms.nba.com/referee/injury/Injury-Report_{date}_{hour}.pdf"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: Where each V3 answer keeps what the feed reads: nba_api turns a missing or renamed container into
+#: empty data sets, which would read as "no games tonight" or "no lineups yet", so it is checked.
+V3_PATHS = {"scoreboardv3": ("scoreboard", "games"), "boxscoretraditionalv3": ("boxScoreTraditional",),
+            "boxscoresummaryv3": ("boxScoreSummary",)}
 #: A ``Retry-After`` longer than this is cut to it: a nightly job must end.
 MAX_RETRY_AFTER = 60.0
 
@@ -151,8 +155,9 @@ class StatsClient:
     def get(self, endpoint_class, required: dict[str, tuple[str, ...]], missing_ok: bool = False,
             **params: Any) -> dict[str, pd.DataFrame] | None:
         """Call ``endpoint_class(**params)`` and return its ``required`` data sets as frames, each
-        checked to hold the columns listed (a missing one: renamed or dropped by the site);
-        ``None`` for an HTTP 404 if ``missing_ok``."""
+        checked to hold the columns listed (a missing one: renamed or dropped by the site), a V3
+        answer to hold its container (``V3_PATHS``); ``None`` for an HTTP 404, or an answer without
+        its container, if ``missing_ok``."""
         import requests
 
         name = endpoint_class.endpoint
@@ -169,6 +174,16 @@ class StatsClient:
             except Exception as exc:  # noqa: BLE001 -- translated here, at the boundary, and re-raised
                 raise FeedError(f"{where}: {_describe(exc, self.config)}") from exc
         legacy = "resultSets" in raw or "resultSet" in raw
+        path = V3_PATHS.get(name.lower(), ()) if not legacy else ()
+        node: Any = raw
+        for depth, key in enumerate(path):
+            if not isinstance(node, dict) or key not in node:
+                if missing_ok:  # (tonight's box score before tip-off: not in yet)
+                    return None
+                has = ", ".join(map(str, node)) if isinstance(node, dict) and node else "nothing"
+                raise FeedError(f"{where}: the answer has no {'.'.join(path[:depth + 1])} (renamed or dropped by the "
+                                f"site? it has {has[:200]}): nothing was read")
+            node = node[key]
         try:
             sets = endpoint.nba_response.get_data_sets(None if legacy else name)
         except Exception as exc:  # noqa: BLE001
