@@ -235,6 +235,9 @@ def _scenario(availability: str, data) -> str:
         raise click.BadParameter(f"{availability!r} reads pre-game news (starting lineups, inactive lists, game "
                                  "lines): give them with --news PATH (pregame and game-line files or folders)",
                                  param_hint="--availability")
+    if availability == "report" and len(data.news.reports) == 0:
+        raise click.BadParameter("'report' reads the league's injury reports: give their history (nbaprops data "
+                                 "injuries, or data pull --reports) with --news", param_hint="--availability")
     return availability
 
 
@@ -512,9 +515,11 @@ _BACKEND = click.option("--backend", default=DEFAULT_BACKEND, show_default=True,
 _AVAILABILITY = click.option(
     "--availability", default="auto", show_default=True, type=click.Choice(["auto", *AVAILABILITY_SCENARIOS]),
     help="What the model knows of tonight. observed: rotation players absent from the box score are out; "
-         "none: box scores only; inactive: tonight's inactive lists (hours before tip-off); lineups: inactive "
-         "lists, starting lineups and game lines (30 minutes before; rows without a lineup get the inactive model). "
-         "auto: lineups with pre-game news, else observed. A served slate declares absences with STATUS.")
+         "none: box scores only; report: the league's 5:30 PM ET injury report (out or doubtful: out), when most "
+         "bets are placed (needs the reports' history in --news); inactive: tonight's final inactive lists (about "
+         "30 minutes before tip-off); lineups: inactive lists, starting lineups and game lines (30 minutes before; "
+         "rows without a lineup get the inactive model). auto: lineups with pre-game news, else observed. A served "
+         "slate declares absences with STATUS.")
 
 #: Boosters averaged per stage, shared by ``backtest`` and ``train``.
 _N_SEEDS = click.option(

@@ -461,7 +461,7 @@ def test_each_scenario_walks_forward_on_the_same_rows_and_says_what_it_knew(leag
     keys = ["GAME_ID", "PLAYER_ID", "PRA"]
     for r in results.values():
         pd.testing.assert_frame_equal(r.predictions[keys], results["observed"].predictions[keys])
-    assert "availability inactive: tonight's inactive lists" in results["inactive"].summary()
+    assert "availability inactive: tonight's final inactive lists" in results["inactive"].summary()
     assert "starting lineups and game lines" in results["lineups"].summary()
     assert "starter_tonight" in results["lineups"].model.feature_names_in_
     assert "starter_tonight" not in results["inactive"].model.feature_names_in_

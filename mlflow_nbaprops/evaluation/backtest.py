@@ -181,7 +181,7 @@ class BacktestResult:
 def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = True,
                  features: pd.DataFrame | None = None,
                  on_fold: Callable[[int, int, float], None] | None = None, news=None, lines=None,
-                 book: str | None = None) -> BacktestResult:
+                 book: str | None = None, predict_features: pd.DataFrame | None = None) -> BacktestResult:
     """Run the walk-forward backtest of ``config`` on canonical game logs ``frame`` (and ``news``,
     :class:`~mlflow_nbaprops.data.news.News`, which the ``inactive`` and ``lineups`` scenarios read).
 
@@ -190,7 +190,9 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
     is the book its chosen-book figures use.
 
     ``features``: :func:`backtest_features` computed already (several backtests of one frame and one
-    absence source share it). ``on_fold(fold, n_folds, running_mae)`` is called after each refit's
+    absence source share it). ``predict_features``: a what-if, the same columns computed otherwise,
+    which the predictions read while every fit reads ``features`` (the ``inactive`` model scored with
+    the 5:30 PM injury report as its lists, as a 5:30 PM run of ``daily`` would score it). ``on_fold(fold, n_folds, running_mae)`` is called after each refit's
     predictions with the PRA MAE of every prediction so far; an exception it raises (a tuner
     pruning a poor configuration) stops the backtest and propagates.
     """
@@ -206,6 +208,9 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
     elif len(features) != len(frame):
         raise ValueError(f"features has {len(features)} rows but the frame {len(frame)}: build them from this frame")
     X_all = features[fs.names]
+    if predict_features is not None and len(predict_features) != len(frame):
+        raise ValueError(f"predict_features has {len(predict_features)} rows but the frame {len(frame)}")
+    X_scored = X_all if predict_features is None else predict_features[fs.names]
     pra = schema.pra(frame).to_numpy(dtype=float)
     minutes = frame["MIN"].to_numpy(dtype=float)
     dates = frame["GAME_DATE"]
@@ -247,7 +252,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
     def refit(job: _Refit, threads: int) -> tuple[pd.DataFrame, TwoStageRegressor, pd.Series | None]:
         """One refit: fit on its training rows, predict its days (and the single-stage booster's
         forecast beside it, the model's P(over) at the books' lines)."""
-        Xt, Xp = X_all[job.train_rows], X_all[job.predict_rows]
+        Xt, Xp = X_all[job.train_rows], X_scored[job.predict_rows]
         model = replace(config, n_jobs=threads).estimator().fit(
             Xt, np.c_[minutes[job.train_rows], pra[job.train_rows]], groups=dates[job.train_rows].to_numpy())
         dist = model.predict_distribution(
@@ -257,7 +262,7 @@ def walk_forward(frame: pd.DataFrame, config: BacktestConfig, progress: bool = T
             dist["p_model"] = _p_at(model, Xp, market["line"].reindex(Xp.index))
             priced = quotes[quotes["row"].isin(Xp.index)]
             if len(priced):
-                quoted = pd.Series(_p_at(model, X_all.loc[priced["row"]], priced["LINE_PRA"]), index=priced.index)
+                quoted = pd.Series(_p_at(model, X_scored.loc[priced["row"]], priced["LINE_PRA"]), index=priced.index)
         dist["pred_PRA_single"] = np.nan
         if not config.point_only:
             single = make_booster(config.backend, config.pra_params, config.seed + 1, threads)
@@ -446,6 +451,10 @@ def check_news(config: BacktestConfig, news) -> None:
     if config.features.needs_news and (news is None or len(news.pregame) == 0):
         raise ValueError(f"availability {config.availability!r} reads pre-game news ({SCENARIOS[config.availability].known}): "
                          "give the pregame lists and game lines (--news PATH), or choose availability observed or none")
+    if config.features.needs_reports and len(getattr(news, "reports", ())) == 0:
+        raise ValueError(f"availability {config.availability!r} reads the league's injury reports "
+                         f"({SCENARIOS[config.availability].known}): give their history (nbaprops data injuries) "
+                         "with --news")
 
 
 def backtest_features(frame: pd.DataFrame, fs: FeatureSet, news=None) -> pd.DataFrame:

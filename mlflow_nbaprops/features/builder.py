@@ -22,12 +22,13 @@ from mlflow_nbaprops.data import schema
 from mlflow_nbaprops.features.registry import (
     BOX_SCORE,
     DEFAULT_FEATURE_SET,
-    INACTIVE_LIST,
+    INJURY_REPORT,
     REGULAR_START_SHARE,
     FeatureSet,
     Rotation,
     get_feature_set,
 )
+from mlflow_nbaprops.features.report import report_absences
 
 KEY_COLUMNS = ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "TEAM", "OPPONENT", "HOME"]
 TARGET_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]
@@ -79,7 +80,8 @@ def build_features(
     # single bit (sums within a game or a day are then always added in the same order)
     canonical = _canonical_order(rows)
     feats = _Computer(rows.iloc[canonical].reset_index(drop=True), league, absences, rotation=fs.rotation,
-                      absence_source=fs.absences, pregame=None if news is None else news.pregame).compute()
+                      absence_source=fs.absences, pregame=None if news is None else news.pregame,
+                      reports=getattr(news, "reports", None) if fs.absences == INJURY_REPORT else None).compute()
     out = rows[KEY_COLUMNS + ["is_target"]].copy()
     for name in [*fs.names, *(e for e in extra if e not in fs.names)]:
         values = np.empty(len(rows))
@@ -261,13 +263,14 @@ class _Computer:
 
     def __init__(self, rows: pd.DataFrame, league: pd.DataFrame | None = None,
                  absences: pd.DataFrame | None = None, *, rotation: Rotation, absence_source: str = BOX_SCORE,
-                 pregame: pd.DataFrame | None = None) -> None:
+                 pregame: pd.DataFrame | None = None, reports: pd.DataFrame | None = None) -> None:
         self.rows = rows
         self.league = league
         self.absences = absences
         self.rotation = rotation
         self.absence_source = absence_source
         self.pregame = pregame
+        self.reports = reports
         self.n = len(rows)
         self.out: dict[str, np.ndarray] = {}
 
@@ -495,6 +498,16 @@ class _Computer:
         declared = ~present if self.absence_source == BOX_SCORE else self._declared_absent(tg, pair_tg, pair_player,
                                                                                             present)
         absent = np.where(history_game, declared, upcoming)
+        # tonight's absences: the same, except that in the ``report`` scenario a history game the
+        # league's 5:30 PM report covers reads who it rules out (its earlier games keep their lists)
+        in_era = np.zeros(len(tg), dtype=bool)
+        tonight = absent
+        if self.absence_source == INJURY_REPORT:  # (and one no longer with the team: the roster is known)
+            in_era, ruled_out = report_absences(tg, pair_tg, pair_player, self.reports)
+            in_era = in_era & tg["real"].to_numpy()
+            listed, theirs = self._list_status(tg, pair_tg, pair_player)
+            gone = listed & pd.isna(theirs) & ~present
+            tonight = np.where(in_era[pair_tg], ruled_out | gone, absent)
         role, pra, usage = (np.nan_to_num(v[pair_row]) for v in (self._role_after, self._pra_after, self._usage_after))
         # what the slate path reuses: each team-game's rotation candidates and their roles
         share = self._share_after[pair_row]
@@ -507,12 +520,12 @@ class _Computer:
         order, w = self._player_season
         self.out["out_min_recent"] = self._scatter(order, w.mean(np.where(real, out_min, np.nan)[order], 10))
         self.out.update(availability_features(
-            len(tg), pair_tg, pair_player, absent, role, pra, usage, offset == 0, row_tg, opp_tg, player,
+            len(tg), pair_tg, pair_player, tonight, role, pra, usage, offset == 0, row_tg, opp_tg, player,
             np.nan_to_num(self.out["min_l10"]), np.nan_to_num(self._usage_l10), self.out["out_min_recent"]))
         starter = r["STARTER"].to_numpy(dtype=float)
         self.out.update(lineup_features(len(tg), row_tg, opp_tg, player, starter, self.out["start_share_l10"],
                                         np.nan_to_num(self.out["min_l10"]), self.out["min_as_starter_l10"],
-                                        self.out["min_as_bench_l10"], pair_tg, pair_player, role, share, absent))
+                                        self.out["min_as_bench_l10"], pair_tg, pair_player, role, share, tonight))
         self.out.update(market_features(r["SPREAD"].to_numpy(dtype=float), r["TOTAL"].to_numpy(dtype=float)))
         # tonight's dressed roster: the rotation candidates nobody ruled out, and the rows: a slate's
         # not ruled out; a history game's if its list says who dressed (then also its dressed players
@@ -521,13 +534,20 @@ class _Computer:
         dressed = np.zeros(self.n, dtype=bool)
         dressed[target] = ~declared_out(r["TEAM"].to_numpy(dtype=object)[target], day[target], player[target],
                                         self.absences)
-        dressed[real] = self._listed(tg)[row_tg[real]]
+        dressed[real] = (self._listed(tg) | in_era)[row_tg[real]]
         dnp_tg, dnp_player, dnp_role, dnp_bench = self._dressed_unused(tg)
+        if in_era.any():  # at 5:30 PM: the roster (the list's players, any status) less who the report rules out
+            keep = ~in_era[dnp_tg]
+            on_list = self._dressed_unused(tg, ("DNP", "INACTIVE"))
+            ruled = report_absences(tg, on_list[0], on_list[1], self.reports)[1]
+            mine = in_era[on_list[0]] & ~ruled
+            dnp_tg, dnp_player, dnp_role, dnp_bench = (np.r_[a[keep], b[mine]] for a, b in zip(
+                (dnp_tg, dnp_player, dnp_role, dnp_bench), on_list))
         self.out.update(roster_features(
             len(tg), row_tg, player, dressed, self.out["starter_tonight"], np.nan_to_num(self._role_before),
             self.out["min_in_role_tonight"],
-            np.r_[pair_tg[~absent], dnp_tg], np.r_[pair_player[~absent], dnp_player],
-            np.r_[role[~absent], dnp_role], np.r_[bench[~absent], dnp_bench]))
+            np.r_[pair_tg[~tonight], dnp_tg], np.r_[pair_player[~tonight], dnp_player],
+            np.r_[role[~tonight], dnp_role], np.r_[bench[~tonight], dnp_bench]))
 
     def _listed(self, tg: pd.DataFrame) -> np.ndarray:
         """Per team-game: True if a pregame list names its players."""
@@ -537,15 +557,17 @@ class _Computer:
         return pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]]).isin(
             pd.MultiIndex.from_arrays([pre["GAME_ID"].to_numpy(object), pre["TEAM"].to_numpy(object)]))
 
-    def _dressed_unused(self, tg: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """History team-games' dressed players who did not play (``DNP`` on the game's list): their
-        team-game, id, and last-10 minutes and bench minutes as of their last game before it (0 and
-        NaN without one). Empty without pregame lists (an upcoming game has no list)."""
+    def _dressed_unused(self, tg: pd.DataFrame, statuses: tuple[str, ...] = ("DNP",)
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """History team-games' dressed players who did not play (``DNP`` on the game's list; or the
+        list's other ``statuses``): their team-game, id, and last-10 minutes and bench minutes as of
+        their last game before it (0 and NaN without one). Empty without pregame lists (an upcoming
+        game has no list)."""
         empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
         pre = self.pregame
         if pre is None or len(pre) == 0:
             return empty
-        dnp = pre[pre["STATUS"].to_numpy(dtype=object) == "DNP"]
+        dnp = pre[np.isin(pre["STATUS"].to_numpy(dtype=object), statuses)]
         at = pd.MultiIndex.from_frame(tg[["GAME_ID", "TEAM"]]).get_indexer(
             pd.MultiIndex.from_arrays([dnp["GAME_ID"].to_numpy(object), dnp["TEAM"].to_numpy(object)]))
         keep = at >= 0
@@ -576,14 +598,23 @@ class _Computer:
         pre = self.pregame
         if pre is None or len(pre) == 0:
             return ~present
+        listed, theirs = self._list_status(tg, pair_tg, pair_player)
+        out = (theirs == "INACTIVE") | (pd.isna(theirs) & ~present)
+        return np.where(listed, out, ~present)
+
+    def _list_status(self, tg: pd.DataFrame, pair_tg: np.ndarray, pair_player: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Per (team-game, player) pair: whether the team-game has a list, and his status on it (None:
+        not on it)."""
+        pre = self.pregame
+        if pre is None or len(pre) == 0:
+            return np.zeros(len(pair_tg), dtype=bool), np.full(len(pair_tg), None, dtype=object)
         games = tg["GAME_ID"].to_numpy(dtype=object)
         teams = tg["TEAM"].to_numpy(dtype=object)
-        listed = self._listed(tg)[pair_tg]
         status = pd.Series(pre["STATUS"].to_numpy(object), index=pd.MultiIndex.from_arrays(
             [pre["GAME_ID"].to_numpy(object), pre["TEAM"].to_numpy(object), pre["PLAYER_ID"].to_numpy(np.int64)]))
         theirs = status.reindex(pd.MultiIndex.from_arrays([games[pair_tg], teams[pair_tg], pair_player])).to_numpy(object)
-        out = (theirs == "INACTIVE") | (pd.isna(theirs) & ~present)
-        return np.where(listed, out, ~present)
+        return self._listed(tg)[pair_tg], theirs
 
     def _vacated(self, tg: pd.DataFrame, keyed: pd.DataFrame) -> np.ndarray:
         """Per team-game: minutes of teammates who played in the team's previous 5 games

@@ -21,8 +21,12 @@ AVAILABILITY_TIER = "availability"
 STARTS_TIER, LINEUP_TIER, MARKET_TIER = "starts", "lineup", "market"
 NEWS_TIERS = (STARTS_TIER, LINEUP_TIER, MARKET_TIER)
 #: Where a history game's absences are read: not in its box score (``full`` v3.0-v4.1), or on its
-#: inactive list (the pregame news: what was declared before tip-off; ``full`` v5.0).
-BOX_SCORE, INACTIVE_LIST = "box_score", "inactive_list"
+#: inactive list (the pregame news: what was declared before tip-off; ``full`` v5.0), or, for the game
+#: itself, on the league's injury report as published at 5:30 PM ET (OUT or DOUBTFUL; the ``report``
+#: scenario), its earlier games' from their inactive lists.
+BOX_SCORE, INACTIVE_LIST, INJURY_REPORT = "box_score", "inactive_list", "injury_report"
+#: The absence sources that read pre-game news.
+NEWS_ABSENCES = (INACTIVE_LIST, INJURY_REPORT)
 #: Tonight's rotation: a player whose mean minutes over his last 10 games reach this line.
 #: Below it, whether a player appears in a box score depends on the game itself: on 2015-16..
 #: 2022-23, a 12-15 minute player was out of 37 % of close games (final margin <= 5) and 16 %
@@ -115,9 +119,14 @@ class FeatureSet:
         return [tier for tier in NEWS_TIERS if any(f.tier == tier for f in self.features)]
 
     @property
+    def needs_reports(self) -> bool:
+        """True if tonight's absences are read from the league's injury reports (the ``report`` scenario)."""
+        return self.absences == INJURY_REPORT
+
+    @property
     def needs_news(self) -> bool:
         """True if its features read pre-game news (starters, inactive lists, game lines)."""
-        return bool(self.news_tiers) or self.absences == INACTIVE_LIST
+        return bool(self.news_tiers) or self.absences in NEWS_ABSENCES
 
     @property
     def hash(self) -> str:
@@ -429,7 +438,7 @@ _FULL_V5_DESCRIPTION = (
 FEATURE_SET_VERSIONS[("full", "v5.0-inactive")] = FeatureSet(
     "full", "v5.0-inactive",
     tuple(FEATURES[n] for n in _BOX_SCORES + _AVAILABILITY) + tuple(f for f in FEATURES.values() if f.tier == STARTS_TIER),
-    "What is known hours before tip-off: v5.0 without tonight's lineups and game lines (box scores, the "
+    "What the final inactive lists tell (about 30 minutes before tip-off): v5.0 without tonight's lineups and game lines (box scores, the "
     "history of starts, absences from the inactive lists). A v5.0 model answers a row without an announced "
     "lineup with it. v5.0: " + _FULL_V5_DESCRIPTION,
 )
@@ -469,7 +478,7 @@ _AVAILABILITY = [n for n, f in FEATURES.items() if f.tier == AVAILABILITY_TIER]
 
 _FULL_V5_1_DESCRIPTION = (
     "v5.0 plus tonight's dressed roster: how many players are dressed, the minutes they are used to, and "
-    "the player's share of the team's 240 minutes, by recent minutes (known hours before tip-off) and by "
+    "the player's share of the team's 240 minutes, by recent minutes (known with the inactive lists) and by "
     "tonight's roles once the lineup is announced. Chosen on 2022-23 (one fit on the four seasons before it, "
     "3 seeds; never 2023-24): PRA / minutes MAE 5.691 / 4.375 vs v5.0's 5.708 / 4.397 with lineups, 5.759 / "
     "4.549 vs 5.770 / 4.566 with the inactive lists only. Tried and left out, each within a seed sd or worse: "
@@ -480,9 +489,27 @@ _FULL_V5_1_DESCRIPTION = (
 FEATURE_SET_VERSIONS[("full", "v5.1-inactive")] = FeatureSet(
     "full", "v5.1-inactive",
     tuple(FEATURES[n] for n in _BOX_SCORES + _AVAILABILITY) + tuple(f for f in FEATURES.values() if f.tier == STARTS_TIER),
-    "What is known hours before tip-off: v5.1 without tonight's lineups and game lines (box scores, the "
+    "What the final inactive lists tell (about 30 minutes before tip-off): v5.1 without tonight's lineups and game lines (box scores, the "
     "history of starts, absences and the dressed roster from the inactive lists). A v5.1 model answers a row "
     "without an announced lineup with it. v5.1: " + _FULL_V5_1_DESCRIPTION,
+)
+
+
+def _reading_the_report(features: tuple[Feature, ...]) -> tuple[Feature, ...]:
+    """``features`` with tonight's absences read from the 5:30 PM injury report (the ``absences``
+    parameter of the availability tier), the rest as they are."""
+    return tuple(replace(f, params=tuple((k, INJURY_REPORT if k == "absences" else v) for k, v in f.params))
+                 if f.tier == AVAILABILITY_TIER else f for f in features)
+
+
+FEATURE_SET_VERSIONS[("full", "v5.1-report")] = FeatureSet(
+    "full", "v5.1-report", _reading_the_report(FEATURE_SET_VERSIONS[("full", "v5.1-inactive")].features),
+    "What is known at 5:30 PM ET, when most bets are placed: v5.1-inactive's features with tonight's "
+    "absences and dressed roster read from the league's injury report as published then (OUT or DOUBTFUL: "
+    "out; QUESTIONABLE, PROBABLE, AVAILABLE or not listed: dressed), not from the final inactive lists "
+    "(about 30 minutes before tip-off). Earlier games' absences come from their inactive lists; a game "
+    "day without a report (the seasons before 2022-23) falls back to its lists. An afternoon game reads "
+    "the last publication before its tip-off.",
 )
 
 FEATURE_SETS: dict[str, FeatureSet] = {
@@ -529,16 +556,20 @@ SCENARIOS: dict[str, Scenario] = {
                          "tonight's absences as the box score shows them (a coach's decision made in the game included)"),
     "none": Scenario("none", None, (), "box scores only: nothing of tonight"),
     "inactive": Scenario("inactive", INACTIVE_LIST, (STARTS_TIER,),
-                         "tonight's inactive lists (hours before tip-off, when most bets are placed)"),
+                         "tonight's final inactive lists (about 30 minutes before tip-off)"),
     "lineups": Scenario("lineups", INACTIVE_LIST, NEWS_TIERS,
                         "tonight's inactive lists, starting lineups and game lines (30 minutes before tip-off)"),
+    "report": Scenario("report", INJURY_REPORT, (STARTS_TIER,),
+                       "tonight's 5:30 PM ET injury report (who is out or doubtful), no final inactive list, no "
+                       "lineup: when most bets are placed"),
 }
 AVAILABILITY_SCENARIOS = tuple(SCENARIOS)
 #: The scenarios that read pre-game news (they need ``--news``).
-NEWS_SCENARIOS = tuple(name for name, s in SCENARIOS.items() if s.absences == INACTIVE_LIST)
+NEWS_SCENARIOS = tuple(name for name, s in SCENARIOS.items() if s.absences in NEWS_ABSENCES)
 #: The version of ``full`` each scenario trains (a set without availability or news features, such as
 #: ``core``, is the same in every scenario).
-SCENARIO_VERSIONS = {"none": "v2.0", "observed": "v4.1", "inactive": "v5.1-inactive", "lineups": "v5.1"}
+SCENARIO_VERSIONS = {"none": "v2.0", "observed": "v4.1", "inactive": "v5.1-inactive", "lineups": "v5.1",
+                     "report": "v5.1-report"}
 #: A model trained in a scenario answers a row that lacks its news with the model of this one (a
 #: ``lineups`` model: a row without an announced lineup gets the ``inactive`` model).
 FALLBACK_SCENARIO = {"lineups": "inactive"}

@@ -168,6 +168,9 @@ class PropsPredictor:
         fs = get_feature_set(feature_set) if isinstance(feature_set, str) else feature_set
         if fs.needs_news and (news is None or len(news.pregame) == 0):
             raise ValueError(f"feature set {fs.name} {fs.version} reads pre-game news: give the pregame lists (news)")
+        if fs.needs_reports and len(getattr(news, "reports", ())) == 0:
+            raise ValueError(f"feature set {fs.name} {fs.version} reads the league's injury reports: give their history "
+                             "(nbaprops data injuries) with the news")
         history = history.reset_index(drop=True)
         features = build_features(history, fs, news=news)
         last = history["GAME_DATE"].max()

@@ -148,6 +148,9 @@ def _run_study(optuna, data: DataInfo, space: SearchSpace, validation_season: st
     needs = sorted(s for s in scenarios if s in NEWS_SCENARIOS)
     if needs and (data.news is None or len(data.news.pregame) == 0):
         raise TuningError(f"the space's availability {', '.join(needs)} reads pre-game news: give it with --news")
+    if "report" in scenarios and len(data.news.reports) == 0:
+        raise TuningError("the space's availability report reads the league's injury reports: give their history "
+                          "(nbaprops data injuries) with --news")
     fingerprint = _fingerprint(space, data, validation_season, news=bool(needs))
     study_name = study_name or f"nbaprops-{validation_season}-{fingerprint[:10]}"
     storage_url = storage or DEFAULT_STORAGE
