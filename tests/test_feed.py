@@ -394,3 +394,27 @@ def test_live_scoreboard_and_roster_answer_in_the_shape_the_feed_reads():
     client.get(LeagueGameFinder, {"LeagueGameFinderResults": GAMELOG_COLUMNS}, player_or_team_abbreviation="P",
                season_nullable="2024-25", season_type_nullable="Regular Season", date_from_nullable="01/15/2025",
                date_to_nullable="01/15/2025")
+
+
+@pytest.mark.slow
+def test_daily_at_5_30_pm_scores_with_a_report_model_of_its_own_name(server, nights, tmp_path):
+    """The evening's first run: a ``report`` model (trained on the reports' history in ``--news``,
+    registered under its own name) scores tonight's slate, whose STATUS is the 5:30 PM report."""
+    from test_report_scenario import reports_of
+
+    server.recordings.tonight = nights[34]
+    _registered(tmp_path, nights[32])
+    logs = load_gamelogs(tmp_path / "nba").frame
+    news = load_news(tmp_path / "pregame", logs)
+    reports_of(logs, news).to_csv(tmp_path / "pregame" / "injury_reports_2022-23.csv.gz", index=False)
+    cli("train", "--data", str(tmp_path / "nba"), "--news", str(tmp_path / "pregame"), "--test-season", SEASON,
+        "--availability", "report", "--refit-every", "21", "--minutes-params", FAST, "--pra-params", FAST, "--quiet",
+        "--register", "NBAPropsReport")
+    assert promotion.promote("NBAPropsReport", "1", "production", "trained", promotion.Criteria()).moved
+    night = cli("daily", "--name", "NBAPropsReport", "--data", str(tmp_path / "nba"), "--news",
+                str(tmp_path / "pregame"), "--output-dir", str(tmp_path / "out"), "--min-rows", "1",
+                "--date", f"{nights[34]:%Y-%m-%d}", ok=False)
+    assert night.exit_code in (0, 1) and "scored by NBAPropsReport/" in night.output, night.output
+    predictions = pd.read_csv(tmp_path / "out" / f"predictions_{nights[34]:%Y-%m-%d}.csv")
+    playing = predictions["answered_by"] != "not playing"
+    assert playing.any() and (predictions.loc[playing, "answered_by"] == "report").all()

@@ -84,6 +84,11 @@ def test_an_afternoon_game_reads_the_last_publication_before_its_tip_off(league,
     chosen = chosen_publications(games, rows)
     assert [f"{t:%H:%M}" for t in chosen["PUBLISHED"]] == ["12:30", "17:30", "17:30"]
     assert chosen["REPORT_TIME"].isna().tolist() == [False, True, False]  # BBB: not submitted, none earlier
+    assert chosen["ERA"].all()
+    noon = chosen_publications(games.assign(TEAM="AAA"), rows.assign(GAME_TIME="12:00"))
+    assert noon["PUBLISHED"].isna().all() and noon["ERA"].all()  # no publication before a noon tip: nobody out
+    outside = chosen_publications(games.assign(GAME_DATE=games["GAME_DATE"] - pd.Timedelta(days=400)), rows)
+    assert not outside["ERA"].any()  # a day no publication lists: the lists stand in
 
 
 def test_a_report_model_trains_walks_forward_and_the_cli_asks_for_the_reports(league, tmp_path):

@@ -5,9 +5,10 @@ each team-game, the statuses of the last publication at or before ``min(5:30 PM,
 minute)`` of the game's date that lists that date's games (an afternoon game: the last one before its
 tip-off). OUT and DOUBTFUL are out (93-98 % of them end on the final inactive list); QUESTIONABLE,
 PROBABLE, AVAILABLE and not listed are taken as dressed. A team the chosen publication says is NOT
-YET SUBMITTED takes its latest earlier publication of that game, or nobody out. A game day no
-publication covers (the seasons before the league's reports were kept) is not in the report's era:
-its absences come from the inactive lists, as the ``inactive`` scenario reads them.
+YET SUBMITTED takes its latest earlier publication of that game, or nobody out; so does a game no
+publication lists before its cutoff. A game day no publication lists at all (the seasons before the
+league's reports were kept) is not in the reports' era: its absences come from the inactive lists,
+as the ``inactive`` scenario reads them.
 
 Nothing later than the cutoff is read: not the 6:30 PM publication, not the final inactive list.
 """
@@ -33,7 +34,7 @@ def report_absences(games: pd.DataFrame, pair_game: np.ndarray, pair_player: np.
     if reports is None or len(reports) == 0 or len(games) == 0:
         return known, out
     chosen = chosen_publications(games, reports)
-    known = chosen["PUBLISHED"].notna().to_numpy()
+    known = chosen["ERA"].to_numpy()
     rows = reports[reports["STATUS"].isin(OUT_STATUSES) & reports["PLAYER_ID"].notna()]
     listed = pd.MultiIndex.from_arrays([pd.to_datetime(rows["REPORT_TIME"]).to_numpy().astype("datetime64[ns]"),
                                         pd.to_datetime(rows["GAME_DATE"]).to_numpy().astype("datetime64[ns]"),
@@ -47,11 +48,12 @@ def report_absences(games: pd.DataFrame, pair_game: np.ndarray, pair_player: np.
 
 
 def chosen_publications(games: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
-    """Per team-game of ``games`` (in its order): ``GAME_DATE``, ``TEAM``, the ``CUTOFF``, the last
-    publication at or before it that lists the game's date (``PUBLISHED``; NaT: none, the date is not
-    in the report's era) and the one whose statuses the team-game takes (``REPORT_TIME``): the same,
-    or where it says the team is NOT YET SUBMITTED, the team's latest earlier one that had its
-    statuses (NaT: none, nobody is known out)."""
+    """Per team-game of ``games`` (in its order): ``GAME_DATE``, ``TEAM``, the ``CUTOFF``, whether
+    some publication lists the game's date at all (``ERA``: the reports' era; outside it the lists
+    stand in), the last publication at or before the cutoff that lists the game's date
+    (``PUBLISHED``; NaT: none yet, as for a noon tip-off) and the one whose statuses the team-game
+    takes (``REPORT_TIME``): the same, or where it says the team is NOT YET SUBMITTED, the team's
+    latest earlier one that had its statuses (NaT: none, nobody is known out)."""
     reports = reports.assign(GAME_DATE=pd.to_datetime(reports["GAME_DATE"]).astype("datetime64[ns]"),
                              REPORT_TIME=pd.to_datetime(reports["REPORT_TIME"]).astype("datetime64[ns]"))
     out = pd.DataFrame({"GAME_DATE": pd.to_datetime(games["GAME_DATE"]).to_numpy().astype("datetime64[ns]"),
@@ -68,6 +70,7 @@ def chosen_publications(games: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFr
                           left_on="CUTOFF", right_on="REPORT_TIME", by="GAME_DATE", direction="backward")
     found = found.sort_values("_order").reset_index(drop=True)
     found["PUBLISHED"] = found["REPORT_TIME"]
+    found["ERA"] = found["GAME_DATE"].isin(set(reports["GAME_DATE"]))
     silent = reports[reports["STATUS"] == NOT_SUBMITTED][["REPORT_TIME", "GAME_DATE", "TEAM"]].drop_duplicates()
     unsent = pd.MultiIndex.from_frame(found[["REPORT_TIME", "GAME_DATE", "TEAM"]]).isin(pd.MultiIndex.from_frame(silent))
     if unsent.any():  # that publication has no statuses of the team: its latest earlier one that had
