@@ -40,7 +40,8 @@ def pytest_configure(config) -> None:
 UNIT_SECONDS = {"test_team_scale.py": 100, "test_readme.py::test_the_mlflow_workflow_block": 67,
                 "test_workflow.py": 63, "test_bad_inputs.py[postgresql]": 63,
                 "test_readme.py::test_the_running_it_every_day_block": 49, "test_bad_inputs.py[sqlite]": 47,
-                "test_daily.py": 42, "test_feed.py": 38, "test_flavor.py": 35, "test_readme.py::test_the_nightly_feed_block": 32,
+                "test_daily.py": 42, "test_feed.py": 75, "test_report_scenario.py": 30, "test_injury_report.py": 20,
+                "test_feed_wire.py": 13, "test_flavor.py": 35, "test_readme.py::test_the_nightly_feed_block": 32,
                 "test_tuning.py": 24, "test_readme.py::test_the_tuning_block": 23, "test_model.py": 19,
                 "test_serving.py": 15, "test_slate_state.py": 14, "test_news.py": 13, "test_context.py": 12,
                 "test_architecture.py": 11, "test_backtest.py": 10, "test_features.py": 10}

@@ -271,33 +271,26 @@ def _kind(raw: pd.DataFrame, source: str) -> str:
     if _PROPS_COLUMNS <= columns:
         raise DataLoadError(f"{source}: this is a player-props file (BOOK, LINE_PRA): pass it with --lines, not as news")
     if "REPORT_TIME" in columns:
-        missing = [c for c in schema.INJURY_REPORT_REQUIRED if c not in columns]
-        if missing:
-            raise DataValidationError(
-                f"{source}: an injury-report history is missing required column(s) {', '.join(missing)} "
-                f"(has: {', '.join(map(str, raw.columns))})",
-                [Problem("missing_columns", ", ".join(missing), "missing required columns", len(raw), {source: []})])
-        return INJURY_REPORTS
+        return _complete(raw, source, INJURY_REPORTS, "an injury-report history", schema.INJURY_REPORT_REQUIRED)
     if {"STARTER", "STATUS"} & columns and not {"SPREAD_HOME", "TOTAL"} & columns:
-        missing = [c for c in schema.PREGAME_REQUIRED if c not in columns]
-        if missing:
-            raise DataValidationError(
-                f"{source}: a pregame file is missing required column(s) {', '.join(missing)} "
-                f"(has: {', '.join(map(str, raw.columns))})",
-                [Problem("missing_columns", ", ".join(missing), "missing required columns", len(raw), {source: []})])
-        return PREGAME
+        return _complete(raw, source, PREGAME, "a pregame file", schema.PREGAME_REQUIRED)
     if {"SPREAD_HOME", "TOTAL"} & columns:
-        missing = [c for c in schema.GAME_LINE_COLUMNS if c not in columns]
-        if missing:
-            raise DataValidationError(
-                f"{source}: a game-lines file is missing required column(s) {', '.join(missing)} "
-                f"(has: {', '.join(map(str, raw.columns))})",
-                [Problem("missing_columns", ", ".join(missing), "missing required columns", len(raw), {source: []})])
-        return GAME_LINES
+        return _complete(raw, source, GAME_LINES, "a game-lines file", schema.GAME_LINE_COLUMNS)
     raise DataLoadError(
         f"{source}: not a news file: a pregame file has {', '.join(schema.PREGAME_REQUIRED)}; a game-lines file "
         f"has {', '.join(schema.GAME_LINE_COLUMNS)}; an injury-report history has "
         f"{', '.join(schema.INJURY_REPORT_REQUIRED)} (this one has: {', '.join(map(str, raw.columns))[:300]})")
+
+
+def _complete(raw: pd.DataFrame, source: str, kind: str, what: str, required: tuple[str, ...]) -> str:
+    """``kind``, once ``raw`` is seen to hold every ``required`` column (else the error naming them)."""
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise DataValidationError(
+            f"{source}: {what} is missing required column(s) {', '.join(missing)} "
+            f"(has: {', '.join(map(str, raw.columns))})",
+            [Problem("missing_columns", ", ".join(missing), "missing required columns", len(raw), {source: []})])
+    return kind
 
 
 def _start(raw: pd.DataFrame, source: str, columns: tuple[str, ...]) -> pd.DataFrame:
