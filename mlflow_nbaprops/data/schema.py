@@ -129,6 +129,8 @@ INJURY_REPORT_REQUIRED: tuple[str, ...] = ("REPORT_TIME", "GAME_DATE", "GAME_TIM
                                            "STATUS")
 REPORT_STATUSES: tuple[str, ...] = ("OUT", "DOUBTFUL", "QUESTIONABLE", "PROBABLE", "AVAILABLE")
 NOT_SUBMITTED = "NOT_SUBMITTED"
+#: The report's statuses that rule a player out of the game (93-98 % of them end on the inactive list).
+RULED_OUT_STATUSES: tuple[str, ...] = ("OUT", "DOUBTFUL")
 
 #: A game-lines file: one row per game, the home team's point spread (negative: home favoured) and
 #: the game's over/under total.

@@ -28,7 +28,7 @@ from mlflow_nbaprops.features.registry import (
     Rotation,
     get_feature_set,
 )
-from mlflow_nbaprops.features.report import report_absences
+from mlflow_nbaprops.features.report import ReportStatuses
 
 KEY_COLUMNS = ["GAME_ID", "GAME_DATE", "SEASON", "PLAYER_ID", "TEAM", "OPPONENT", "HOME"]
 TARGET_COLUMNS = ["PLAYER_ID", "GAME_DATE", "TEAM", "OPPONENT", "HOME"]
@@ -503,8 +503,9 @@ class _Computer:
         in_era = np.zeros(len(tg), dtype=bool)
         tonight = absent
         if self.absence_source == INJURY_REPORT:  # (and one no longer with the team: the roster is known)
-            in_era, ruled_out = report_absences(tg, pair_tg, pair_player, self.reports)
-            in_era = in_era & tg["real"].to_numpy()
+            statuses = ReportStatuses(tg, self.reports)
+            in_era = statuses.era & tg["real"].to_numpy()
+            ruled_out = statuses.ruled_out(pair_tg, pair_player)
             listed, theirs = self._list_status(tg, pair_tg, pair_player)
             gone = listed & pd.isna(theirs) & ~present
             tonight = np.where(in_era[pair_tg], ruled_out | gone, absent)
@@ -539,7 +540,7 @@ class _Computer:
         if in_era.any():  # at 5:30 PM: the roster (the list's players, any status) less who the report rules out
             keep = ~in_era[dnp_tg]
             on_list = self._dressed_unused(tg, ("DNP", "INACTIVE"))
-            ruled = report_absences(tg, on_list[0], on_list[1], self.reports)[1]
+            ruled = statuses.ruled_out(on_list[0], on_list[1])
             mine = in_era[on_list[0]] & ~ruled
             dnp_tg, dnp_player, dnp_role, dnp_bench = (np.r_[a[keep], b[mine]] for a, b in zip(
                 (dnp_tg, dnp_player, dnp_role, dnp_bench), on_list))

@@ -18,33 +18,39 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Statuses that rule a player out of tonight's game.
-OUT_STATUSES = ("OUT", "DOUBTFUL")
+from mlflow_nbaprops.data import schema
+
 #: The publication the scenario reads: 5:30 PM ET (minutes after midnight).
 CUTOFF_MINUTES = 17 * 60 + 30
-NOT_SUBMITTED = "NOT_SUBMITTED"
+NOT_SUBMITTED = schema.NOT_SUBMITTED
 
 
-def report_absences(games: pd.DataFrame, pair_game: np.ndarray, pair_player: np.ndarray,
-                    reports: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
-    """``(known, out)``: per team-game of ``games`` (``GAME_DATE``, ``TEAM``), whether a publication
-    before its cutoff covers it; per (team-game, player) pair, whether that publication rules him out."""
-    known = np.zeros(len(games), dtype=bool)
-    out = np.zeros(len(pair_game), dtype=bool)
-    if reports is None or len(reports) == 0 or len(games) == 0:
-        return known, out
-    chosen = chosen_publications(games, reports)
-    known = chosen["ERA"].to_numpy()
-    rows = reports[reports["STATUS"].isin(OUT_STATUSES) & reports["PLAYER_ID"].notna()]
-    listed = pd.MultiIndex.from_arrays([pd.to_datetime(rows["REPORT_TIME"]).to_numpy().astype("datetime64[ns]"),
-                                        pd.to_datetime(rows["GAME_DATE"]).to_numpy().astype("datetime64[ns]"),
-                                        rows["TEAM"].to_numpy(object), rows["PLAYER_ID"].astype("int64").to_numpy()])
-    at = chosen.iloc[pair_game]
-    pairs = pd.MultiIndex.from_arrays([at["REPORT_TIME"].to_numpy().astype("datetime64[ns]"),
-                                       at["GAME_DATE"].to_numpy().astype("datetime64[ns]"), at["TEAM"].to_numpy(object),
-                                       np.asarray(pair_player, dtype=np.int64)])
-    out = pairs.isin(listed) & known[pair_game]
-    return known, out
+class ReportStatuses:
+    """The publication each team-game of ``games`` (``GAME_DATE``, ``TEAM``) reads (chosen once), and
+    who it rules out of any (team-game, player) pairs asked about."""
+
+    def __init__(self, games: pd.DataFrame, reports: pd.DataFrame | None) -> None:
+        self.era = np.zeros(len(games), dtype=bool)
+        self.chosen = None
+        if reports is None or len(reports) == 0 or len(games) == 0:
+            return
+        self.chosen = chosen_publications(games, reports)
+        self.era = self.chosen["ERA"].to_numpy()
+        rows = reports[reports["STATUS"].isin(schema.RULED_OUT_STATUSES) & reports["PLAYER_ID"].notna()]
+        self.listed = pd.MultiIndex.from_arrays([
+            pd.to_datetime(rows["REPORT_TIME"]).to_numpy().astype("datetime64[ns]"),
+            pd.to_datetime(rows["GAME_DATE"]).to_numpy().astype("datetime64[ns]"),
+            rows["TEAM"].to_numpy(object), rows["PLAYER_ID"].astype("int64").to_numpy()])
+
+    def ruled_out(self, pair_game: np.ndarray, pair_player: np.ndarray) -> np.ndarray:
+        """Per pair: whether his team-game's publication has him OUT or DOUBTFUL."""
+        if self.chosen is None:
+            return np.zeros(len(pair_game), dtype=bool)
+        at = self.chosen.iloc[pair_game]
+        pairs = pd.MultiIndex.from_arrays([at["REPORT_TIME"].to_numpy().astype("datetime64[ns]"),
+                                           at["GAME_DATE"].to_numpy().astype("datetime64[ns]"),
+                                           at["TEAM"].to_numpy(object), np.asarray(pair_player, dtype=np.int64)])
+        return pairs.isin(self.listed) & self.era[pair_game]
 
 
 def chosen_publications(games: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ time another file already has, is skipped, counted and reported.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable
@@ -89,8 +90,10 @@ def injury_history(paths: Iterable[Path], output: Path, logs: pd.DataFrame, preg
     pending = 0
     workers = workers or min(len(todo), os.cpu_count() or 1) or 1
     try:
-        with ProcessPoolExecutor(workers) if workers > 1 else _Serial() as pool:
-            for path, report, problem in pool.map(_read, todo, chunksize=4):
+        with contextlib.ExitStack() as stack:  # a pool only where it pays (not for a file or two)
+            read = (stack.enter_context(ProcessPoolExecutor(workers)).map(_read, todo, chunksize=4) if workers > 1
+                    else map(_read, todo))
+            for path, report, problem in read:
                 if problem is None and report.published is None:
                     problem = "no publication time in its title"
                 stamp = f"{report.published:%Y-%m-%dT%H:%M}" if problem is None else ""
@@ -205,20 +208,6 @@ def _write(frames: list[pd.DataFrame], output: Path) -> None:
     table = table.sort_values(["REPORT_TIME", "GAME_DATE", "GAME_TIME", "MATCHUP", "TEAM", "PLAYER_NAME"],
                               kind="stable").reset_index(drop=True)
     write_table(table, output)
-
-
-class _Serial:
-    """A one-process stand-in for the pool (no process started for a file or two)."""
-
-    def __enter__(self) -> "_Serial":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    @staticmethod
-    def map(function, items, chunksize: int = 1):
-        return map(function, items)
 
 
 def pull_reports(client, days: Iterable[dt.date], folder: Path, say: Say = print) -> tuple[list[Path], list[str]]:
